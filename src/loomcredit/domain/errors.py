@@ -1,0 +1,91 @@
+"""The domain's error tree (one documented hierarchy, httpx style).
+
+    LoomError
+    ├── InvalidAmount (ValueError)          money that cannot be represented exactly
+    │   └── CurrencyMismatch                 arithmetic across two currencies
+    ├── InvalidCode (ValueError)             an identity code (USCC, resident ID) that fails validation
+    ├── UnknownCode (KeyError)               a region or industry code that is not in the tables
+    ├── ScheduleError (ValueError)           a repayment schedule that cannot be built as asked
+    ├── LedgerError (ValueError)
+    │   ├── UnbalancedEntry                  postings do not sum to zero per currency
+    │   ├── TooFewPostings                   an entry needs at least two postings
+    │   └── ZeroPosting                      a posting of zero carries no meaning
+    ├── LoanStateError                       an action the loan's state does not allow
+    ├── PolicyViolation                      a policy file or value that breaks its own rules
+    └── NotFound (LookupError)
+
+Errors carry structured context as attributes and a plain-English message; Chinese user-facing text
+belongs in the console's translations, not here.
+"""
+
+from __future__ import annotations
+
+
+class LoomError(Exception):
+    """Root of every error Loom raises on purpose."""
+
+
+class InvalidAmount(LoomError, ValueError):
+    """An amount that cannot be represented exactly in integer fen, or a float where money is due."""
+
+
+class CurrencyMismatch(InvalidAmount):
+    """Two amounts in different currencies were combined."""
+
+    def __init__(self, left: str, right: str) -> None:
+        super().__init__(f"Cannot combine amounts in {left} and {right}; convert one first.")
+        self.left = left
+        self.right = right
+
+
+class InvalidCode(LoomError, ValueError):
+    """An identity code failed validation; ``reason`` says exactly why."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code!r} is not valid: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class UnknownCode(LoomError, KeyError):
+    """A code (region, industry) that is not in Loom's code tables."""
+
+    def __init__(self, table: str, code: str) -> None:
+        super().__init__(f"{code!r} is not a known {table} code.")
+        self.table = table
+        self.code = code
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ScheduleError(LoomError, ValueError):
+    """A repayment schedule cannot be built from the given terms."""
+
+
+class LedgerError(LoomError, ValueError):
+    """A journal entry breaks double-entry rules."""
+
+
+class UnbalancedEntry(LedgerError):
+    """The postings of an entry do not sum to zero in some currency."""
+
+
+class TooFewPostings(LedgerError):
+    """A journal entry needs at least two postings."""
+
+
+class ZeroPosting(LedgerError):
+    """A posting of zero amount is not allowed."""
+
+
+class LoanStateError(LoomError):
+    """The loan's current state does not allow the requested action."""
+
+
+class PolicyViolation(LoomError, ValueError):
+    """A policy file or value breaks its own rules."""
+
+
+class NotFound(LoomError, LookupError):
+    """The requested record does not exist."""

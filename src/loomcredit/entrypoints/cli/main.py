@@ -1,0 +1,54 @@
+"""`loom`: the command-line entry point. Each command group lives in its own module and is
+registered here; heavy libraries are imported inside commands so `loom --help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from loomcredit.domain.errors import LoomError
+
+app = typer.Typer(
+    name="loom",
+    help="Loom: big-data credit for small and micro enterprises (小微企业大数据信贷).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    # One line per command module; each module exposes `register(app)`.
+    from loomcredit.entrypoints.cli import commands_core
+
+    commands_core.register(app)
+    for name in (
+        "commands_data",
+        "commands_features",
+        "commands_models",
+        "commands_decide",
+        "commands_service",
+        "commands_demo",
+    ):
+        try:
+            module = __import__(f"loomcredit.entrypoints.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"loomcredit.entrypoints.cli.{name}":
+                raise
+            continue  # that capability is not built yet
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Run the CLI; expected errors become one clear line and exit status 2."""
+    try:
+        app()
+    except LoomError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
