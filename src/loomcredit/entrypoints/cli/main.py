@@ -22,11 +22,11 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # One line per command module; each module exposes `register(app)`.
-    from loomcredit.entrypoints.cli import commands_core
-
-    commands_core.register(app)
     for name in (
-        "commands_data",
+        "commands_ids",
+        "commands_schedule",
+        "commands_simulate",
+        "commands_ingest",
         "commands_features",
         "commands_models",
         "commands_decide",

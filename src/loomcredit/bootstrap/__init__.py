@@ -1,0 +1,1 @@
+"""Wiring: adapters into the service layer (one module per capability)."""
