@@ -42,6 +42,14 @@ def _register() -> None:
         module.register(app)
 
 
+@app.command()
+def version() -> None:
+    """Print Loom's version."""
+    from loomcredit import __version__
+
+    Console().print(f"loom {__version__}")
+
+
 _register()
 
 
