@@ -1,0 +1,159 @@
+"""Lake → the decision engine's FeatureSource and ConsentSource ports.
+
+``SnapshotFeatureSource`` serves features from a point-in-time snapshot
+(``lake/features/snapshots/as_of=YYYY-MM-DD/part-*.parquet``), loaded once into memory per date,
+which is what batch decisions use. ``LakeFeatureSource`` uses that snapshot when one exists for the
+date and otherwise computes one enterprise's profile on demand with
+``loomcredit.pipeline.features.online.OnlineFeatures``. ``LakeConsentSource`` reads the ingested
+consent registry (``lake/integrated/consents``) and answers which pre-loan scopes are live
+on a date.
+Values are converted to plain Python (no NumPy or Arrow scalars leave this module).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from loomcredit.domain.errors import NotFound
+
+log = logging.getLogger(__name__)
+PRE_LOAN = "pre_loan"
+
+
+def _plain(value: Any) -> object:
+    item = getattr(value, "item", None)
+    if callable(item):
+        value = item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def snapshot_dir(home: Path, as_of: date) -> Path:
+    """Folder of the feature snapshot for ``as_of`` under ``LOOM_HOME``."""
+    return Path(home) / "lake" / "features" / "snapshots" / f"as_of={as_of.isoformat()}"
+
+
+class SnapshotFeatureSource:
+    """Features from snapshot Parquet files, one in-memory dict per date."""
+
+    def __init__(self, home: Path) -> None:
+        """Serve snapshots under ``home/lake/features/snapshots``."""
+        self.home = Path(home)
+        self._cache: dict[date, dict[str, dict[str, object]]] = {}
+
+    def has(self, as_of: date) -> bool:
+        """True when a snapshot exists for the date."""
+        folder = snapshot_dir(self.home, as_of)
+        return folder.is_dir() and any(folder.glob("*.parquet"))
+
+    def _load(self, as_of: date) -> dict[str, dict[str, object]]:
+        if as_of not in self._cache:
+            if not self.has(as_of):
+                raise NotFound(f"no feature snapshot for {as_of.isoformat()}; run loom features")
+            table = pq.ParquetDataset(str(snapshot_dir(self.home, as_of))).read()
+            rows = table.to_pylist()
+            self._cache[as_of] = {
+                str(r["uscc"]): {k: _plain(v) for k, v in r.items() if k not in ("uscc", "as_of")}
+                for r in rows
+            }
+            log.info("loaded %d feature rows for %s", len(rows), as_of)
+        return self._cache[as_of]
+
+    def usccs(self, as_of: date) -> list[str]:
+        """Every enterprise in the snapshot, sorted."""
+        return sorted(self._load(as_of))
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        """Features of one enterprise; :class:`NotFound` if it is not in the snapshot."""
+        try:
+            return self._load(as_of)[uscc]
+        except KeyError:
+            raise NotFound(
+                f"{uscc} is not in the feature snapshot of {as_of.isoformat()}"
+            ) from None
+
+
+class LakeFeatureSource:
+    """A snapshot when there is one for the date, else the on-demand online profile."""
+
+    def __init__(self, home: Path) -> None:
+        """Read the lake under ``home`` (LOOM_HOME)."""
+        self.home = Path(home)
+        self.snapshots = SnapshotFeatureSource(self.home)
+        self._online: Any = None
+
+    def _online_features(self) -> Any:
+        if self._online is None:
+            try:
+                from loomcredit.pipeline.features.online import OnlineFeatures
+                from loomcredit.pipeline.schemas import LakePaths
+            except ImportError as exc:
+                raise NotFound("online features are not available; build a snapshot first") from exc
+            self._online = OnlineFeatures(LakePaths(self.home))
+        return self._online
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        """Features of one enterprise as of the date."""
+        if self.snapshots.has(as_of):
+            return self.snapshots.get(uscc, as_of)
+        row = self._online_features().get(uscc, as_of)
+        if not row:
+            raise NotFound(f"no features for {uscc} as of {as_of.isoformat()}")
+        return {k: _plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+class LakeConsentSource:
+    """Live pre-loan consent scopes from ``lake/integrated/consents`` (loaded once)."""
+
+    def __init__(self, home: Path) -> None:
+        """Read the consent registry under ``home`` (LOOM_HOME)."""
+        self.folder = Path(home) / "lake" / "integrated" / "consents"
+        self._rows: dict[str, list[dict[str, Any]]] | None = None
+
+    def _load(self) -> dict[str, list[dict[str, Any]]]:
+        if self._rows is None:
+            self._rows = {}
+            if self.folder.is_dir() and any(self.folder.glob("*.parquet")):
+                table = pq.ParquetDataset(str(self.folder)).read()
+                for row in table.to_pylist():
+                    self._rows.setdefault(str(row["uscc"]), []).append(row)
+            else:
+                log.warning("no consent registry at %s: every consent rule will fail", self.folder)
+        return self._rows
+
+    def scopes_on(self, uscc: str, as_of: date) -> Iterable[str]:
+        """Scopes of consents granted by the end of ``as_of``, not expired or revoked then."""
+        end = _day_end(as_of)
+        scopes: set[str] = set()
+        for row in self._load().get(uscc, []):
+            granted, expires, revoked = (
+                _utc(row.get(k)) for k in ("granted_at", "expires_at", "revoked_at")
+            )
+            if granted is None or granted >= end:
+                continue
+            if (expires is not None and expires < end) or (revoked is not None and revoked < end):
+                continue
+            if PRE_LOAN not in str(row.get("purposes") or "").split(";"):
+                continue
+            scopes.update(s for s in str(row.get("scopes") or "").split(";") if s)
+        return frozenset(scopes)

@@ -1,0 +1,51 @@
+"""The trained PD model → the decision engine's Scorer port.
+
+Wraps ``loomcredit.scoring.load_scorer(model_dir)`` (the scoring library) so the service layer sees
+``score_one(features) -> ScoreResult(score, pd, reasons)`` and ``version``. The library is imported
+only when a model is loaded, so the CLI starts fast. Missing artefacts become :class:`NotFound`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loomcredit.domain.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+
+class ModelScorer:
+    """A loaded model behind the Scorer port."""
+
+    def __init__(self, inner: Any) -> None:
+        """Wrap a scorer from ``loomcredit.scoring.load_scorer``."""
+        self._inner = inner
+
+    @classmethod
+    def load(cls, model_dir: Path) -> ModelScorer:
+        """Load the model artefacts in ``model_dir``."""
+        folder = Path(model_dir)
+        if not folder.exists():
+            raise NotFound(f"no model at {folder}; train one with `loom train` or pass --model DIR")
+        try:
+            from loomcredit.scoring import load_scorer
+        except ImportError as exc:
+            raise NotFound("the scoring library has no load_scorer yet") from exc
+        try:
+            inner = load_scorer(folder)
+        except FileNotFoundError as exc:
+            raise NotFound(f"model artefacts missing in {folder}: {exc}") from exc
+        log.info("loaded model %s from %s", getattr(inner, "version", "?"), folder)
+        return cls(inner)
+
+    @property
+    def version(self) -> str:
+        """The model's version string (kept on every decision)."""
+        return str(getattr(self._inner, "version", "unknown"))
+
+    def score_one(self, features: Mapping[str, object]) -> Any:
+        """Score, PD and reason codes for one feature vector."""
+        return self._inner.score_one(dict(features))

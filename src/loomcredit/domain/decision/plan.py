@@ -1,0 +1,133 @@
+"""Repayment plan suggestion (还款计划建议), built with the schedule engine.
+
+For a seasonal firm (peak / trough factor ratio at least the policy's) the suggestion is a custom
+principal plan: interest only in the months that follow a trough, principal repaid in the months
+that follow a month at or above the repayment factor, in proportion to that month's factor (cash
+collected in a peak month pays down the next due date; DOMAIN.md §7, §11). Other firms get the
+method they asked for. Due dates are the 20th of each month, the first in the month after start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from loomcredit.domain.decision.policy import PlanPolicy
+from loomcredit.domain.errors import ScheduleError
+from loomcredit.domain.money import Money, Rate
+from loomcredit.domain.schedule import Method, Schedule, build_schedule
+
+SETTLEMENT_DAY = 20
+PLAN_UNIT_FEN = 10_000  # custom principal amounts in whole hundreds of yuan
+
+
+@dataclass(frozen=True, slots=True)
+class PlanShape:
+    """The shape of a plan before amounts: method and, for custom plans, integer weights."""
+
+    method: str
+    weights: tuple[int, ...]
+    seasonal: bool
+    reason_zh: str
+    reason_en: str
+
+    def principal_shares(self, periods: int) -> list[Fraction]:
+        """Share of principal repaid each period, for the pricing fee check.
+
+        Annuity uses the equal-principal profile: its balance is never higher than the annuity's,
+        so the annualised fee derived from it is an upper bound.
+        """
+        if self.method == "custom":
+            total = sum(self.weights)
+            return [Fraction(w, total) for w in self.weights]
+        if self.method == "interest_only":
+            return [Fraction(0)] * (periods - 1) + [Fraction(1)]
+        return [Fraction(1, periods)] * periods
+
+
+def first_due_date(start: date) -> date:
+    """The 20th of the month after ``start``."""
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return date(year, month, SETTLEMENT_DAY)
+
+
+def due_months(start: date, periods: int) -> list[int]:
+    """Calendar month (1–12) of each monthly due date."""
+    first = first_due_date(start).month
+    return [(first - 1 + k) % 12 + 1 for k in range(periods)]
+
+
+def is_seasonal(factors: tuple[Decimal, ...], policy: PlanPolicy) -> bool:
+    """True when the peak month's factor is at least ``seasonal_ratio`` × the trough's."""
+    low = min(factors)
+    return low <= 0 or max(factors) / low >= policy.seasonal_ratio
+
+
+def plan_shape(
+    method: str,
+    periods: int,
+    start: date,
+    factors: tuple[Decimal, ...],
+    policy: PlanPolicy,
+) -> PlanShape:
+    """Choose the plan: a seasonal custom plan, or the method asked for.
+
+    Args:
+        method: the method asked for (annuity, equal_principal, interest_only, custom).
+        periods: number of monthly periods.
+        start: the loan start date.
+        factors: twelve month-of-year factors (January first).
+        policy: plan policy.
+
+    Returns:
+        The plan shape with weights for a custom plan.
+    """
+    if periods < policy.min_term_months or not is_seasonal(factors, policy):
+        return PlanShape(
+            method if method != "custom" else "annuity",
+            (),
+            False,
+            "按申请的还款方式",
+            "the repayment method asked for",
+        )
+    weights = []
+    for month in due_months(start, periods):
+        previous = factors[(month - 2) % 12]
+        weights.append(int(previous * 100) if previous >= policy.repay_factor_min else 0)
+    if weights[-1] == 0:
+        weights[-1] = min((w for w in weights if w > 0), default=100)
+    return PlanShape(
+        "custom",
+        tuple(weights),
+        True,
+        "季节性经营：淡季只付息，旺季回款后还本",
+        "seasonal firm: interest only through troughs, principal after peaks",
+    )
+
+
+def _custom_plan(principal: Money, weights: tuple[int, ...]) -> list[Money]:
+    # Whole hundreds of yuan by weight; the last period also takes the odd remainder.
+    units, rest = divmod(principal.minor, PLAN_UNIT_FEN)
+    parts = [Money(p.minor * PLAN_UNIT_FEN) for p in Money(units).allocate_by(list(weights))]
+    parts[-1] = parts[-1] + Money(rest)
+    return parts
+
+
+def build_plan(
+    shape: PlanShape, principal: Money, annual_rate: Decimal, periods: int, start: date
+) -> Schedule:
+    """The schedule for a plan shape and an amount, from the schedule engine."""
+    if principal.minor <= 0:
+        raise ScheduleError("a plan needs a positive principal")
+    plan = _custom_plan(principal, shape.weights) if shape.method == "custom" else None
+    return build_schedule(
+        principal,
+        Rate(annual_rate),
+        periods,
+        start,
+        Method[shape.method.upper()],
+        first_due=first_due_date(start),
+        principal_plan=plan,
+    )

@@ -1,0 +1,354 @@
+"""Use case: decide on a credit application (授信审批决策), one at a time or for a whole cluster.
+
+``make_decision`` screens, scores, prices, sizes the limit, suggests a repayment plan and assigns
+the band, returning a :class:`DecisionRecord` that explains itself. The same inputs give the same
+record. ``explain_decision`` re-runs the pure steps on nearby amounts and terms to say what would
+change the outcome. ``decide_all`` makes pre-approved offers (白名单) for every enterprise given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from loomcredit.domain.decision.bands import Band, BandInputs, assign_band
+from loomcredit.domain.decision.limits import credit_limit, season_factors
+from loomcredit.domain.decision.plan import PlanShape, build_plan, plan_shape
+from loomcredit.domain.decision.policy import Policy
+from loomcredit.domain.decision.pricing import LprTable, average_balance_share, price
+from loomcredit.domain.decision.record import (
+    Application,
+    DecisionRecord,
+    ReasonCode,
+    ScheduleLine,
+    Suggestion,
+    decision_id,
+)
+from loomcredit.domain.decision.rules import Applicant, Status, screen
+from loomcredit.domain.errors import LoomError, NotFound
+from loomcredit.domain.money import Money
+from loomcredit.service_layer.ports import ConsentSource, FeatureSource, ScoreLike, Scorer
+
+log = logging.getLogger(__name__)
+PD_QUANTUM = Decimal("0.000001")
+
+
+class InvalidApplicationError(LoomError, ValueError):
+    """An application the product cannot take (amount, term or method outside the product)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """A credit application as the decision engine sees it."""
+
+    uscc: str
+    amount: Money
+    term_months: int = 12
+    method: str = "annuity"
+    person_requested: bool = False
+    cluster_exposure: Money = field(default_factory=Money.zero)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What the external ports gave: kept so re-runs (explain, offers) need no second lookup."""
+
+    features: Mapping[str, object]
+    scopes: frozenset[str]
+    score: ScoreLike
+    model_version: str
+
+
+def _validate(request: DecisionRequest, policy: Policy) -> None:
+    product = policy.product
+    if not request.amount.is_positive():
+        raise InvalidApplicationError(f"amount must be positive, not {request.amount.amount_str()}")
+    if request.term_months not in product.terms_months:
+        raise InvalidApplicationError(
+            f"term {request.term_months} months is not offered; "
+            f"choose one of {product.terms_months}"
+        )
+    if request.method not in product.methods:
+        raise InvalidApplicationError(
+            f"method {request.method!r} is not offered; choose one of {', '.join(product.methods)}"
+        )
+
+
+def _gather(
+    request: DecisionRequest,
+    *,
+    features: FeatureSource,
+    scorer: Scorer,
+    consents: ConsentSource,
+    as_of: date,
+) -> _Inputs:
+    try:
+        vector = dict(features.get(request.uscc, as_of))
+    except NotFound:
+        log.info("no features for %s as of %s", request.uscc, as_of)
+        vector = {}
+    scopes = frozenset(consents.scopes_on(request.uscc, as_of))
+    return _Inputs(vector, scopes, scorer.score_one(vector), scorer.version)
+
+
+def _pd(score: ScoreLike) -> Decimal:
+    # The one rounding step from the model's float PD to an exact Decimal (six places).
+    return Decimal(repr(float(score.pd))).quantize(PD_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def _lines(
+    shape: PlanShape, amount: Money, rate: Decimal, term: int, as_of: date
+) -> tuple[ScheduleLine, ...]:
+    if not amount.is_positive():
+        return ()
+    schedule = build_plan(shape, amount, rate, term, as_of)
+    return tuple(
+        ScheduleLine(i.number, i.due_on, i.principal, i.interest, i.payment, i.balance_after)
+        for i in schedule.installments
+    )
+
+
+def _decide(
+    request: DecisionRequest, inputs: _Inputs, policy: Policy, lpr: LprTable, as_of: date
+) -> DecisionRecord:
+    _validate(request, policy)
+    term = request.term_months
+    rules = screen(Applicant(request.uscc, inputs.scopes, inputs.features), policy.screening)
+    pd = _pd(inputs.score)
+    _, factors = season_factors(inputs.features, policy.limits)
+    shape = plan_shape(request.method, term, as_of, factors, policy.plan)
+    asked_shape = PlanShape(
+        request.method if request.method != "custom" else "annuity", (), False, "", ""
+    )
+    share = min(
+        average_balance_share(shape.principal_shares(term)),
+        average_balance_share(asked_shape.principal_shares(term)),
+    )
+    priced = price(pd, lpr, policy.pricing, on=as_of, term_months=term, balance_share=share)
+    proposed = build_plan(shape, request.amount, priced.annual_rate, term, as_of)
+    limit = credit_limit(
+        inputs.features,
+        pd=pd,
+        asked=request.amount,
+        schedule_for_asked=proposed,
+        term_months=term,
+        product=policy.product,
+        policy=policy.limits,
+        cluster_exposure=request.cluster_exposure,
+    )
+    offer = min(request.amount, limit.limit)
+    band, reasons = assign_band(
+        BandInputs(
+            rules,
+            pd,
+            request.amount,
+            limit.limit,
+            policy.product.min_amount,
+            priced.feasible,
+            request.person_requested,
+        ),
+        policy.bands,
+    )
+    if band is Band.DECLINE:
+        offer = Money.zero()
+    application = Application(
+        request.uscc,
+        request.amount,
+        term,
+        request.method,
+        policy.product.product_id,
+        request.person_requested,
+    )
+    return DecisionRecord(
+        decision_id=decision_id(application, as_of, policy.version, inputs.model_version),
+        application=application,
+        as_of=as_of,
+        policy_version=policy.version,
+        model_version=inputs.model_version,
+        consent_scopes=tuple(sorted(inputs.scopes)),
+        features=dict(sorted(inputs.features.items())),
+        rules=rules,
+        score=float(inputs.score.score),
+        pd=pd,
+        reason_codes=tuple(
+            ReasonCode(r.feature, r.code, r.text_zh, r.text_en, float(r.impact))
+            for r in inputs.score.reasons
+        ),
+        price=priced,
+        limit=limit,
+        offer_amount=offer,
+        plan=shape,
+        schedule=_lines(shape, offer, priced.annual_rate, term, as_of) if priced.feasible else (),
+        band=band,
+        band_reasons=reasons,
+    )
+
+
+def make_decision(
+    request: DecisionRequest,
+    *,
+    policy: Policy,
+    features: FeatureSource,
+    scorer: Scorer,
+    lpr: LprTable,
+    consents: ConsentSource,
+    as_of: date,
+    explain: bool = False,
+) -> DecisionRecord:
+    """Decide on one application.
+
+    Args:
+        request: the application.
+        policy: the credit policy in force.
+        features: point-in-time feature source.
+        scorer: the PD model.
+        lpr: the dated LPR table.
+        consents: the consent registry.
+        as_of: the decision date (features, LPR and consents as of this date).
+        explain: add what would change the outcome.
+
+    Returns:
+        The decision record.
+
+    Raises:
+        InvalidApplicationError: amount, term or method outside the product.
+    """
+    inputs = _gather(request, features=features, scorer=scorer, consents=consents, as_of=as_of)
+    record = _decide(request, inputs, policy, lpr, as_of)
+    if explain:
+        record = replace(record, explanation=_explain(record, request, inputs, policy, lpr, as_of))
+    return record
+
+
+def _max_auto_amount(
+    request: DecisionRequest, inputs: _Inputs, policy: Policy, lpr: LprTable, as_of: date
+) -> Money | None:
+    step = policy.limits.round_down_to.minor
+    lo, hi = policy.product.min_amount.minor // step, request.amount.minor // step
+    best = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        trial = replace(request, amount=Money(mid * step), person_requested=False)
+        if _decide(trial, inputs, policy, lpr, as_of).band is Band.AUTO_APPROVE:
+            best, lo = Money(mid * step), mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _explain(
+    record: DecisionRecord,
+    request: DecisionRequest,
+    inputs: _Inputs,
+    policy: Policy,
+    lpr: LprTable,
+    as_of: date,
+) -> tuple[Suggestion, ...]:
+    if record.band is Band.AUTO_APPROVE:
+        return (Suggestion("auto", "已自动通过", "already auto-approved", ""),)
+    out = [
+        Suggestion(
+            f"rule:{r.rule_id}",
+            f"{r.reason_zh}：当前 {r.observed}，要求 {r.threshold}",
+            f"{r.reason_en}: now {r.observed}, needs {r.threshold}",
+            r.threshold,
+        )
+        for r in record.rules
+        if r.status is not Status.PASS
+    ]
+    if record.pd > policy.bands.auto_pd_max:
+        out.append(
+            Suggestion(
+                "pd",
+                f"违约概率需 ≤ {policy.bands.auto_pd_max}（当前 {record.pd}）",
+                f"PD must be ≤ {policy.bands.auto_pd_max} (now {record.pd})",
+                str(policy.bands.auto_pd_max),
+            )
+        )
+    amount = _max_auto_amount(request, inputs, policy, lpr, as_of)
+    if amount is not None:
+        out.append(
+            Suggestion(
+                "amount",
+                f"申请金额不超过 {amount.format()} 时可自动通过",
+                f"auto-approved for an amount up to {amount.format()}",
+                amount.amount_str(),
+            )
+        )
+    for term in sorted(policy.product.terms_months):
+        if term == request.term_months:
+            continue
+        trial = replace(request, term_months=term, person_requested=False)
+        if _decide(trial, inputs, policy, lpr, as_of).band is Band.AUTO_APPROVE:
+            out.append(
+                Suggestion(
+                    "term",
+                    f"期限改为 {term} 个月可自动通过",
+                    f"auto-approved with a {term}-month term",
+                    str(term),
+                )
+            )
+            break
+    if request.person_requested:
+        out.append(
+            Suggestion("person", "申请人已要求人工审批", "the applicant asked for a person", "")
+        )
+    if len(out) == 0:
+        out.append(
+            Suggestion(
+                "none",
+                "无可自动通过的调整，需人工审批",
+                "no change of amount or term makes it automatic",
+                "",
+            )
+        )
+    return tuple(out)
+
+
+def decide_all(
+    usccs: Iterable[str],
+    *,
+    policy: Policy,
+    features: FeatureSource,
+    scorer: Scorer,
+    lpr: LprTable,
+    consents: ConsentSource,
+    as_of: date,
+    amount: Money | None = None,
+    term_months: int = 12,
+    method: str = "annuity",
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[DecisionRecord]:
+    """Pre-approved offers (白名单) for each enterprise: decide at ``amount``, then at the limit.
+
+    Args:
+        usccs: enterprises to decide for.
+        policy: the credit policy.
+        features: feature source.
+        scorer: PD model.
+        lpr: LPR table.
+        consents: consent registry.
+        as_of: decision date.
+        amount: amount to test (default: the smaller of the product cap and the auto limit).
+        term_months: term of the offer.
+        method: repayment method of the offer.
+        on_progress: called with the count decided so far after each enterprise.
+
+    Yields:
+        One decision record per enterprise; when the limit is below ``amount`` the record is
+        re-decided at the limit, so it is the offer the enterprise would get.
+    """
+    ask = amount or min(policy.product.cap, policy.bands.auto_amount_max)
+    for count, uscc in enumerate(usccs, start=1):
+        request = DecisionRequest(uscc, ask, term_months, method)
+        inputs = _gather(request, features=features, scorer=scorer, consents=consents, as_of=as_of)
+        record = _decide(request, inputs, policy, lpr, as_of)
+        offer = record.limit.limit
+        if record.band is not Band.DECLINE and policy.product.min_amount <= offer < ask:
+            record = _decide(replace(request, amount=offer), inputs, policy, lpr, as_of)
+        if on_progress is not None:
+            on_progress(count)
+        yield record

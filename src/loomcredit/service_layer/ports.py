@@ -1,0 +1,67 @@
+"""Ports (protocols) the use cases depend on; adapters implement them, tests fake them.
+
+Decisioning needs a feature source (the lake's point-in-time profile), a scorer (PD and reason
+codes) and a consent source (which pre-loan scopes are on file). Other use cases add their ports
+here (unit of work, clock, notifier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Protocol
+
+
+class FeatureSource(Protocol):
+    """Point-in-time features of one enterprise as of a date."""
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        """The feature vector (names as in the agreed catalogue); NotFound if unknown."""
+        ...
+
+
+class ReasonLike(Protocol):
+    """A model reason code."""
+
+    @property
+    def feature(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def text_zh(self) -> str: ...
+    @property
+    def text_en(self) -> str: ...
+    @property
+    def impact(self) -> float: ...
+
+
+class ScoreLike(Protocol):
+    """What a scorer returns for one enterprise."""
+
+    @property
+    def score(self) -> float: ...
+    @property
+    def pd(self) -> float: ...
+    @property
+    def reasons(self) -> Sequence[ReasonLike]: ...
+
+
+class Scorer(Protocol):
+    """A trained model that scores one feature vector."""
+
+    @property
+    def version(self) -> str:
+        """Model version (kept on every decision)."""
+        ...
+
+    def score_one(self, features: Mapping[str, object]) -> ScoreLike:
+        """Score, PD and reason codes for one enterprise."""
+        ...
+
+
+class ConsentSource(Protocol):
+    """Consent registry (授权书): live scopes for pre-loan decisions."""
+
+    def scopes_on(self, uscc: str, as_of: date) -> Iterable[str]:
+        """Scopes covered by live pre-loan consents of the enterprise on ``as_of``."""
+        ...
