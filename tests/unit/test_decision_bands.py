@@ -56,7 +56,7 @@ def test_applicant_may_always_ask_for_a_person(case):
             case.min_amount,
             case.price_feasible,
             person_requested=True,
-        ),  # fmt: skip
+        ),
         POLICY,
     )
     assert band is Band.REVIEW

@@ -51,7 +51,8 @@ def test_bad_field_is_named_in_one_line(changes, field):
         parse_policy(edited(**changes), source="bad.yaml")
     message = str(info.value)
     assert "\n" not in message
-    assert f"field {field}" in message and message.startswith("bad.yaml")
+    assert f"field {field}" in message
+    assert message.startswith("bad.yaml")
 
 
 def test_unknown_rule_id_is_refused():

@@ -63,7 +63,8 @@ def test_each_rule_fails_alone_with_its_policy_outcome(rule_id, change, outcome)
     failed = {k: r for k, r in results.items() if r.status is not Status.PASS}
     assert list(failed) == [rule_id]
     assert failed[rule_id].outcome is outcome
-    assert failed[rule_id].reason_zh and failed[rule_id].reason_en
+    assert failed[rule_id].reason_zh
+    assert failed[rule_id].reason_en
 
 
 @pytest.mark.parametrize(
