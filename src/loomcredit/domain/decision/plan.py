@@ -15,9 +15,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from loomcredit.domain.decision.policy import PlanPolicy
+from loomcredit.domain.decision.schedule_bridge import PlanSchedule, build
 from loomcredit.domain.errors import ScheduleError
-from loomcredit.domain.money import Money, Rate
-from loomcredit.domain.schedule import Method, Schedule, build_schedule
+from loomcredit.domain.money import Money
 
 SETTLEMENT_DAY = 20
 PLAN_UNIT_FEN = 10_000  # custom principal amounts in whole hundreds of yuan
@@ -117,17 +117,17 @@ def _custom_plan(principal: Money, weights: tuple[int, ...]) -> list[Money]:
 
 def build_plan(
     shape: PlanShape, principal: Money, annual_rate: Decimal, periods: int, start: date
-) -> Schedule:
+) -> PlanSchedule:
     """The schedule for a plan shape and an amount, from the schedule engine."""
     if principal.minor <= 0:
         raise ScheduleError("a plan needs a positive principal")
     plan = _custom_plan(principal, shape.weights) if shape.method == "custom" else None
-    return build_schedule(
+    return build(
         principal,
-        Rate(annual_rate),
+        annual_rate,
         periods,
         start,
-        Method[shape.method.upper()],
+        shape.method,
         first_due=first_due_date(start),
         principal_plan=plan,
     )
