@@ -23,7 +23,7 @@ def test_due_dates_are_the_20th_from_next_month():
 
 def test_seasonal_firm_gets_interest_only_troughs_and_repays_after_peaks():
     """With the cluster profile, nothing is repaid in Aug/Sep (after the midsummer trough) or
-    Jan/Feb (after December and the CNY trough); most is repaid in Oct/Nov after the Sep/Oct peak."""
+    Jan/Feb (after December and the CNY trough); most is repaid in Oct/Nov after the peak."""
     shape = plan_shape("annuity", 12, START, CLUSTER, POLICY.plan)
     assert shape.method == "custom"
     assert shape.seasonal
