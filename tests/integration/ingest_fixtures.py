@@ -94,7 +94,8 @@ def invoices() -> list[dict[str, Any]]:
 
 
 def utilities() -> list[dict[str, Any]]:
-    rows = [{"uscc": u, "month": date(2024, m, 1), "kwh": 10_000 * m, "steam_t": 5.0 if u == A else None}
+    rows = [{"uscc": u, "month": date(2024, m, 1), "kwh": 10_000 * m,
+             "steam_t": 5.0 if u == A else None}
             for u in (A, B, C) for m in (1, 2, 3)]  # fmt: skip
     rows.append({"uscc": A, "month": date(2024, 3, 1), "kwh": 99, "steam_t": None})  # duplicate
     return rows

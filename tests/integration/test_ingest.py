@@ -1,0 +1,232 @@
+"""`loom ingest` on hand-built feeds with injected faults: counts, quarantine, consent, PII,
+re-ingest, appends and failures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from loomcredit.domain.identity import keyed_hash
+from loomcredit.pipeline.ingest import IngestError, LakePaths, ingest
+from loomcredit.pipeline.ingest.pii import decrypt
+from loomcredit.pipeline.schemas import CONSENTED_SOURCES
+
+from . import ingest_fixtures as fx
+
+pytestmark = pytest.mark.integration
+KEY = bytes(range(32))
+
+
+def _rows(lake: LakePaths, table: str, where: str = "TRUE") -> list[tuple[object, ...]]:
+    folder = lake.table(table)
+    return duckdb.sql(f"SELECT * FROM read_parquet('{folder}/*.parquet') WHERE {where}").fetchall()
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[LakePaths, Path, object]:
+    root = tmp_path_factory.mktemp("ingest")
+    feed = fx.write_feed(root / "feed")
+    lake = LakePaths(root / "home")
+    summary = ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    return lake, feed, summary
+
+
+def test_rows_in_equal_accepted_plus_quarantined_for_every_file(ingested) -> None:
+    """For each file: rows in (read independently) = rows accepted + rows quarantined, exactly."""
+    lake, _feed, summary = ingested
+    for count in summary.files:
+        rows_in_file = pq.read_metadata(count.file).num_rows
+        assert count.rows_in == rows_in_file
+        assert count.accepted + count.quarantined == rows_in_file
+        quarantined = _rows(lake, "quarantine", f"file = '{count.file}'")
+        assert len(quarantined) == count.quarantined
+        run_file = lake.table(count.source) / f"part-r{summary.run_id:05d}.parquet"
+        assert pq.read_metadata(run_file).num_rows == count.accepted
+
+
+def test_every_injected_fault_is_quarantined_with_its_reason(ingested) -> None:
+    """Each injected fault lands in quarantine under its reason class."""
+    lake, _feed, _summary = ingested
+    found: dict[tuple[str, str], int] = {}
+    for source, reasons in duckdb.sql(
+        f"SELECT source, reasons FROM read_parquet('{lake.table('quarantine')}/*.parquet')"
+    ).fetchall():
+        for cls in {r.split(":")[0] for r in reasons.split(";")}:
+            found[(source, cls)] = found.get((source, cls), 0) + 1
+    for fault, n in fx.FAULTS.items():
+        assert found.get(fault) == n, fault
+
+
+def test_fullwidth_uscc_is_normalised_not_rejected(ingested) -> None:
+    """A USCC written in full-width characters is normalised and the row accepted."""
+    lake, _feed, _summary = ingested
+    rows = _rows(lake, "invoices", "invoice_id = 'INVFW'")
+    assert len(rows) == 1
+    assert rows[0][1] == fx.A
+
+
+def test_enterprise_without_consent_contributes_nothing(ingested) -> None:
+    """Enterprise C has no consent: none of its consented-source rows is accepted or aggregated."""
+    lake, _feed, _summary = ingested
+    for source in CONSENTED_SOURCES:
+        column = "seller_uscc" if source == "invoices" else "uscc"
+        assert _rows(lake, source, f"{column} = '{fx.C}'") == [], source
+    assert _rows(lake, "monthly_activity", f"uscc = '{fx.C}'") == []
+    held = _rows(lake, "quarantine", f"reasons LIKE '%consent:%' AND row LIKE '%{fx.C}%'")
+    assert len(held) >= 1 + 3 + 3 + 3 + 1  # tax, invoices, utilities, social insurance, bureau
+
+
+def test_consented_rows_record_their_consent(ingested) -> None:
+    """Rows of a consented source carry the id of the consent they were taken under."""
+    lake, _feed, _summary = ingested
+    ids = {r[0] for r in duckdb.sql(
+        f"SELECT DISTINCT consent_id FROM read_parquet('{lake.table('utilities')}/*.parquet')"
+    ).fetchall()}  # fmt: skip
+    assert ids == {f"CS-{fx.A[-4:]}", f"CS-{fx.B[-4:]}"}
+
+
+def test_personal_id_never_plaintext_in_lake_or_reports(ingested) -> None:
+    """Legal representatives' ID numbers appear nowhere in plaintext; they decrypt with the key."""
+    lake, _feed, _summary = ingested
+    for path in lake.home.rglob("*"):
+        if path.is_file() and path.name != "pii.key":
+            data = path.read_bytes()
+            for rep in (fx.REP_A, fx.REP_B, fx.REP_C):
+                assert rep.encode() not in data, path
+    enc, digest = duckdb.sql(
+        f"SELECT legal_rep_id_enc, legal_rep_id_hash FROM "
+        f"read_parquet('{lake.table('enterprise')}/*.parquet') WHERE uscc = '{fx.A}'"
+    ).fetchall()[0]
+    assert decrypt(enc, KEY) == fx.REP_A
+    assert digest == keyed_hash(fx.REP_A, KEY)
+
+
+def test_historic_region_code_is_mapped_to_current(ingested) -> None:
+    """An enterprise registered under 绍兴县 330621 is in 柯桥区 330603 now (DOMAIN.md §3)."""
+    lake, _feed, _summary = ingested
+    region, issued = duckdb.sql(
+        f"SELECT region_code, region_code_issued FROM "
+        f"read_parquet('{lake.table('enterprise')}/*.parquet') WHERE uscc = '{fx.B}'"
+    ).fetchall()[0]
+    assert (region, issued) == ("330603", "330621")
+
+
+def test_monthly_sales_net_of_void_and_red_invoices(ingested) -> None:
+    """January sales of A = normal invoices − red-letter, voids excluded (hand sum: 6,500,000)."""
+    lake, _feed, _summary = ingested
+    rows = _rows(lake, "monthly_activity", f"uscc = '{fx.A}' AND month = DATE '2024-01-01'")
+    # INV0101 2,000,000 + INV0102 3,000,000 + INVFW 2,000,000 − red 500,000; void and dup excluded
+    assert rows[0][2] == 6_500_000
+
+
+def test_news_names_resolved_and_negated_events_dropped(ingested) -> None:
+    """News naming a firm by abbreviation is linked; 「未发生停产」 yields no halt event."""
+    lake, _feed, _summary = ingested
+    linked = dict(duckdb.sql(
+        f"SELECT doc_id, uscc FROM read_parquet('{lake.table('news')}/*.parquet')"
+    ).fetchall())  # fmt: skip
+    assert linked == {"N1": fx.B, "N2": fx.A, "N3": fx.A}
+    events = {(r[0], r[2]) for r in _rows(lake, "risk_events", "source = 'news'")}
+    assert (fx.B, "environmental_penalty") in events
+    assert (fx.A, "production_halt") not in events
+    assert (fx.A, "award") in events
+
+
+def test_bank_flow_counterparties_resolved_by_name(ingested) -> None:
+    """Bank-flow counterparties named by abbreviation get the right USCC; strangers stay null."""
+    lake, _feed, _summary = ingested
+    got = {r[0]: r[1] for r in duckdb.sql(
+        f"SELECT counterparty_name, counterparty_uscc FROM "
+        f"read_parquet('{lake.table('bank_flows')}/*.parquet')"
+    ).fetchall()}  # fmt: skip
+    assert got == {"柯桥永盛化纤": fx.B, "恒达印染": fx.A, "杭州某某服饰有限公司": None}
+
+
+def test_reingesting_the_same_files_changes_nothing(ingested) -> None:
+    """A second ingest of the same files reads nothing and leaves the integrated zone identical."""
+    lake, feed, _summary = ingested
+    before = _tree(lake.integrated)
+    again = ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    assert again.run_id is None
+    assert again.rows_in == 0
+    assert all(f.skipped for f in again.files)
+    assert _tree(lake.integrated) == before
+
+
+def test_a_new_month_appends_and_leaves_earlier_months_untouched(tmp_path: Path) -> None:
+    """Ingesting April after January–March adds April rows and rewrites no earlier month."""
+    lake = LakePaths(tmp_path / "home")
+    ingest(fx.write_feed(tmp_path / "m1"), lake, pii_key=KEY, as_of=fx.AS_OF)
+    before = _tree(lake.table("monthly_activity"))
+    april = {
+        "utilities": [{"uscc": fx.A, "month": fx.date(2024, 4, 1), "kwh": 40_000, "steam_t": 1.0}],
+        "invoices": [{"invoice_id": "INV0401", "seller_uscc": fx.A, "buyer_uscc": fx.B,
+                      "issued_on": fx.date(2024, 4, 3), "amount_fen": 900_000, "tax_fen": 117_000,
+                      "status": "normal"}],
+    }  # fmt: skip
+    summary = ingest(
+        fx.write_feed(tmp_path / "m2", sources=april, part=1), lake, pii_key=KEY,
+        as_of=fx.date(2024, 4, 30),
+    )  # fmt: skip
+    assert summary.accepted == 2
+    after = _tree(lake.table("monthly_activity"))
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {"part-202404.parquet"}
+    rows = _rows(lake, "monthly_activity", "month = DATE '2024-04-01'")
+    assert {(r[0], r[2], r[9]) for r in rows} == {(fx.A, 900_000, 40_000), (fx.B, 0, None)}
+
+
+def test_corrupt_file_is_one_error_and_keeps_the_lake(ingested, tmp_path: Path) -> None:
+    """A corrupt file stops the run with a clear error and nothing already ingested changes."""
+    lake, _feed, _summary = ingested
+    before = _tree(lake.integrated)
+    feed = fx.write_feed(tmp_path / "bad", sources={"market": fx.market()}, part=7)
+    (feed / "raw" / "market" / "part-00008.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(IngestError, match="part-00008"):
+        ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    assert _tree(lake.integrated) == before
+    assert not (lake.home / "lake" / "_staging").exists()
+
+
+def test_missing_path_is_an_ingest_error(tmp_path: Path) -> None:
+    """A path that does not exist is an IngestError naming it."""
+    with pytest.raises(IngestError, match="no such file"):
+        ingest(tmp_path / "nowhere", LakePaths(tmp_path / "home"), pii_key=KEY)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_csv_and_json_lines_feeds_ingest_like_parquet(ingested, tmp_path: Path, fmt: str) -> None:
+    """The same feed in CSV or JSON Lines gives the same per-source counts as Parquet."""
+    _lake, _feed, parquet_summary = ingested
+    summary = ingest(
+        fx.write_feed(tmp_path / "feed", fmt=fmt), LakePaths(tmp_path / "home"), pii_key=KEY,
+        as_of=fx.AS_OF,
+    )  # fmt: skip
+    expected = {k: (v.rows_in, v.accepted) for k, v in parquet_summary.sources.items()}
+    assert {k: (v.rows_in, v.accepted) for k, v in summary.sources.items()} == expected
+
+
+def test_quality_report_is_offline_html_and_json(tmp_path: Path) -> None:
+    """The report embeds plotly inline (no network) and its JSON reconciles the run's counts."""
+    summary = ingest(fx.write_feed(tmp_path / "feed"), LakePaths(tmp_path / "home"), pii_key=KEY,
+                     as_of=fx.AS_OF)  # fmt: skip
+    page = summary.report_html.read_text(encoding="utf-8")
+    assert "Plotly.newPlot" in page
+    assert 'src="http' not in page
+    data = json.loads(summary.report_json.read_text(encoding="utf-8"))
+    run = data["this_run"]
+    assert run["rows_in"] == run["accepted"] + run["quarantined"] == 63
+    assert data["coverage"]["enterprises"] == 3
