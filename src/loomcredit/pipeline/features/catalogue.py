@@ -7,6 +7,7 @@ expression that computes them; :func:`catalogue` gathers them in snapshot column
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,6 +63,7 @@ def feature(
     return FeatureDef(name, zh, en, source, window, unit, dtype, fill)
 
 
+@functools.cache
 def catalogue() -> tuple[FeatureDef, ...]:
     """All features in snapshot column order (family by family).
 

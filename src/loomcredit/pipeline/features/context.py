@@ -115,13 +115,15 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     age = age - ibis.ifelse(e.established_on.day() > as_of.day, 1, 0)
     pop = e.select("uscc", "industry_code", "region_code", "status", firm_age_months=age)
     j = pop.left_join(_registry(tables, as_of), "uscc").drop("uscc_right")
-    industry = j.reg_industry.fill_null(j.industry_code)
+    j = j.mutate(industry=j.reg_industry.fill_null(j.industry_code))
+    j = j.mutate(seg=_segment(j.industry.fill_null("")))
+    industry = j.industry
     out = j.select(
         "uscc",
         firm_age_months=j.firm_age_months.cast("int64"),
         industry_code=industry,
-        segment=_segment(industry.fill_null("")),
-        is_dyer=(_segment(industry.fill_null("")) == "dyeing").cast("int64"),
+        segment=j.seg,
+        is_dyer=(j.seg == "dyeing").cast("int64"),
         region_code=_current_region(j.reg_region.fill_null(j.region_code)),
         registry_status=j.reg_status,
         legal_rep_changes_12m=j.legal_rep_changes_12m.fill_null(0).cast("int64"),

@@ -1,6 +1,7 @@
 """Events (司法与舆情): court cases by type and window, open enforcement, 失信, negative news.
 
-Court cases are known 7 days after ``filed_on``; a case counts as open until its ``closed_on`` is
+Court cases are known 7 days after ``filed_on`` (one row per case and party, so rows count
+cases); a case counts as open until its ``closed_on`` is
 known (also 7 days late). Negative news comes from ``risk_events`` with ``source = 'news'``
 (extracted at ingest), known the day it is published, by category and severity.
 """
@@ -117,17 +118,21 @@ def _judicial(tables: Tables, as_of: date) -> Any:
     known = Cutoffs.at(as_of).judicial_day
     j = tables.judicial
     j = j.filter(j.filed_on <= known)
-    is_open = j.closed_on.isnull() | (j.closed_on > known)
-    since = {w: j.filed_on > shift_months(as_of, -w) for w in WINDOWS}
+    j = j.mutate(
+        is_open=j.closed_on.isnull() | (j.closed_on > known),
+        **{f"in_{w}m": j.filed_on > shift_months(as_of, -w) for w in WINDOWS},
+    )
+    is_open = j.is_open
+    since = {w: j[f"in_{w}m"] for w in WINDOWS}
     metrics = {
-        f"judicial_{kind}_{w}m": j.case_id.nunique(where=(j.case_type == kind) & since[w])
+        f"judicial_{kind}_{w}m": j.count(where=(j.case_type == kind) & since[w])
         for kind in CASE_TYPES
         for w in WINDOWS
     }
     agg = j.group_by("uscc").aggregate(
         **metrics,
-        judicial_enforcement_open=j.case_id.nunique(where=(j.case_type == "enforcement") & is_open),
-        dishonest_open=j.case_id.nunique(where=(j.case_type == "dishonest") & is_open),
+        judicial_enforcement_open=j.count(where=(j.case_type == "enforcement") & is_open),
+        dishonest_open=j.count(where=(j.case_type == "dishonest") & is_open),
         judicial_defendant_amount_24m_fen=j.amount_fen.sum(
             where=j.role.isin(["defendant", "respondent"]) & since[24]
         ),

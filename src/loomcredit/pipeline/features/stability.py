@@ -80,15 +80,22 @@ def _profile(m: Any, first: Any, last_ym: int) -> Any:
         first_ym=j.first_ym.max(),
         **{f"s{k}": j.sales_fen.sum(where=j.moy == k).fill_null(0) for k in range(1, 13)},
     )
-    start = ibis.greatest(sums.first_ym, last_ym - (PROFILE_MONTHS - 1))
-    means = {k: sums[f"s{k}"].cast("float64") / _count_moy(start, last_ym, k) for k in range(1, 13)}
-    total = sum(means.values(), ibis.literal(0.0))
-    own = (last_ym - sums.first_ym + 1 >= MIN_OWN_MONTHS) & (total > 0)
+    sums = sums.mutate(start=ibis.greatest(sums.first_ym, last_ym - (PROFILE_MONTHS - 1)))
+    sums = sums.mutate(
+        **{
+            f"m{k}": sums[f"s{k}"].cast("float64") / _count_moy(sums.start, last_ym, k)
+            for k in range(1, 13)
+        }
+    )
+    sums = sums.mutate(total=sum((sums[f"m{k}"] for k in range(1, 13)), ibis.literal(0.0)))
+    sums = sums.mutate(own=(last_ym - sums.first_ym + 1 >= MIN_OWN_MONTHS) & (sums.total > 0))
     return sums.select(
         "uscc",
         "first_ym",
         **{
-            f"season_factor_{k:02d}": ibis.ifelse(own, 12.0 * means[k] / total, cluster[k - 1])
+            f"season_factor_{k:02d}": ibis.ifelse(
+                sums.own, 12.0 * sums[f"m{k}"] / sums.total, cluster[k - 1]
+            )
             for k in range(1, 13)
         },
     )
@@ -116,7 +123,8 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     recent = m.filter(mym >= last_ym - 11).mutate(ym=mym, moy=m.month.month())
     r = recent.inner_join(prof, "uscc")
     factor = ibis.cases(*[(r.moy == k, r[f"season_factor_{k:02d}"]) for k in range(1, 13)])
-    x = r.sales_fen.cast("float64") / factor
+    r = r.select("uscc", "ym", "first_ym", x=r.sales_fen.cast("float64") / factor)
+    x = r.x
     since = r.ym >= r.first_ym
     vol = r.group_by("uscc").aggregate(
         first_ym=r.first_ym.max(),
@@ -125,14 +133,18 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         last6=x.sum(where=r.ym >= last_ym - 5),
         prev6=x.sum(where=r.ym <= last_ym - 6),
     )
-    n = (last_ym - ibis.greatest(vol.first_ym, last_ym - 11) + 1).cast("float64")
-    mean = vol.sx.fill_null(0.0) / n
-    var = (vol.sxx.fill_null(0.0) - vol.sx.fill_null(0.0) * vol.sx.fill_null(0.0) / n) / (n - 1)
-    cv = ibis.ifelse((n >= MIN_VOLATILITY_MONTHS) & (mean > 0),
-                     ibis.greatest(var, 0.0).sqrt() / mean, ibis.null("float64"))  # fmt: skip
-    prev6 = vol.prev6.fill_null(0.0)
-    trend = ibis.ifelse((vol.first_ym <= last_ym - 11) & (prev6 > 0),
-                        vol.last6.fill_null(0.0) / prev6 - 1.0, ibis.null("float64"))  # fmt: skip
+    vol = vol.mutate(
+        n=(last_ym - ibis.greatest(vol.first_ym, last_ym - 11) + 1).cast("float64"),
+        sx=vol.sx.fill_null(0.0),
+        sxx=vol.sxx.fill_null(0.0),
+        last6=vol.last6.fill_null(0.0),
+        prev6=vol.prev6.fill_null(0.0),
+    )
+    vol = vol.mutate(mean=vol.sx / vol.n, var=(vol.sxx - vol.sx * vol.sx / vol.n) / (vol.n - 1))
+    enough = (vol.n >= MIN_VOLATILITY_MONTHS) & (vol.mean > 0)
+    cv = ibis.ifelse(enough, ibis.greatest(vol.var, 0.0).sqrt() / vol.mean, ibis.null("float64"))
+    trend = ibis.ifelse((vol.first_ym <= last_ym - 11) & (vol.prev6 > 0),
+                        vol.last6 / vol.prev6 - 1.0, ibis.null("float64"))  # fmt: skip
     vol = vol.select("uscc", sales_volatility_12m=cv, sales_trend_6m=trend)
 
     active = m.filter((mym >= last_ym - 11) & (m.invoices_issued > 0))
