@@ -30,7 +30,7 @@ BAND_STYLE = {"auto_approve": "bold green", "review": "bold yellow", "decline": 
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -240,13 +240,15 @@ def decide(
     if not all_ and not uscc:
         raise _fail("give --uscc X for one decision, or --all for the whole snapshot")
     try:
+        asked = Money.parse(amount)
+    except (LoomError, TypeError):
+        raise _fail(f"--amount must be yuan with at most two decimals, not {amount!r}") from None
+    try:
         service = _service(policy, model)
         if all_:
             _decide_all(service, day, out, term, method)
             return
-        request = DecisionRequest(
-            str(uscc).strip().upper(), Money.parse(amount), term, method, person
-        )
+        request = DecisionRequest(str(uscc).strip().upper(), asked, term, method, person)
         record = service.decide(request, day, explain=explain)
     except LoomError as exc:
         raise _fail(str(exc)) from None

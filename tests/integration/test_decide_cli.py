@@ -1,0 +1,141 @@
+"""`loom decide` against a small lake on disk: one decision (json/table/explain), batch Parquet,
+and clear one-line errors. The model is a fake (the scorer is injected at its adapter)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from loomcredit.adapters.scoring_model import ModelScorer
+from loomcredit.entrypoints.cli.main import app
+from loomcredit.pipeline.schemas import RAW_SCHEMAS
+
+pytestmark = pytest.mark.integration
+AS_OF = "2026-03-02"
+GOOD, REVOKED, YOUNG = "91330604609674830U", "91330681307582121Y", "913306217125879893"
+BASE = {
+    "registry_status": "存续", "firm_age_months": 60, "industry_code": "C1752",
+    "region_code": "330603", "judicial_dishonest": 0, "judicial_enforcement_open": 0,
+    "judicial_enforcement_24m": 0, "tax_credit_grade": "A", "bureau_nonperforming_accounts": 0,
+    "bureau_max_dpd_24m": 0, "months_of_history": 40, "sales_12m_fen": 600_000_000,
+    "bureau_loans_outstanding_fen": 0,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Score:
+    score: float
+    pd: float
+    reasons: tuple = ()
+
+
+class _FakeModel:
+    version = "fake-cli-1"
+
+    def score_one(self, features):
+        return _Score(640.0, 0.015)
+
+
+def _consent(cid: str, uscc: str, revoked: datetime | None) -> dict:
+    return {
+        "consent_id": cid, "uscc": uscc, "subject": "enterprise",
+        "scopes": "bureau;tax;invoices;utilities", "purposes": "pre_loan;post_loan",
+        "granted_at": datetime(2025, 1, 5, tzinfo=UTC),
+        "expires_at": datetime(2027, 1, 5, tzinfo=UTC),
+        "revoked_at": revoked, "text_sha256": "0" * 64,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """A LOOM_HOME with a three-firm feature snapshot and the consent registry."""
+    snap = tmp_path / "lake" / "features" / "snapshots" / f"as_of={AS_OF}"
+    snap.mkdir(parents=True)
+    rows = [
+        {"uscc": GOOD, "as_of": date(2026, 3, 2), **BASE},
+        {"uscc": REVOKED, "as_of": date(2026, 3, 2), **BASE},
+        {"uscc": YOUNG, "as_of": date(2026, 3, 2), **BASE, "firm_age_months": 14},
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), snap / "part-0.parquet")
+    consents = tmp_path / "lake" / "integrated" / "consents"
+    consents.mkdir(parents=True)
+    table = pa.Table.from_pylist(
+        [
+            _consent("C1", GOOD, None),
+            _consent("C2", REVOKED, datetime(2026, 2, 1, tzinfo=UTC)),
+            _consent("C3", YOUNG, None),
+        ],
+        schema=RAW_SCHEMAS["consents"],
+    )
+    pq.write_table(table, consents / "part-0.parquet")
+    monkeypatch.setenv("LOOM_HOME", str(tmp_path))
+    monkeypatch.setattr(ModelScorer, "load", classmethod(lambda cls, d: cls(_FakeModel())))
+    return tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(app, ["decide", *args])
+
+
+def test_json_decision_record(lake):
+    """--format json prints the whole record: band, rate, policy and model versions."""
+    result = run("--uscc", GOOD, "--amount", "500000", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["band"] == "auto_approve"
+    assert record["price"]["annual_rate"] == "0.0538"  # 3.00 % LPR + 238 bp at PD 1.5 %
+    assert record["model_version"] == "fake-cli-1"
+    assert record["policy_version"].startswith("keqiao_textile")
+
+
+def test_revoked_consent_declines(lake):
+    """A consent revoked before the decision date leaves no pre-loan scope: declined."""
+    result = run("--uscc", REVOKED, "--as-of", AS_OF, "--format", "json")
+    record = json.loads(result.stdout)
+    assert record["band"] == "decline"
+    assert "consents" in [r["rule_id"] for r in record["rules"] if r["status"] == "fail"]
+
+
+def test_table_with_explain(lake):
+    """The table view shows the build-ups, and --explain what would change the outcome."""
+    result = run("--uscc", GOOD, "--amount", "900000", "--as-of", AS_OF, "--explain")
+    assert result.exit_code == 0, result.output
+    for text in ("Price build-up", "Limit build-up", "Suggested plan", "What would change"):
+        assert text in result.stdout
+    assert "auto-approved for an amount up to" in result.stdout
+
+
+def test_batch_writes_one_row_per_enterprise(lake, tmp_path):
+    """--all decides for every firm in the snapshot and writes Parquet."""
+    out = tmp_path / "offers.parquet"
+    result = run("--all", "--as-of", AS_OF, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out).to_pylist()
+    bands = {row["uscc"]: row["band"] for row in table}
+    assert bands == {GOOD: "auto_approve", REVOKED: "decline", YOUNG: "decline"}
+    good = next(row for row in table if row["uscc"] == GOOD)
+    assert good["offer_fen"] == good["limit_fen"] or good["offer_fen"] == good["asked_fen"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--uscc", GOOD, "--as-of", "2026-13-01"], "--as-of must be a date"),
+        (["--as-of", AS_OF], "give --uscc"),
+        (["--uscc", GOOD, "--as-of", AS_OF, "--amount", "12.345"], "--amount must be yuan"),
+        (["--uscc", GOOD, "--as-of", AS_OF, "--term", "7"], "term 7 months is not offered"),
+        (["--all", "--as-of", "2026-01-01"], "no feature snapshot"),
+    ],
+)
+def test_bad_input_is_one_clear_line(lake, args, message):
+    """Bad input exits non-zero with one line on stderr."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
