@@ -12,7 +12,7 @@ from loomcredit.pipeline.schemas import NATURAL_KEYS
 
 
 def rank_sql(source: str, relation: str) -> str:
-    """``relation`` plus ``_rank``: 1 for the first clean row of each key, NULL for rejected rows."""
+    """``relation`` plus ``_rank``: 1 for the first clean row of a key, NULL for rejected rows."""
     keys = ", ".join(q(k) for k in NATURAL_KEYS[source])
     return (
         f"SELECT *, CASE WHEN len(_reasons) = 0 THEN row_number() OVER "

@@ -18,6 +18,7 @@ import duckdb
 
 from loomcredit.pipeline import news
 from loomcredit.pipeline.entity import EntityResolver, precision_recall
+from loomcredit.pipeline.ingest.run import name_sources
 from loomcredit.pipeline.schemas import LakePaths
 
 NO_EVENT = frozenset({"none", "", "neutral"})
@@ -40,9 +41,10 @@ def evaluate(lake: LakePaths, truth: Path) -> dict[str, float]:
         registry = _files(lake.table("registry"))
         if not registry:
             return metrics
+        flows = _files(lake.table("bank_flows"))
+        parts = name_sources(_rel(registry), _rel(flows) if flows else None)
         resolver = EntityResolver(
-            (str(u), str(n))
-            for u, n in con.sql(f"SELECT DISTINCT uscc, name FROM {_rel(registry)}").fetchall()
+            (str(u), str(n)) for u, n in con.sql(" UNION ".join(parts)).fetchall()
         )
         news_files = _files(lake.table("news"))
         labels = _files(root / "news_labels")

@@ -59,6 +59,17 @@ def relation(files: list[str]) -> str | None:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
+def name_sources(registry: str | None, bank_flows: str | None) -> list[str]:
+    """SELECTs of ``(uscc, name)`` pairs for entity resolution from integrated tables."""
+    parts = [f"SELECT uscc, name FROM {registry}"] if registry else []
+    if bank_flows:
+        parts.append(
+            f"SELECT counterparty_uscc, counterparty_name FROM {bank_flows} "
+            "WHERE counterparty_uscc IS NOT NULL AND counterparty_name IS NOT NULL"
+        )
+    return parts
+
+
 class _Run:
     """State of one run (kept private: :func:`ingest` is the API)."""
 
@@ -177,14 +188,20 @@ class _Run:
         return bool(rows[0][0])
 
     def resolver(self) -> EntityResolver:
-        """Alias index over every registry name in the lake and in this run."""
-        parts = [
-            f"SELECT uscc, name FROM {r}"
-            for r in [relation(parquet_list(self.lake.table("registry")))]
-            if r
-        ]
+        """Alias index over the lake's and this run's registry names, plus the names bank
+        statements gave together with a (valid) counterparty USCC."""
+        parts = name_sources(
+            relation(parquet_list(self.lake.table("registry"))),
+            relation(parquet_list(self.lake.table("bank_flows"))),
+        )
         if self._has_table("fin_registry"):
             parts.append("SELECT uscc, name FROM fin_registry WHERE len(_all) = 0")
+        if self._has_table("fin_bank_flows"):
+            parts.append(
+                "SELECT counterparty_uscc, counterparty_name FROM fin_bank_flows "
+                "WHERE len(_all) = 0 AND counterparty_uscc IS NOT NULL "
+                "AND counterparty_name IS NOT NULL"
+            )
         if not parts:
             return EntityResolver([])
         rows = self.con.sql(" UNION ".join(parts)).fetchall()
