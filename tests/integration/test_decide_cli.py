@@ -139,3 +139,19 @@ def test_bad_input_is_one_clear_line(lake, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_lake_sources_agree_and_refuse_unknown_firms(lake):
+    """The in-memory snapshot and the per-request DuckDB lookup return the same vector; an unknown
+    firm is NotFound, not an empty vector."""
+    from loomcredit.adapters.feature_source import DuckDbSnapshotFeatureSource, LakeFeatureSource
+    from loomcredit.domain.errors import NotFound
+
+    day = date.fromisoformat(AS_OF)
+    memory, duck = LakeFeatureSource(lake), DuckDbSnapshotFeatureSource(lake)
+    assert dict(memory.get(YOUNG, day)) == dict(duck.get(YOUNG, day))
+    assert duck.get(YOUNG, day)["firm_age_months"] == 14
+    with pytest.raises(NotFound):
+        duck.get("91110000600037341L", day)
+    with pytest.raises(NotFound):
+        memory.get("91110000600037341L", day)

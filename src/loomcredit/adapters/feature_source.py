@@ -110,6 +110,31 @@ class LakeFeatureSource:
         return {k: _plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
 
 
+class DuckDbSnapshotFeatureSource:
+    """One point query per request on the snapshot Parquet (no in-memory copy of the snapshot)."""
+
+    def __init__(self, home: Path) -> None:
+        """Query snapshots under ``home/lake/features/snapshots`` with an in-process DuckDB."""
+        import duckdb
+
+        self.home = Path(home)
+        self._con = duckdb.connect()
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        """Features of one enterprise; :class:`NotFound` if absent."""
+        folder = snapshot_dir(self.home, as_of)
+        if not folder.is_dir():
+            raise NotFound(f"no feature snapshot for {as_of.isoformat()}; run loom features")
+        cursor = self._con.execute(
+            "SELECT * FROM read_parquet(?) WHERE uscc = ?", [str(folder / "*.parquet"), uscc]
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"{uscc} is not in the feature snapshot of {as_of.isoformat()}")
+        names = [d[0] for d in cursor.description]
+        return {k: _plain(v) for k, v in zip(names, row, strict=True) if k not in ("uscc", "as_of")}
+
+
 def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 

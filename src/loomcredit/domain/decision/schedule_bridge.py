@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
@@ -47,6 +48,7 @@ class PlanSchedule:
     engine: str
 
 
+@lru_cache(maxsize=1)
 def _engine() -> Any:
     try:
         return import_module("loomcredit.domain.schedule")

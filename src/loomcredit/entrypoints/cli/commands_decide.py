@@ -170,11 +170,13 @@ def _decide_all(
     import pyarrow.parquet as pq
     from rich.progress import Progress
 
-    from loomcredit.adapters.feature_source import SnapshotFeatureSource
+    from loomcredit.adapters.feature_source import LakeFeatureSource, SnapshotFeatureSource
     from loomcredit.config import get_settings
 
     home = Path(get_settings().home)
-    usccs = SnapshotFeatureSource(home).usccs(as_of)
+    source = service.features
+    snapshots = source.snapshots if isinstance(source, LakeFeatureSource) else None
+    usccs = (snapshots or SnapshotFeatureSource(home)).usccs(as_of)
     target = out or home / "lake" / "decisions" / f"as_of={as_of.isoformat()}" / "part-0.parquet"
     rows, began = [], time.perf_counter()
     with Progress(console=err_console, transient=True) as progress:
