@@ -135,21 +135,22 @@ def extract(text: str | None, lexicon: Lexicon | None = None) -> list[Event]:
 def classify(title: str | None, body: str | None) -> tuple[str, bool, int, str]:
     """The main event of a news item: ``(kind, negated, severity, evidence)``.
 
-    The title's first event wins (headlines carry the story), else the body's most severe
-    non-negated event, else its first negated one; ``("none", False, 0, "")`` when nothing matched.
+    The title's first event names the story (headlines carry it), else the body's most severe
+    event. The event is negated when the item denies that kind anywhere (a title 「回应停产传闻」
+    over a body 「未发生停产」 reports no halt). ``("none", False, 0, "")`` when nothing matched.
     """
     head = extract(title)
-    if head:
-        main = next((e for e in head if not e.negated), head[0])
-        return main.kind, main.negated, main.severity, main.evidence
     found = extract(body)
-    live = [e for e in found if not e.negated]
-    if live:
+    if head:
+        main = head[0]
+    elif found:
+        live = [e for e in found if not e.negated] or found
         main = max(live, key=lambda e: e.severity)  # max keeps the first of equal severity
-        return main.kind, False, main.severity, main.evidence
-    if found:
-        return found[0].kind, True, found[0].severity, found[0].evidence
-    return "none", False, 0, ""
+    else:
+        return "none", False, 0, ""
+    same = [e for e in head + found if e.kind == main.kind]
+    negated = any(e.negated for e in same)
+    return main.kind, negated, main.severity, main.evidence
 
 
 def negative_kinds() -> frozenset[str]:
