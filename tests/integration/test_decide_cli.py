@@ -155,3 +155,13 @@ def test_lake_sources_agree_and_refuse_unknown_firms(lake):
         duck.get("91110000600037341L", day)
     with pytest.raises(NotFound):
         memory.get("91110000600037341L", day)
+
+
+def test_demo_stage_prints_bands_and_one_explained_decision_each(lake, capsys):
+    """The demo stage counts bands over the snapshot and explains one decision per band."""
+    from loomcredit.entrypoints.cli.commands_decide import stage_decisions
+
+    stage_decisions(date.fromisoformat(AS_OF))
+    out = capsys.readouterr().out
+    assert "Decisions" in out
+    assert out.count("What would change the outcome") == 2  # one auto-approve, one decline

@@ -263,3 +263,46 @@ def decide(
 def register(app: typer.Typer) -> None:
     """Add `loom decide` to the CLI."""
     app.command("decide")(decide)
+
+
+def stage_decisions(as_of: date, *, model: Path | None = None, policy: Path | None = None) -> None:
+    """Demo stage: offers for the whole demo cluster — band counts, rate and limit distribution,
+    and one explained decision of each band (for ``loom demo``)."""
+    from statistics import quantiles
+
+    from loomcredit.adapters.feature_source import LakeFeatureSource
+    from loomcredit.domain.decision.bands import Band
+
+    service = _service(policy, model)
+    source = service.features
+    if not isinstance(source, LakeFeatureSource):  # pragma: no cover - wiring is fixed
+        raise _fail("the demo needs the lake feature source")
+    usccs = source.snapshots.usccs(as_of)
+    records = list(service.decide_all(usccs, as_of))
+    counts = {band: sum(r.band is band for r in records) for band in Band}
+    table = Table("band 结论", "count 户数", "share 占比", title=f"授信决策 Decisions · {as_of}")
+    for band, count in counts.items():
+        table.add_row(
+            f"{band.label_zh} {band.value}", str(count), f"{count / max(len(records), 1):.1%}"
+        )
+    console.print(table)
+    offered = [r for r in records if r.band is not Band.DECLINE]
+    if len(offered) >= 2:
+        rates = [float(r.price.annual_rate) * 100 for r in offered]
+        limits = [r.offer_amount.minor / 100 for r in offered]
+        dist = Table("", "p10", "p50", "p90", title="利率与额度分布 Rate and limit (offered)")
+        r10, _, _, _, r50, _, _, _, r90 = quantiles(rates, n=10)
+        l10, _, _, _, l50, _, _, _, l90 = quantiles(limits, n=10)
+        dist.add_row("年利率 rate %", f"{r10:.2f}", f"{r50:.2f}", f"{r90:.2f}")
+        dist.add_row("额度 limit ¥", f"{l10:,.0f}", f"{l50:,.0f}", f"{l90:,.0f}")
+        console.print(dist)
+    for band in Band:
+        first = next((r for r in records if r.band is band), None)
+        if first is None:
+            continue
+        from loomcredit.service_layer.decisioning import DecisionRequest
+
+        app_ = first.application
+        request = DecisionRequest(app_.uscc, app_.amount, app_.term_months, app_.method)
+        console.rule(f"{band.label_zh} {band.value}")
+        _print_record(service.decide(request, as_of, explain=True))
