@@ -1,0 +1,123 @@
+"""Online features: one enterprise's vector, from the snapshot or computed on demand, fast."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from loomcredit.pipeline.features.online import OnlineFeatures
+from loomcredit.pipeline.features.snapshot import build_snapshot
+from loomcredit.pipeline.schemas import LakePaths
+
+
+def _fixtures():
+    name = "loom_feature_fixtures"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "integration" / "feature_fixtures.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+ff = _fixtures()
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory) -> LakePaths:
+    home = tmp_path_factory.mktemp("lake")
+    ff.write_lake(home)
+    return LakePaths(home)
+
+
+@pytest.fixture(scope="module")
+def online(lake) -> OnlineFeatures:
+    store = OnlineFeatures(lake)
+    yield store
+    store.close()
+
+
+@pytest.mark.slow
+def test_on_demand_vector_equals_the_batch_snapshot(lake, online, tmp_path):
+    """Computing one enterprise on demand gives exactly its row of the batch snapshot."""
+    path = build_snapshot(lake, ff.AS_OF, out=tmp_path / "snap.parquet")
+    batch = {r["uscc"]: r for r in pq.read_table(path).to_pylist()}
+    for uscc in (ff.A, ff.B, ff.C):
+        alone = online.compute(uscc, ff.AS_OF)
+        assert alone.keys() == batch[uscc].keys()
+        for name, value in batch[uscc].items():
+            if name == "network_pagerank":
+                continue  # on demand it comes from the latest earlier snapshot (none here)
+            assert alone[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_spot_values_on_demand(online):
+    """The on-demand vector carries the hand-computed values of the fixture."""
+    row = online.get(ff.A, ff.AS_OF)
+    assert row["sales_3m_fen"] == 3_600_000
+    assert row["tax_arrears_fen"] == 50_000
+    assert row["judicial_enforcement_open"] == 1
+
+
+@pytest.mark.slow
+def test_newer_data_is_used_after_the_latest_snapshot(lake, tmp_path):
+    """A date after the latest snapshot sees data published since; PageRank from the snapshot."""
+    home = tmp_path
+    ff.write_lake(home)
+    fresh = LakePaths(home)
+    build_snapshot(fresh, ff.AS_OF)
+    store = OnlineFeatures(fresh)
+    try:
+        later = store.get(ff.A, date(2025, 7, 20))
+        on_d = store.get(ff.A, ff.AS_OF)
+    finally:
+        store.close()
+    assert on_d["bureau_overdue_accounts"] == 0
+    assert later["bureau_overdue_accounts"] == 3  # bureau report known on 3 July
+    assert later["network_pagerank"] == on_d["network_pagerank"]
+    assert later["network_pagerank"] is not None
+
+
+def test_a_built_snapshot_is_served_as_is(tmp_path):
+    """When the date has a snapshot, get() returns its row (no recomputation)."""
+    ff.write_lake(tmp_path)
+    lake = LakePaths(tmp_path)
+    path = build_snapshot(lake, ff.AS_OF)
+    table = pq.read_table(path)
+    doctored = table.set_column(
+        table.column_names.index("sales_3m_fen"),
+        "sales_3m_fen",
+        pa.array([123] * table.num_rows, pa.int64()),
+    )
+    pq.write_table(doctored, path)
+    assert OnlineFeatures(lake).get(ff.A, ff.AS_OF)["sales_3m_fen"] == 123
+
+
+def test_unknown_enterprise_gives_empty_vector(online):
+    """An enterprise not in the lake (or not yet established) yields an empty mapping."""
+    assert online.get("91330603MA2Q999999", ff.AS_OF) == {}
+    assert online.get(ff.D, ff.AS_OF) == {}
+
+
+def test_repeated_lookups_take_well_under_a_millisecond(online):
+    """After the first call for a (uscc, date), lookups are cached and fast."""
+    online.get(ff.B, ff.AS_OF)
+    started = time.perf_counter()
+    for _ in range(1000):
+        online.get(ff.B, ff.AS_OF)
+    assert (time.perf_counter() - started) / 1000 < 0.001
+
+
+def test_returned_vector_is_a_copy(online):
+    """Changing a returned vector does not change what the next caller sees."""
+    first = online.get(ff.C, ff.AS_OF)
+    first["sales_3m_fen"] = -1
+    assert online.get(ff.C, ff.AS_OF)["sales_3m_fen"] == 100_000
