@@ -23,7 +23,7 @@ from loomcredit.pipeline.simulate.network import Network
 VAT = 0.13
 P_VOID = 0.015
 P_RED = 0.008
-UNIT_FEN = 1.5e7  # a typical business invoice: 15万元
+UNIT_FEN = 3e7  # a typical business invoice: 30万元
 CONSUMER_UNIT_FEN = 5e5
 
 
