@@ -61,7 +61,7 @@ def test_cny_window_runs_from_two_weeks_before_to_lantern_festival(day: date, in
 
 
 def test_cluster_month_factors_are_the_domain_values() -> None:
-    """Jan–Feb 0.7, Mar–May 1.0, Jun 1.1, Jul–Aug 0.9, Sep–Oct 1.2, Nov 1.0, Dec 0.8 (DOMAIN §11)."""
+    """Jan–Feb 0.7, Mar–May 1.0, Jun 1.1, Jul–Aug 0.9, Sep–Oct 1.2, Nov 1.0, Dec 0.8 (§11)."""
     expected = [0.7, 0.7, 1.0, 1.0, 1.0, 1.1, 0.9, 0.9, 1.2, 1.2, 1.0, 0.8]
     assert [CLUSTER_MONTH_FACTORS[m] for m in range(1, 13)] == expected
 
