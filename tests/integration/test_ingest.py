@@ -230,3 +230,21 @@ def test_quality_report_is_offline_html_and_json(tmp_path: Path) -> None:
     run = data["this_run"]
     assert run["rows_in"] == run["accepted"] + run["quarantined"] == 63
     assert data["coverage"]["enterprises"] == 3
+
+
+def test_revoked_consent_keeps_earlier_rows_and_holds_later_ones(tmp_path: Path) -> None:
+    """B revoked its consent on 2024-02-15: its January and February power rows stay, March is
+    held back; a consent whose purposes do not cover the use (collection only) covers nothing."""
+    consents = fx.consents()
+    consents[1]["revoked_at"] = fx._ts(fx.date(2024, 2, 15))
+    consents[0]["purposes"] = "collection"
+    feed = fx.write_feed(
+        tmp_path / "feed",
+        sources={"consents": consents, "registry": fx.registry(), "utilities": fx.utilities()},
+    )
+    lake = LakePaths(tmp_path / "home")
+    ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    kept = {(r[0], r[1].month) for r in _rows(lake, "utilities")}
+    assert kept == {(fx.B, 1), (fx.B, 2)}
+    held = _rows(lake, "quarantine", "reasons LIKE '%consent:utilities%'")
+    assert len(held) == 10 - 2

@@ -36,6 +36,7 @@ def evaluate(lake: LakePaths, truth: Path) -> dict[str, float]:
     """ER precision/recall and news accuracy over the lake's news and bank flows."""
     root = truth / "truth" if (truth / "truth").is_dir() else truth
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     metrics: dict[str, float] = {}
     try:
         registry = _files(lake.table("registry"))

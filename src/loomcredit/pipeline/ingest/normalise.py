@@ -25,8 +25,16 @@ def q(column: str) -> str:
 
 
 def halfwidth_sql(expr: str) -> str:
-    """Full-width ASCII forms and the ideographic space turned into their half-width forms."""
-    return f"translate(CAST({expr} AS VARCHAR), '{_FULL_SQL}', '{_HALF_SQL}')"
+    """Full-width ASCII forms and the ideographic space turned into their half-width forms.
+
+    ``translate`` is slow on long alphabets, so it runs only on values that hold a full-width
+    character (a cheap regular-expression test first).
+    """
+    text = f"CAST({expr} AS VARCHAR)"
+    return (
+        f"CASE WHEN regexp_matches({text}, '[\\x{{FF01}}-\\x{{FF5E}}\\x{{3000}}]') "
+        f"THEN translate({text}, '{_FULL_SQL}', '{_HALF_SQL}') ELSE {text} END"
+    )
 
 
 def text_sql(expr: str) -> str:

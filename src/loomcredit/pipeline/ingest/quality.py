@@ -42,6 +42,7 @@ def _rel(folder: Path) -> str | None:
 def collect(lake: LakePaths, summary: IngestSummary) -> dict[str, Any]:
     """Every figure of the report as plain JSON-ready data."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     as_of = date.fromisoformat(summary.as_of)
     try:

@@ -99,6 +99,17 @@ def file_columns(con: duckdb.DuckDBPyConnection, feed: FeedFile) -> list[str]:
     return [row[0] for row in described if row[0] != "_row"]
 
 
+def file_types(con: duckdb.DuckDBPyConnection, feed: FeedFile) -> dict[str, str]:
+    """Column → DuckDB type of a file (CSV columns are all VARCHAR)."""
+    try:
+        described = con.sql(f"DESCRIBE {reader_sql(feed)}").fetchall()
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"cannot read {feed.fmt} file: {_first_line(exc)}", path=feed.path
+        ) from exc
+    return {str(row[0]): str(row[1]) for row in described}
+
+
 def check_columns(con: duckdb.DuckDBPyConnection, feed: FeedFile) -> None:
     """Every contract column must be present (extra columns are ignored)."""
     have = set(file_columns(con, feed))

@@ -30,7 +30,13 @@ from loomcredit.pipeline.ingest.model import (
 )
 from loomcredit.pipeline.ingest.normalise import code_map, q
 from loomcredit.pipeline.ingest.pii import encrypt, join_hash
-from loomcredit.pipeline.ingest.readers import FeedFile, check_columns, discover, reader_sql
+from loomcredit.pipeline.ingest.readers import (
+    FeedFile,
+    check_columns,
+    discover,
+    file_types,
+    reader_sql,
+)
 from loomcredit.pipeline.ingest.validate import (
     MAP_KINDS,
     SPECS,
@@ -96,6 +102,7 @@ class _Run:
         self.staging.mkdir(parents=True)
         self.con = duckdb.connect(str(self.staging / "work.duckdb"))
         self.sql("SET TimeZone = 'UTC'")
+        self.sql("SET enable_progress_bar = false")
         self.sql("SET preserve_insertion_order = true")
         self.sql(f"SET temp_directory = '{self.staging / 'tmp'}'")
         self._maps: dict[str, dict[str, str | None]] = {k: {} for k in MAP_KINDS}
@@ -136,7 +143,8 @@ class _Run:
         """Validate every new file of a source into table ``chk_<source>``."""
         for offset, feed in enumerate(feeds):
             self.register_maps(feed)
-            sql = check_sql(source, reader_sql(feed), self.as_of)
+            types = file_types(self.con, feed)
+            sql = check_sql(source, reader_sql(feed), self.as_of, types)
             verb = "CREATE TABLE" if offset == 0 else "INSERT INTO"
             tail = "AS" if offset == 0 else ""
             try:
@@ -383,6 +391,7 @@ def ingest(
     hashes = {f.path: f.sha256() for f in feeds}
     new = [f for f in feeds if not book.has(hashes[f.path])]
     probe = duckdb.connect()
+    probe.execute("SET enable_progress_bar = false")
     try:
         for feed in new:
             check_columns(probe, feed)

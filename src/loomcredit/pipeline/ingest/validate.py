@@ -186,37 +186,59 @@ def resident_id_or_none(raw: str, *, on: date) -> str | None:
         return None
 
 
-def _typed(col: str, spec: Col, raw: str) -> str:
+NATIVE = {
+    "int": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT"),
+    "float": ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "DECIMAL"),
+    "date": ("DATE",),
+    "month": ("DATE",),
+    "ts": ("TIMESTAMP WITH TIME ZONE",),
+}
+
+
+def is_native(spec: Col, file_type: str | None) -> bool:
+    """True when the file already stores the column in its contract type (no text parsing)."""
+    if file_type is None:
+        return False
+    return file_type.upper().split("(")[0] in NATIVE.get(spec.kind, ())
+
+
+def _native_typed(spec: Col, raw: str) -> str:
+    if spec.kind == "int":
+        return f"CAST({raw} AS BIGINT)"
+    if spec.kind == "float":
+        return f"CAST({raw} AS DOUBLE)"
+    if spec.kind == "month":
+        return f"CAST(date_trunc('month', {raw}) AS DATE)"
+    return raw
+
+
+_TEXT_KINDS = {"name": name_sql, "text": text_sql, "code": code_sql, "enum": enum_sql}
+_CAST_KINDS = {"date": "DATE", "ts": "TIMESTAMPTZ", "int": "BIGINT", "float": "DOUBLE"}
+
+
+def _typed(col: str, spec: Col, raw: str, native: bool = False) -> str:
     """SQL for the normalised, typed value (NULL when missing or malformed)."""
     kind = spec.kind
+    if native:
+        return _native_typed(spec, raw)
     if kind in MAP_KINDS:
         return f"{MAP_KINDS[kind]}_{col}.code"
-    if kind == "name":
-        return name_sql(raw)
-    if kind == "text":
-        return text_sql(raw)
-    if kind == "code":
-        return code_sql(raw)
-    if kind == "enum":
-        return enum_sql(raw)
-    if kind == "date":
-        return f"TRY_CAST({text_sql(raw)} AS DATE)"
+    if kind in _TEXT_KINDS:
+        return _TEXT_KINDS[kind](raw)
+    if kind in _CAST_KINDS:
+        return f"TRY_CAST({text_sql(raw)} AS {_CAST_KINDS[kind]})"
     if kind == "month":
         return f"CAST(date_trunc('month', TRY_CAST({text_sql(raw)} AS DATE)) AS DATE)"
     if kind == "period":
         norm = text_sql(raw)
         return f"CASE WHEN regexp_full_match({norm}, '\\d{{4}}-(0[1-9]|1[0-2])') THEN {norm} END"
-    if kind == "ts":
-        return f"TRY_CAST({text_sql(raw)} AS TIMESTAMPTZ)"
-    if kind == "int":
-        return f"TRY_CAST({text_sql(raw)} AS BIGINT)"
-    if kind == "float":
-        return f"TRY_CAST({text_sql(raw)} AS DOUBLE)"
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _reasons(col: str, spec: Col, raw: str, value: str, as_of: date) -> list[str]:
-    present = f"{text_sql(raw)} IS NOT NULL"
+def _reasons(
+    col: str, spec: Col, raw: str, value: str, as_of: date, native: bool = False
+) -> list[str]:
+    present = f"{raw} IS NOT NULL" if native else f"{text_sql(raw)} IS NOT NULL"
     out: list[str] = []
     if spec.required:
         out.append(f"CASE WHEN NOT ({present}) THEN 'missing:{col}' END")
@@ -254,8 +276,15 @@ def _raw_json(source: str) -> str:
     return f"to_json(struct_pack({', '.join(parts)}))"
 
 
-def check_sql(source: str, reader: str, as_of: date) -> str:
-    """The SELECT that validates and normalises one file of ``source`` (see module docstring)."""
+def check_sql(
+    source: str, reader: str, as_of: date, file_types: dict[str, str] | None = None
+) -> str:
+    """The SELECT that validates and normalises one file of ``source`` (see module docstring).
+
+    ``file_types`` (column → DuckDB type of the file) lets columns already stored in their
+    contract type skip text parsing.
+    """
+    types = file_types or {}
     specs = SPECS[source]
     joins: list[str] = []
     values: list[str] = []
@@ -268,9 +297,10 @@ def check_sql(source: str, reader: str, as_of: date) -> str:
                 f"LEFT JOIN {MAP_KINDS[spec.kind]} AS {alias} "
                 f"ON {alias}.raw = CAST({raw} AS VARCHAR)"
             )
-        value = _typed(col, spec, raw)
+        native = spec.kind not in MAP_KINDS and is_native(spec, types.get(col))
+        value = _typed(col, spec, raw, native)
         values.append(f"{value} AS {q(col)}")
-        reasons.extend(_reasons(col, spec, raw, value, as_of))
+        reasons.extend(_reasons(col, spec, raw, value, as_of, native))
     inner = (
         f"SELECT s._row, {', '.join(values)}, "
         f"[{', '.join(reasons)}] AS _col_reasons, {_raw_json(source)} AS _raw_all "
