@@ -28,6 +28,7 @@ from loomcredit.domain.decision.record import (
     decision_id,
 )
 from loomcredit.domain.decision.rules import Applicant, Status, screen
+from loomcredit.domain.decision.schedule_bridge import PlanSchedule
 from loomcredit.domain.errors import LoomError, NotFound
 from loomcredit.domain.money import Money
 from loomcredit.service_layer.ports import ConsentSource, FeatureSource, ScoreLike, Scorer
@@ -100,11 +101,17 @@ def _pd(score: ScoreLike) -> Decimal:
 
 
 def _lines(
-    shape: PlanShape, amount: Money, rate: Decimal, term: int, as_of: date
+    shape: PlanShape,
+    amount: Money,
+    rate: Decimal,
+    term: int,
+    as_of: date,
+    built: PlanSchedule,
 ) -> tuple[ScheduleLine, ...]:
     if not amount.is_positive():
         return ()
-    schedule = build_plan(shape, amount, rate, term, as_of)
+    asked = sum(i.principal.minor for i in built.installments)
+    schedule = built if asked == amount.minor else build_plan(shape, amount, rate, term, as_of)
     return tuple(
         ScheduleLine(i.number, i.due_on, i.principal, i.interest, i.payment, i.balance_after)
         for i in schedule.installments
@@ -181,7 +188,9 @@ def _decide(
         limit=limit,
         offer_amount=offer,
         plan=shape,
-        schedule=_lines(shape, offer, priced.annual_rate, term, as_of) if priced.feasible else (),
+        schedule=_lines(shape, offer, priced.annual_rate, term, as_of, proposed)
+        if priced.feasible
+        else (),
         band=band,
         band_reasons=reasons,
     )
