@@ -27,6 +27,9 @@ _HISTORIC_REGIONS = {"330621": "330603", "330682": "330604", "330623": "330683"}
 _CURRENT_REGIONS = frozenset(
     {"330600", "330601", "330602", "330603", "330604", "330624", "330681", "330683"}
 )
+_PROVINCES = frozenset(str(p) for p in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37,
+                                         41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64,
+                                         65))  # fmt: skip
 _INDUSTRY_DIVISIONS = frozenset({"C17", "C18", "C28", "F51", "C13", "C14", "C19", "C21", "C26"})
 _CODE_RE = re.compile(r"^[A-T]\d{4}$")
 
@@ -44,8 +47,6 @@ def normalise_industry(raw: str) -> str | None:
             return None
         return code if code and _is_known_industry(code) else None
     code = _clean(raw)
-    if len(code) == 4 and code[0].isdigit():  # letter dropped by some systems
-        code = "C" + code
     if not _CODE_RE.match(code) or code[:3] not in _INDUSTRY_DIVISIONS:
         return None
     return code
@@ -62,4 +63,7 @@ def current_region(raw: str) -> str | None:
         return str(result) if result else None
     if code in _HISTORIC_REGIONS:
         return _HISTORIC_REGIONS[code]
-    return code if code in _CURRENT_REGIONS or (code.startswith("33") and len(code) == 6) else None
+    if code in _CURRENT_REGIONS:
+        return code
+    known_province = code[:2] in _PROVINCES
+    return code if len(code) == 6 and code.isdigit() and known_province else None

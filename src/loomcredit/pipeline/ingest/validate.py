@@ -97,7 +97,7 @@ SPECS: dict[str, dict[str, Col]] = {
     "social_insurance": {
         "uscc": Col("uscc"),
         "month": Col("month"),
-        "insured_headcount": _count(10**5),
+        "insured_headcount": _count(20_000),  # more is absurd for an SME
     },
     "bank_flows": {
         "uscc": Col("uscc"),
@@ -160,7 +160,8 @@ SPECS: dict[str, dict[str, Col]] = {
 ROW_RULES: dict[str, list[tuple[str, str]]] = {
     "registry": [("changed_on < established_on", "range:changed_on")],
     "invoices": [
-        ("status = 'normal' AND amount_fen < 0", "range:amount_fen"),
+        ("status <> 'red' AND amount_fen < 0", "range:amount_fen"),
+        ("tax_fen <> 0 AND sign(amount_fen) <> sign(tax_fen)", "range:amount_fen"),
         ("abs(tax_fen) > abs(amount_fen)", "range:tax_fen"),
     ],
     "judicial": [("closed_on < filed_on", "range:closed_on")],
