@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import ibis
-
 from loomcredit.pipeline.features.catalogue import feature
 from loomcredit.pipeline.features.pit import Cutoffs
+from loomcredit.pipeline.features.scale import safe_div
 from loomcredit.pipeline.features.tables import Tables
 
 SRC = "bank_flows"
@@ -62,8 +61,8 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     payers = ins.group_by(["uscc", "payer"]).aggregate(amount=ins.amount_fen.sum())
     totals = payers.group_by("uscc").aggregate(total=payers.amount.sum())
     p = payers.inner_join(totals, "uscc")
-    p = p.mutate(share=p.amount.cast("float64") / p.total.cast("float64"))
     p = p.filter(p.total > 0)
+    p = p.mutate(share=safe_div(p.amount, p.total))
     conc = p.group_by("uscc").aggregate(
         inflow_counterparties_12m=p.payer.nunique().cast("int64"),
         inflow_top1_share_12m=p.share.max(),
@@ -78,10 +77,6 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         outflow_12m_fen=outflow_fen,
         net_inflow_12m_fen=net,
         inflow_3m_fen=agg.inflow_3m.fill_null(0).cast("int64"),
-        months_outflow_covered=ibis.ifelse(
-            outflow_fen > 0,
-            net.cast("float64") * 12.0 / outflow_fen.cast("float64"),
-            ibis.null("float64"),
-        ),
+        months_outflow_covered=safe_div(net * 12, outflow_fen),
     )
     return out.left_join(conc, "uscc").drop("uscc_right")

@@ -15,6 +15,7 @@ import ibis
 
 from loomcredit.pipeline.features.catalogue import feature
 from loomcredit.pipeline.features.pit import Cutoffs, add_months, shift_months
+from loomcredit.pipeline.features.scale import growth
 from loomcredit.pipeline.features.tables import Tables
 
 # DOMAIN.md §3: abolished codes and their successors.
@@ -93,7 +94,7 @@ def _market(tables: Tables, as_of: date) -> Any:
     for name, series in MARKET_SERIES.items():
         now = mk.value.max(where=(mk.series == series) & (mk.month == last))
         then = mk.value.max(where=(mk.series == series) & (mk.month == base))
-        cols[name] = ibis.ifelse(then > 0, now / then - 1.0, ibis.null("float64"))
+        cols[name] = growth(now, then)
     return mk.aggregate(**cols)
 
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import ibis
-
 from loomcredit.pipeline.features.catalogue import feature
 from loomcredit.pipeline.features.pit import Cutoffs
-from loomcredit.pipeline.features.scale import in_months
+from loomcredit.pipeline.features.scale import in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
 SRC = "monthly_activity.sales"
@@ -47,10 +45,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     issued = agg.issued.fill_null(0)
 
     def share(part: Any) -> Any:
-        return ibis.ifelse(
-            issued > 0, part.fill_null(0).cast("float64") / issued.cast("float64"),
-            ibis.null("float64"),
-        )  # fmt: skip
+        return safe_div(part.fill_null(0), issued)
 
     return agg.select(
         "uscc",

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from loomcredit.pipeline.features.catalogue import feature
 from loomcredit.pipeline.features.pit import Cutoffs
-from loomcredit.pipeline.features.scale import in_months
+from loomcredit.pipeline.features.scale import in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
 SRC = "supply_edges"
@@ -60,8 +60,7 @@ def _concentration(pairs: Any) -> Any:
     ranked = pairs.mutate(rank=ibis.row_number().over(w))
     totals = pairs.group_by("seller_uscc").aggregate(total=pairs.amount.sum())
     j = ranked.inner_join(totals, "seller_uscc")
-    share = j.amount.cast("float64") / j.total.cast("float64")
-    j = j.mutate(share=ibis.ifelse(j.total > 0, share, ibis.null("float64")))
+    j = j.mutate(share=safe_div(j.amount, j.total))
     return j.group_by(j.seller_uscc.name("uscc")).aggregate(
         buyers_12m=j.buyer_uscc.nunique().cast("int64"),
         buyer_hhi_12m=(j.share * j.share).sum(),
@@ -105,11 +104,7 @@ def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
     )
     return agg.select(
         "uscc",
-        contagion_share_12m=ibis.ifelse(
-            agg.total > 0,
-            agg.risky.fill_null(0).cast("float64") / agg.total.cast("float64"),
-            ibis.null("float64"),
-        ),
+        contagion_share_12m=safe_div(agg.risky.fill_null(0), agg.total),
     )
 
 

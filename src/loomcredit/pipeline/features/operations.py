@@ -11,11 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import ibis
-
 from loomcredit.pipeline.features.catalogue import feature
 from loomcredit.pipeline.features.pit import Cutoffs, add_months
-from loomcredit.pipeline.features.scale import growth, in_months
+from loomcredit.pipeline.features.scale import growth, in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
 SRC = "utilities"
@@ -76,11 +74,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         kwh_3m=agg.kwh_3m.fill_null(0).cast("int64"),
         kwh_12m=kwh_12m.cast("int64"),
         kwh_yoy_3m=growth(agg.kwh_3m.fill_null(0), agg.kwh_base_3m),
-        kwh_utilisation=ibis.ifelse(
-            agg.kwh_peak > 0,
-            agg.kwh_now.fill_null(0).cast("float64") / agg.kwh_peak.cast("float64"),
-            ibis.null("float64"),
-        ),
+        kwh_utilisation=safe_div(agg.kwh_now.fill_null(0), agg.kwh_peak),
         kwh_capacity_score=((kwh_12m // 12) // 1000 + 1).cast("int64") * 10,
         steam_3m_t=agg.steam_3m_t,
         steam_yoy_3m=growth(agg.steam_3m_t.fill_null(0.0), agg.steam_base),

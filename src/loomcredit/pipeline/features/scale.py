@@ -42,11 +42,19 @@ def in_months(month: Any, last: date, count: int, *, skip: int = 0) -> Any:
     return (month >= add_months(end, -(count - 1))) & (month <= end)
 
 
+def safe_div(num: Any, den: Any) -> Any:
+    """``num / den`` as a float, null where ``den`` is missing or not positive.
+
+    The divisor is guarded inside the expression too: Spark's ANSI mode raises on a zero divisor
+    even in a branch that is not taken, DuckDB does not.
+    """
+    den_f = den.cast("float64")
+    return ibis.ifelse(den > 0, num.cast("float64") / ibis.ifelse(den > 0, den_f, 1.0), None)
+
+
 def growth(current: Any, base: Any) -> Any:
     """``current / base − 1`` as a float, null where the base is missing or not positive."""
-    return ibis.ifelse(
-        base > 0, current.cast("float64") / base.cast("float64") - 1.0, ibis.null("float64")
-    )
+    return safe_div(current, base) - 1.0
 
 
 def compute(tables: Tables, *, as_of: date) -> Any:

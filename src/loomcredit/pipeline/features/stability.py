@@ -15,6 +15,7 @@ import ibis
 
 from loomcredit.pipeline.features.catalogue import FeatureDef, feature
 from loomcredit.pipeline.features.pit import Cutoffs, month_index
+from loomcredit.pipeline.features.scale import safe_div
 from loomcredit.pipeline.features.tables import Tables
 
 # DOMAIN.md §11 starting factors: Jan–Feb 0.7, Mar–May 1.0, Jun 1.1, Jul–Aug 0.9, Sep–Oct 1.2,
@@ -83,7 +84,7 @@ def _profile(m: Any, first: Any, last_ym: int) -> Any:
     sums = sums.mutate(start=ibis.greatest(sums.first_ym, last_ym - (PROFILE_MONTHS - 1)))
     sums = sums.mutate(
         **{
-            f"m{k}": sums[f"s{k}"].cast("float64") / _count_moy(sums.start, last_ym, k)
+            f"m{k}": safe_div(sums[f"s{k}"].cast("float64"), _count_moy(sums.start, last_ym, k))
             for k in range(1, 13)
         }
     )
@@ -94,7 +95,7 @@ def _profile(m: Any, first: Any, last_ym: int) -> Any:
         "first_ym",
         **{
             f"season_factor_{k:02d}": ibis.ifelse(
-                sums.own, 12.0 * sums[f"m{k}"] / sums.total, cluster[k - 1]
+                sums.own, 12.0 * safe_div(sums[f"m{k}"], sums.total), cluster[k - 1]
             )
             for k in range(1, 13)
         },
@@ -123,7 +124,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     recent = m.filter(mym >= last_ym - 11).mutate(ym=mym, moy=m.month.month())
     r = recent.inner_join(prof, "uscc")
     factor = ibis.cases(*[(r.moy == k, r[f"season_factor_{k:02d}"]) for k in range(1, 13)])
-    r = r.select("uscc", "ym", "first_ym", x=r.sales_fen.cast("float64") / factor)
+    r = r.select("uscc", "ym", "first_ym", x=safe_div(r.sales_fen.cast("float64"), factor))
     x = r.x
     since = r.ym >= r.first_ym
     vol = r.group_by("uscc").aggregate(
@@ -140,11 +141,14 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         last6=vol.last6.fill_null(0.0),
         prev6=vol.prev6.fill_null(0.0),
     )
-    vol = vol.mutate(mean=vol.sx / vol.n, var=(vol.sxx - vol.sx * vol.sx / vol.n) / (vol.n - 1))
+    vol = vol.mutate(
+        mean=safe_div(vol.sx, vol.n),
+        var=safe_div(vol.sxx - vol.sx * safe_div(vol.sx, vol.n), vol.n - 1),
+    )
     enough = (vol.n >= MIN_VOLATILITY_MONTHS) & (vol.mean > 0)
-    cv = ibis.ifelse(enough, ibis.greatest(vol.var, 0.0).sqrt() / vol.mean, ibis.null("float64"))
+    cv = ibis.ifelse(enough, safe_div(ibis.greatest(vol.var, 0.0).sqrt(), vol.mean), None)
     trend = ibis.ifelse((vol.first_ym <= last_ym - 11) & (vol.prev6 > 0),
-                        vol.last6 / vol.prev6 - 1.0, ibis.null("float64"))  # fmt: skip
+                        safe_div(vol.last6, vol.prev6) - 1.0, ibis.null("float64"))  # fmt: skip
     vol = vol.select("uscc", sales_volatility_12m=cv, sales_trend_6m=trend)
 
     active = m.filter((mym >= last_ym - 11) & (m.invoices_issued > 0))
