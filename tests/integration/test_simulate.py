@@ -258,7 +258,7 @@ def test_news_names_firms_by_abbreviation_and_negation(con: duckdb.DuckDBPyConne
 
 
 def test_cli_writes_csv_and_rejects_bad_input(tmp_path: Path) -> None:
-    """`--format csv|jsonl` write those formats (truth stays Parquet); a bad month exits non-zero."""
+    """`--format csv|jsonl` write those formats (truth stays Parquet); bad input exits non-zero."""
     from loomcredit.entrypoints.cli.main import app
 
     runner = CliRunner()
@@ -275,6 +275,9 @@ def test_cli_writes_csv_and_rejects_bad_input(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     first = next((jsonl / "raw" / "registry").glob("part-*.jsonl")).read_text("utf-8")
-    assert json.loads(first.splitlines()[0])["change_type"] == "registration"
+    rows = [json.loads(line) for line in first.splitlines()]
+    assert set(rows[0]) == set(RAW_SCHEMAS["registry"].names)
+    assert "registration" in {row["change_type"] for row in rows}
+    assert date.fromisoformat(rows[0]["changed_on"]) <= date(2023, 2, 28)
     bad = runner.invoke(app, ["simulate", "-n", "30", "--start", "2023-13", "--out", str(out)])
     assert bad.exit_code != 0
