@@ -77,3 +77,16 @@ def test_schedules_match_the_published_formulas():
                   first_due=date(2026, 4, 20))  # fmt: skip
     assert equal.installments[0].payment == Money.parse("10360.00")
     assert equal.installments[-1].payment == Money.parse("10030.00")
+
+
+def test_no_principal_in_august_or_the_cny_window_even_after_a_peak():
+    """DOMAIN.md §11: a firm peaking in July still repays nothing on 20 August, and nothing on
+    2027-02-20 (CNY 2027-02-06; the window runs to 正月十五 = 2027-02-20)."""
+    profile = "1.3 1.3 0.6 0.6 0.6 1.3 1.3 1.0 1.0 1.0 1.0 1.0"
+    own = tuple(Decimal(x) for x in profile.split())
+    shape = plan_shape("annuity", 12, START, own, POLICY.plan)
+    by_month = dict(zip(due_months(START, 12), shape.weights, strict=True))
+    assert shape.method == "custom"
+    assert by_month[8] == 0  # after a 1.3 July
+    assert by_month[2] == 0  # after a 1.3 January, but inside the CNY window
+    assert by_month[1] == 100  # 2027-01-20 (after a 1.0 December) is before the window (01-23)

@@ -126,6 +126,8 @@ class _Plan(_Strict):
     seasonal_ratio: Annotated[Decimal, Field(ge=1)] = Decimal("1.3")
     repay_factor_min: Annotated[Decimal, Field(gt=0)] = Decimal("1.0")
     min_term_months: int = Field(6, ge=1)
+    avoid_principal_months: list[Annotated[int, Field(ge=1, le=12)]] = [8]
+    avoid_cny_window: bool = True
 
 
 class _Bands(_Strict):
@@ -187,7 +189,12 @@ def _to_domain(doc: _PolicyFile) -> Policy:
             terms_months=tuple(pr.terms_months),
             methods=tuple(pr.methods),
         ),
-        plan=PlanPolicy(**doc.plan.model_dump()),
+        plan=PlanPolicy(
+            **{
+                **doc.plan.model_dump(),
+                "avoid_principal_months": tuple(doc.plan.avoid_principal_months),
+            }
+        ),
         bands=BandPolicy(b.auto_pd_max, b.decline_pd_min, Money.parse(b.auto_amount_max)),
     )
 

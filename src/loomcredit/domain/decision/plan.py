@@ -3,8 +3,10 @@
 For a seasonal firm (peak / trough factor ratio at least the policy's) the suggestion is a custom
 principal plan: interest only in the months that follow a trough, principal repaid in the months
 that follow a month at or above the repayment factor, in proportion to that month's factor (cash
-collected in a peak month pays down the next due date; DOMAIN.md §7, §11). Other firms get the
-method they asked for. Due dates are the 20th of each month, the first in the month after start.
+collected in a peak month pays down the next due date; DOMAIN.md §7, §11). No principal falls due
+in August or in the Chinese New Year window (CNY − 14 days to 正月十五, from the lunar calendar),
+except at maturity. Other firms get the method they asked for. Due dates are the 20th of each
+month, the first in the month after start.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from loomcredit.domain.decision.policy import PlanPolicy
-from loomcredit.domain.decision.schedule_bridge import PlanSchedule, build
+from loomcredit.domain.decision.schedule_bridge import PlanSchedule, add_months, build
 from loomcredit.domain.errors import ScheduleError
 from loomcredit.domain.money import Money
+from loomcredit.domain.seasonality import is_cny_window
 
 SETTLEMENT_DAY = 20
 PLAN_UNIT_FEN = 10_000  # custom principal amounts in whole hundreds of yuan
@@ -93,9 +96,16 @@ def plan_shape(
             "the repayment method asked for",
         )
     weights = []
-    for month in due_months(start, periods):
+    first = first_due_date(start)
+    for k, month in enumerate(due_months(start, periods)):
         previous = factors[(month - 2) % 12]
-        weights.append(int(previous * 100) if previous >= policy.repay_factor_min else 0)
+        due_on = add_months(first, k)
+        blocked = month in policy.avoid_principal_months or (
+            policy.avoid_cny_window and is_cny_window(due_on)
+        )
+        weights.append(
+            int(previous * 100) if previous >= policy.repay_factor_min and not blocked else 0
+        )
     if weights[-1] == 0:
         weights[-1] = min((w for w in weights if w > 0), default=100)
     return PlanShape(

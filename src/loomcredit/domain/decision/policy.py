@@ -151,6 +151,8 @@ class PlanPolicy:
     seasonal_ratio: Decimal = Decimal("1.3")
     repay_factor_min: Decimal = Decimal("1.0")
     min_term_months: int = 6
+    avoid_principal_months: tuple[int, ...] = (8,)
+    avoid_cny_window: bool = True
 
 
 @dataclass(frozen=True, slots=True)
