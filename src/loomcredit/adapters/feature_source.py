@@ -50,7 +50,9 @@ class SnapshotFeatureSource:
         self._cache: dict[date, dict[str, dict[str, object]]] = {}
 
     def has(self, as_of: date) -> bool:
-        """True when a snapshot exists for the date."""
+        """True when a snapshot exists for the date (loaded already, or on disk)."""
+        if as_of in self._cache:
+            return True
         folder = snapshot_dir(self.home, as_of)
         return folder.is_dir() and any(folder.glob("*.parquet"))
 
