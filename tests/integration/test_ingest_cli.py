@@ -1,0 +1,50 @@
+"""`loom ingest` from the command line: summary, key file, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from . import ingest_fixtures as fx
+
+pytestmark = pytest.mark.integration
+LOOM = str(Path(sys.executable).parent / "loom")
+
+
+def _loom(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOM_")}
+    env.update({"LOOM_HOME": str(home), "COLUMNS": "200"})
+    return subprocess.run([LOOM, *args], capture_output=True, text=True, env=env, check=False)
+
+
+def test_cli_ingests_and_creates_a_private_key_file(tmp_path: Path) -> None:
+    """Without LOOM_PII_KEY the CLI creates $LOOM_HOME/keys/pii.key (0600) and ingests."""
+    feed = fx.write_feed(tmp_path / "feed", fmt="jsonl")
+    done = _loom(["ingest", "--from", str(feed), "--as-of", "2024-03-31"], tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "63" in done.stdout
+    assert "ingest_quality.html" in done.stdout
+    key = tmp_path / "home" / "keys" / "pii.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_cli_bad_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A path that does not exist gives one error line on stderr and exit status 2."""
+    done = _loom(["ingest", "--from", str(tmp_path / "missing")], tmp_path / "home")
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "no such file or folder" in lines[0]
+
+
+def test_cli_bad_date_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A malformed --as-of is rejected with one clear line."""
+    feed = fx.write_feed(tmp_path / "feed")
+    done = _loom(["ingest", "--from", str(feed), "--as-of", "31/03/2024"], tmp_path / "home")
+    assert done.returncode == 2
+    assert "--as-of" in done.stderr
