@@ -1,6 +1,6 @@
 """Ingest throughput: `loom ingest` vs a straightforward pandas read-validate-write, same files.
 
-Simulates a cluster with `loom simulate` (or takes ``--feed``), then runs each side in its own
+Simulates a cluster with the simulator (or takes ``--feed``), then runs each side in its own
 process and reports wall time, rows per second and peak RSS side by side:
 
 - **loom**: :func:`loomcredit.pipeline.ingest.ingest` (validation, normalisation, de-duplication,
@@ -115,13 +115,10 @@ def _side(name: str, feed: Path, home: Path, as_of: date) -> dict[str, float]:
 
 
 def _simulate(out: Path, enterprises: int, months: int, seed: int) -> float:
+    from loomcredit.pipeline.simulate import SimulationConfig, simulate
+
     began = time.perf_counter()
-    subprocess.run(
-        [str(Path(sys.executable).parent / "loom"), "simulate", "--enterprises", str(enterprises),
-         "--months", str(months), "--start", "2023-01", "--seed", str(seed), "--out", str(out)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    simulate(SimulationConfig(enterprises=enterprises, months=months, seed=seed), out)
     return time.perf_counter() - began
 
 
