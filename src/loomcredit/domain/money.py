@@ -169,9 +169,11 @@ class Money:
 
     def __radd__(self, other: int | Money) -> Money:
         # Lets sum() start from the integer 0 only; any other int is ambiguous.
-        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
-            return self
-        return self.__add__(other)  # type: ignore[arg-type]
+        if isinstance(other, int):
+            if other == 0 and not isinstance(other, bool):
+                return self
+            raise TypeError(f"Cannot add Money to the int {other!r}; only sum() may start from 0.")
+        return self.__add__(other)
 
     def __neg__(self) -> Money:
         return Money(-self.minor, self.currency)
@@ -324,7 +326,9 @@ class Rate:
         try:
             annual = value if isinstance(value, Decimal) else Decimal(str(value).strip())
         except _InvalidOperation as exc:
-            raise InvalidAmount(f"{value!r} is not a rate; write an annual fraction like '0.0435'.") from exc
+            raise InvalidAmount(
+                f"{value!r} is not a rate; write an annual fraction like '0.0435'."
+            ) from exc
         if not annual.is_finite():
             raise InvalidAmount(f"{value!r} is not a finite rate.")
         object.__setattr__(self, "annual", annual)
@@ -359,7 +363,7 @@ class Rate:
         return Fraction(self.annual) / days_in_year
 
     def uplift(self, share: Decimal | str) -> Rate:
-        """The rate raised by a share: ``Rate('0.035').uplift('0.5')`` is the 5.25 % penalty rate."""
+        """The rate raised by a share: ``Rate('0.035').uplift('0.5')`` is the 5.25 % penalty."""
         _refuse_float(share, "Rate.uplift")
         return Rate(self.annual * (1 + Decimal(share)))
 
