@@ -59,7 +59,13 @@ def _events(
         day = int(panel.default_day[g]) + prng.randrange(180, 420)
         events.append((day, "status", {"status": "吊销"}))
     events.sort(key=lambda e: (e[0], e[1] != "registration"))
-    return [e for e in events if est <= e[0] <= end]
+    kept = []
+    for event in events:
+        if est <= event[0] <= end:
+            kept.append(event)
+        if event[1] == "status":
+            break  # a revoked licence (吊销) is the last change
+    return kept
 
 
 def build_registry(
@@ -110,11 +116,30 @@ def _ts(day: float) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(day))
 
 
+def _grant_chain(
+    granted: float, end: int, revoke: bool, rng: np.random.Generator
+) -> list[tuple[float, float, float | None]]:
+    """One consent and its renewals: most are renewed shortly before they expire (some after a
+    gap); about one in ten lapses; a revoked consent ends the chain."""
+    chain: list[tuple[float, float, float | None]] = []
+    while granted <= end:
+        expires = granted + 365 * (1 if rng.random() < 0.3 else 3)
+        revoked = granted + rng.uniform(30, 700) if revoke else None
+        if revoked is not None and revoked > min(end, expires):
+            revoked = None
+        chain.append((granted, expires, revoked))
+        if revoked is not None or expires > end or rng.random() < 0.1:
+            break
+        early = rng.random() < 0.85
+        granted = expires - rng.uniform(1, 30) if early else expires + rng.uniform(1, 45)
+    return chain
+
+
 def build_consents(
     chunk: Chunk, firms: Firms, timeline: Timeline, rng: np.random.Generator
 ) -> pa.Table:
-    """Consents: most firms all scopes and purposes, some a subset, a few none, some revoked or
-    expired (some of those renewed)."""
+    """Consents: most firms all scopes and purposes, some a subset, a few none; consents are
+    renewed as they expire, some lapse or are revoked. Legal reps consent to bureau queries."""
     start, end = timeline.start_day, timeline.end_day
     rows: list[tuple[object, ...]] = []
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in CONSENT_TEXTS]
@@ -129,48 +154,27 @@ def build_consents(
         if r < 0.15:
             scopes = [s for s in SCOPES if rng.random() < 0.5] or ["tax"]
             purposes = ["pre_loan"] + [p for p in PURPOSES[1:] if rng.random() < 0.5]
-        years = 1 if rng.random() < 0.25 else 3
-        expires = granted + 365 * years
-        revoked = granted + rng.uniform(30, 700) if 0.15 <= r < 0.19 else None
-        if revoked is not None and revoked > end:
-            revoked = None
         text = hashes[int(rng.integers(0, 2))]
-        grants = [(granted, expires, revoked)]
-        if years == 1 and revoked is None and expires < end and rng.random() < 0.6:
-            renewed = expires + rng.uniform(0, 60)
-            grants.append((renewed, renewed + 365 * 3, None))
-        for gr, ex, rv in grants:
-            if gr > end:
-                continue
-            seq += 1
-            rows.append(
-                (
-                    f"C{chunk.index:05d}{seq:06d}",
-                    firms.uscc[g],
-                    "enterprise",
-                    ";".join(scopes),
-                    ";".join(purposes),
-                    _ts(gr),
-                    _ts(ex),
-                    None if rv is None else _ts(rv),
-                    text,
-                )
-            )
+        chain = _grant_chain(granted, end, 0.15 <= r < 0.19, rng)
+        subjects = [("enterprise", ";".join(scopes), ";".join(purposes))]
         if rng.random() < 0.6 and "bureau" in scopes:
-            seq += 1
-            rows.append(
-                (
-                    f"C{chunk.index:05d}{seq:06d}",
-                    firms.uscc[g],
-                    "legal_rep",
-                    "bureau",
-                    "pre_loan;post_loan",
-                    _ts(granted),
-                    _ts(expires),
-                    None,
-                    text,
+            subjects.append(("legal_rep", "bureau", "pre_loan;post_loan"))
+        for subject, scope_text, purpose_text in subjects:
+            for gr, ex, rv in chain:
+                seq += 1
+                rows.append(
+                    (
+                        f"C{chunk.index:05d}{seq:06d}",
+                        firms.uscc[g],
+                        subject,
+                        scope_text,
+                        purpose_text,
+                        _ts(gr),
+                        _ts(ex),
+                        None if rv is None else _ts(rv),
+                        text,
+                    )
                 )
-            )
     schema = RAW_SCHEMAS["consents"]
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
