@@ -158,7 +158,7 @@ CASES = (
     ("labour", "劳初", ("defendant",), 0.0008, 0.03, 0.05),
     ("enforcement", "执", ("respondent",), 0.0004, 0.05, 0.15),
     ("equity_freeze", "执保", ("respondent",), 0.0002, 0.02, 0.06),
-    ("dishonest", "执恢", ("respondent",), 0.0, 0.025, 0.08),
+    ("dishonest", "执", ("respondent",), 0.0, 0.025, 0.08),
 )
 _DIST_FROM = {
     "contract_dispute": 0,
@@ -187,7 +187,7 @@ def build_judicial(
         scale = {"labour": 0.2, "equity_freeze": 3.0}.get(kind, 1.5)
         amounts.append(np.round(monthly[f] * scale * rng.lognormal(0, 0.6, f.size) / 100) * 100)
     f, m = np.concatenate(rows_f), np.concatenate(rows_m)
-    kind, role_i = np.concatenate(kinds), np.concatenate(roles)
+    kind_i, role_i = np.concatenate(kinds), np.concatenate(roles)
     amount = np.concatenate(amounts).astype(np.int64)
     filed = timeline.random_days(m + BURN_IN, rng)
     healthy = (view.dist[f, m] < 0) & (view.post[f, m] < 0)
@@ -197,15 +197,14 @@ def build_judicial(
     open_ = ~closes | (closed > timeline.end_day)
     case_ids, case_types, role_names = [], [], []
     base_seq = chunk.index * 100_000
-    for i, (fi, ki, ri, day) in enumerate(
-        zip(f.tolist(), kind.tolist(), role_i.tolist(), filed.tolist(), strict=True)
+    years = filed.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    for i, (ki, ri, year) in enumerate(
+        zip(kind_i.tolist(), role_i.tolist(), years.tolist(), strict=True)
     ):
         kind_name, word, role_choices = CASES[ki][0], CASES[ki][1], CASES[ki][2]
-        year = int(np.datetime64(day, "D").astype("datetime64[Y]").astype(int) + 1970)
         case_ids.append(f"({year})浙0603{word}{base_seq + i + 1}号")
         case_types.append(kind_name)
         role_names.append(role_choices[ri])
-        _ = fi
     return pa.Table.from_arrays(
         [
             view.uscc.take(pa.array(f)),
