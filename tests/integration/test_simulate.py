@@ -20,9 +20,9 @@ from loomcredit.domain.seasonality import cny_date
 from loomcredit.pipeline.schemas import RAW_SCHEMAS, TRUTH_SCHEMAS
 from loomcredit.pipeline.simulate import SimulationConfig, simulate
 from loomcredit.pipeline.simulate.config import Timeline
-from loomcredit.pipeline.simulate.dynamics import simulate_panel
+from loomcredit.pipeline.simulate.dynamics import Panel, simulate_panel
 from loomcredit.pipeline.simulate.firms import INDUSTRY_CODES, build_firms, build_outsiders
-from loomcredit.pipeline.simulate.network import build_network
+from loomcredit.pipeline.simulate.network import Network, build_network
 
 pytestmark = pytest.mark.integration
 
@@ -166,16 +166,38 @@ def test_cluster_seasonality_is_visible(con: duckdb.DuckDBPyConnection) -> None:
         assert sales[year, cny.month] < 0.8 * mean
 
 
+def _panel(rate: float) -> tuple[Network, Panel]:
+    timeline = Timeline(2023, 1, 36)
+    firms = build_firms(8000, timeline, 21)
+    net = build_network(firms, build_outsiders(8000, 21), 21)
+    return net, simulate_panel(firms, net, timeline, rate, 21)
+
+
 def test_realised_default_rate_near_configured() -> None:
     """Over 8,000 firms × 36 months the annual default rate is within ±1 point of the setting."""
-    timeline = Timeline(2023, 1, 36)
     for rate in (0.03, 0.06):
-        firms = build_firms(8000, timeline, 21)
-        net = build_network(firms, build_outsiders(8000, 21), 21)
-        panel = simulate_panel(firms, net, timeline, rate, 21)
+        _, panel = _panel(rate)
         exposure_years = float(((panel.post < 0) & panel.active).sum()) / 12
         realised = float((panel.default_t >= 0).sum()) / exposure_years
         assert realised == pytest.approx(rate, abs=0.01)
+
+
+def test_a_big_buyers_default_raises_its_suppliers_defaults() -> None:
+    """Suppliers selling over 20 % to a buyer that defaulted default within 12 months at least
+    1.8 times as often as the cluster's base rate (contagion through the supply chain)."""
+    net, panel = _panel(0.03)
+    d = panel.default_t
+    share = net.weight * panel.purchases[net.buyer].mean(axis=1)
+    share /= np.maximum(panel.total[net.seller].mean(axis=1), 1.0)
+    hit_at: dict[int, int] = {}
+    for seller, buyer, big in zip(net.seller, net.buyer, share > 0.2, strict=True):
+        if big and d[buyer] >= 0:
+            hit_at[int(seller)] = min(hit_at.get(int(seller), 999), int(d[buyer]))
+    exposed = [s for s, t in hit_at.items() if d[s] < 0 or d[s] > t]
+    after = [s for s in exposed if hit_at[s] < d[s] <= hit_at[s] + 12]
+    assert len(exposed) >= 50
+    base_12m = float((d >= 0).sum()) / d.size / 3
+    assert len(after) / len(exposed) > 1.8 * base_12m
 
 
 def test_defaulters_show_warning_signs_first(con: duckdb.DuckDBPyConnection) -> None:
