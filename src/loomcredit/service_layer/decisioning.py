@@ -28,9 +28,9 @@ from loomcredit.domain.decision.record import (
     decision_id,
 )
 from loomcredit.domain.decision.rules import Applicant, Status, screen
-from loomcredit.domain.decision.schedule_bridge import PlanSchedule
 from loomcredit.domain.errors import LoomError, NotFound
 from loomcredit.domain.money import Money
+from loomcredit.domain.schedule import Schedule
 from loomcredit.service_layer.ports import ConsentSource, FeatureSource, ScoreLike, Scorer
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _lines(
     rate: Decimal,
     term: int,
     as_of: date,
-    built: PlanSchedule,
+    built: Schedule,
 ) -> tuple[ScheduleLine, ...]:
     if not amount.is_positive():
         return ()

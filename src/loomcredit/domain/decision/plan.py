@@ -16,10 +16,12 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from loomcredit.domain.daycount import add_months
 from loomcredit.domain.decision.policy import PlanPolicy
-from loomcredit.domain.decision.schedule_bridge import PlanSchedule, add_months, build
+from loomcredit.domain.decision.schedule_bridge import build
 from loomcredit.domain.errors import ScheduleError
 from loomcredit.domain.money import Money
+from loomcredit.domain.schedule import Schedule
 from loomcredit.domain.seasonality import is_cny_window
 
 SETTLEMENT_DAY = 20
@@ -127,7 +129,7 @@ def _custom_plan(principal: Money, weights: tuple[int, ...]) -> list[Money]:
 
 def build_plan(
     shape: PlanShape, principal: Money, annual_rate: Decimal, periods: int, start: date
-) -> PlanSchedule:
+) -> Schedule:
     """The schedule for a plan shape and an amount, from the schedule engine."""
     if principal.minor <= 0:
         raise ScheduleError("a plan needs a positive principal")
