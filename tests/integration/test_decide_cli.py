@@ -20,12 +20,20 @@ pytestmark = pytest.mark.integration
 AS_OF = "2026-03-02"
 GOOD, REVOKED, YOUNG = "91330604609674830U", "91330681307582121Y", "913306217125879893"
 BASE = {
-    "registry_status": "存续", "firm_age_months": 60, "industry_code": "C1752",
-    "region_code": "330603", "judicial_dishonest": 0, "judicial_enforcement_open": 0,
-    "judicial_enforcement_24m": 0, "tax_credit_grade": "A", "bureau_nonperforming_accounts": 0,
-    "bureau_max_dpd_24m": 0, "months_of_history": 40, "sales_12m_fen": 600_000_000,
+    "registry_status": "存续",
+    "firm_age_months": 60,
+    "industry_code": "C1752",
+    "region_code": "330603",
+    "judicial_dishonest": 0,
+    "judicial_enforcement_open": 0,
+    "judicial_enforcement_24m": 0,
+    "tax_credit_grade": "A",
+    "bureau_nonperforming_accounts": 0,
+    "bureau_max_dpd_24m": 0,
+    "months_of_history": 40,
+    "sales_12m_fen": 600_000_000,
     "bureau_loans_outstanding_fen": 0,
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,16 @@ class _FakeModel:
 
 def _consent(cid: str, uscc: str, revoked: datetime | None) -> dict:
     return {
-        "consent_id": cid, "uscc": uscc, "subject": "enterprise",
-        "scopes": "bureau;tax;invoices;utilities", "purposes": "pre_loan;post_loan",
+        "consent_id": cid,
+        "uscc": uscc,
+        "subject": "enterprise",
+        "scopes": "bureau;tax;invoices;utilities",
+        "purposes": "pre_loan;post_loan",
         "granted_at": datetime(2025, 1, 5, tzinfo=UTC),
         "expires_at": datetime(2027, 1, 5, tzinfo=UTC),
-        "revoked_at": revoked, "text_sha256": "0" * 64,
-    }  # fmt: skip
+        "revoked_at": revoked,
+        "text_sha256": "0" * 64,
+    }
 
 
 @pytest.fixture
@@ -165,3 +177,39 @@ def test_demo_stage_prints_bands_and_one_explained_decision_each(lake, capsys):
     out = capsys.readouterr().out
     assert "Decisions" in out
     assert out.count("What would change the outcome") == 2  # one auto-approve, one decline
+
+
+@pytest.mark.slow
+def test_decision_on_online_features_computed_from_the_integrated_zone(tmp_path):
+    """With no snapshot, the lake source computes the vector from the integrated zone (H5's online
+    features) and the decision reads the agreed names: firm A's 12-month sales are the feature
+    fixture's hand answer, and its rules see its real values."""
+    from loomcredit.adapters.feature_source import LakeFeatureSource
+    from loomcredit.adapters.policy_file import load_lpr, load_policy
+    from loomcredit.domain.money import Money
+    from loomcredit.service_layer.decisioning import DecisionRequest, make_decision
+
+    from .feature_fixtures import ANSWERS, A, write_lake
+    from .feature_fixtures import AS_OF as FIXTURE_DAY
+
+    write_lake(tmp_path)
+    source = LakeFeatureSource(tmp_path)
+    vector = source.get(A, FIXTURE_DAY)
+    assert vector["sales_12m_fen"] == ANSWERS[A]["sales_12m_fen"]
+
+    class Consents:
+        def scopes_on(self, uscc, as_of):
+            return {"bureau", "tax", "invoices"}
+
+    record = make_decision(
+        DecisionRequest(A, Money.parse("50000"), 12, "annuity"),
+        policy=load_policy(),
+        features=source,
+        scorer=_FakeModel(),
+        lpr=load_lpr(),
+        consents=Consents(),
+        as_of=FIXTURE_DAY,
+    )
+    observed = {r.rule_id: r.observed for r in record.rules}
+    assert observed["firm_age"] == str(ANSWERS[A]["firm_age_months"])
+    assert observed["bureau_max_dpd"] == str(ANSWERS[A]["bureau_max_dpd_24m"])
