@@ -7,7 +7,7 @@ is what a user writing a simulator with pandas/numpy would get. Peak memory of t
 should stay nearly flat as N grows; the all-at-once run grows with N.
 
     python bench/bench_simulate.py            # 1k, 10k, 100k × 36 months (all-at-once up to 10k)
-    python bench/bench_simulate.py --quick    # 500, 2k × 12 months, chunks of 500
+    python bench/bench_simulate.py --quick    # 500, 2k × 12 months, chunks of 250
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main() -> int:
     sizes = args.sizes or ([500, 2000] if args.quick else [1000, 10_000, 100_000])
     months = args.months or (12 if args.quick else 36)
     naive_max = args.naive_max if args.naive_max is not None else (2000 if args.quick else 10_000)
-    chunk = 500 if args.quick else 2000
+    chunk = 250 if args.quick else 1000
 
     print(f"loom simulate · {months} months · chunk {chunk} enterprises · seed 7")
     header = (

@@ -34,7 +34,7 @@ def simulate(
     ] = 0.01,
     chunk_size: Annotated[
         int, typer.Option(help="分块 Enterprises generated and written together.")
-    ] = 2000,
+    ] = 1000,
 ) -> None:
     """模拟柯桥纺织产业集群并写入数据湖 Simulate the Keqiao textile cluster into the lake."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

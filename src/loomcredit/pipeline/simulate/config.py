@@ -46,7 +46,7 @@ class SimulationConfig:
     default_rate: float = 0.03
     fault_rate: float = 0.01
     fmt: str = "parquet"
-    chunk_size: int = 2000
+    chunk_size: int = 1000
 
     def __post_init__(self) -> None:
         """Validate the settings (a bad value is one clear ``ValueError``)."""

@@ -46,6 +46,7 @@ class Panel:
     default_day: np.ndarray  # days since epoch of default, -1 none
     cause: np.ndarray  # index into CAUSES, -1 none
     ceased_t: np.ndarray  # month (written index) the firm stopped operating, -1 none
+    closed: np.ndarray  # bool: wound up voluntarily (注销) rather than after a default
     cycle: np.ndarray  # cluster log-level per written month
     shock: np.ndarray  # bool per written month: a cluster shock hit
     thin_cash: np.ndarray  # bool per enterprise (at the end)
@@ -96,6 +97,7 @@ def simulate_panel(
     cause = np.full(n, -1)
     ceases = rng.random(n) < 0.45  # stops operating after default
     ceased_t = np.full(n, -1)
+    closed = np.zeros(n, dtype=bool)  # wound up voluntarily (注销), no default
     contagion = np.zeros(n)
     q = 1 - (1 - default_rate) ** (1 / 12)
     prev_purchases = np.zeros(n)
@@ -106,7 +108,9 @@ def simulate_panel(
         in_dist = (onset >= 0) & ~defaulted & ((recover_t < 0) | (t < recover_t))
         k_dist = np.where(in_dist, t - onset, -1)
         k_post = np.where(defaulted, t - default_t, -1)
-        gone = defaulted & ceases & (k_post >= 2)
+        if t >= BURN_IN:  # a few healthy firms wind up each year (about 0.6 %)
+            closed |= active & (onset < 0) & (rng.random(n) < 0.0005)
+        gone = (defaulted & ceases & (k_post >= 2)) | closed
         active &= ~gone
 
         noise = 0.5 * noise + rng.normal(0, 0.10, size=n)
@@ -200,6 +204,7 @@ def simulate_panel(
         default_day=day,
         cause=cause,
         ceased_t=ceased_t,
+        closed=closed,
         cycle=cycle[BURN_IN:],
         shock=shocks[BURN_IN:],
         thin_cash=thin,

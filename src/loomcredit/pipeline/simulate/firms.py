@@ -8,6 +8,7 @@ Industries follow the Keqiao chain (DOMAIN.md §4): chemical fibre (tier 0) → 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -128,8 +129,8 @@ def _aliases(
 ) -> list[list[str]]:
     """Abbreviations and variants, keeping only those that point to one enterprise."""
     candidates: list[list[str]] = []
-    owners: dict[str, set[int]] = {}
-    for i, (name, brand, words) in enumerate(zip(names, brands, words_of, strict=True)):
+    owners: Counter[str] = Counter(names)
+    for name, brand, words in zip(names, brands, words_of, strict=True):
         word = words[0]
         bare = name.removeprefix("绍兴柯桥").removeprefix("绍兴").removeprefix("浙江")
         cands = [f"{brand}{word[-2:]}"]  # 恒达印染
@@ -139,14 +140,13 @@ def _aliases(
             bare,
             f"柯桥{bare.removesuffix('有限公司')}",
             name.replace("有限公司", "有限责任公司"),
+            name.replace("有限公司", "（有限公司）"),
         ]
-        cands.append(name.replace("有限公司", "（有限公司）"))
         cands = list(dict.fromkeys(c for c in cands if c != name))
         candidates.append(cands)
-        for c in cands:
-            owners.setdefault(c, set()).add(i)
-    full = set(names)
-    return [[c for c in cands if len(owners[c]) == 1 and c not in full] for cands in candidates]
+        owners.update(cands)
+    # a variant that is also someone's registered name, or shared by two firms, is ambiguous
+    return [[c for c in cands if owners[c] == 1] for cands in candidates]
 
 
 def build_firms(n: int, timeline: Timeline, seed: int) -> Firms:

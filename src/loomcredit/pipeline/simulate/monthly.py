@@ -160,7 +160,10 @@ def build_tax(
         paid = np.where(unpaid_all, 0, paid)
         pay_day = timeline.first_day[mm + BURN_IN + 1] + rng.integers(0, 20, due.size)
         pay_day = np.where(arr, pay_day + rng.integers(5, 40, due.size), pay_day)
-        no_pay = (paid == 0) & (due > 0)
+        # The feed is cut about a month after the last simulated month: later payments are unknown.
+        late = pay_day > timeline.end_day + 28
+        paid = np.where(late, 0, paid)
+        no_pay = ((paid == 0) & (due > 0)) | late
         periods = [f"{y:04d}-{mo:02d}" for y, mo in (timeline.year_month(t) for t in mm + BURN_IN)]
         parts.append(
             pa.Table.from_arrays(

@@ -58,13 +58,16 @@ def _events(
     if panel.ceased_t[g] >= 0 and panel.default_day[g] >= 0:
         day = int(panel.default_day[g]) + prng.randrange(180, 420)
         events.append((day, "status", {"status": "吊销"}))
+    elif panel.closed[g] and panel.ceased_t[g] >= 0:
+        day = int(timeline.first_day[panel.ceased_t[g] + BURN_IN]) + prng.randrange(30, 120)
+        events.append((day, "status", {"status": "注销"}))
     events.sort(key=lambda e: (e[0], e[1] != "registration"))
     kept = []
     for event in events:
         if est <= event[0] <= end:
             kept.append(event)
         if event[1] == "status":
-            break  # a revoked licence (吊销) is the last change
+            break  # a revoked licence (吊销) or a deregistration (注销) is the last change
     return kept
 
 
