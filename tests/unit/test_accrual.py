@@ -16,7 +16,7 @@ from loomcredit.domain.accrual import (
     penalty_rate,
 )
 from loomcredit.domain.daycount import DayCount
-from loomcredit.domain.errors import PolicyViolation, ScheduleError
+from loomcredit.domain.errors import CurrencyMismatch, PolicyViolation, ScheduleError
 from loomcredit.domain.money import Money, Rate, Round
 
 
@@ -142,3 +142,16 @@ class TestDailyAccrual:
         """Nothing accrued sums to zero."""
         assert accrue_days([]) == AccrualTotals.zero()
         assert accrue_days([]).round().total.is_zero()
+
+
+def test_mixed_currencies_refused():
+    """The balances of one loan-day must share a currency."""
+    with pytest.raises(CurrencyMismatch):
+        DailyAccrual.compute(
+            date(2026, 4, 1),
+            performing_principal=M("1"),
+            overdue_principal=Money.parse("1", "USD"),
+            overdue_interest=M("0"),
+            annual_rate=Rate("0.04"),
+            penalty=Rate("0.05"),
+        )

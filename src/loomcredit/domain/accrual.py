@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from loomcredit.domain.daycount import DayCount
-from loomcredit.domain.errors import PolicyViolation, ScheduleError
+from loomcredit.domain.errors import CurrencyMismatch, PolicyViolation, ScheduleError
 from loomcredit.domain.money import CNY, Money, MoneyFraction, Rate, Round
 
 __all__ = [
@@ -181,6 +181,7 @@ class DailyAccrual:
 
         Raises:
             ScheduleError: a negative balance.
+            CurrencyMismatch: balances in different currencies.
         """
         for name, amount in (
             ("performing principal", performing_principal),
@@ -189,12 +190,16 @@ class DailyAccrual:
         ):
             if amount.is_negative():
                 raise ScheduleError(f"The {name} cannot be negative ({amount}).")
-        day_before = on - timedelta(days=1)
+            if amount.currency != performing_principal.currency:
+                raise CurrencyMismatch(performing_principal.currency, amount.currency)
+        one_day = day_count.year_fraction(on - timedelta(days=1), on)
+        contract_day, penalty_day = annual_rate.fraction * one_day, penalty.fraction * one_day
+        currency = performing_principal.currency
         return cls(
             on=on,
-            normal=accrue(performing_principal, annual_rate, day_before, on, day_count),
-            penalty=accrue(overdue_principal, penalty, day_before, on, day_count),
-            compound=accrue(overdue_interest, penalty, day_before, on, day_count),
+            normal=MoneyFraction(performing_principal.minor * contract_day, currency),
+            penalty=MoneyFraction(overdue_principal.minor * penalty_day, currency),
+            compound=MoneyFraction(overdue_interest.minor * penalty_day, currency),
         )
 
     @property
