@@ -297,14 +297,14 @@ def build_schedule(
     else:
         dates = _bullet_dates(start, periods, first_due, interest_frequency)
     due_principal = _principal_rule(method, principal, annual_rate, periods, plan_fen, rounding)
-    rate = annual_rate.fraction
+    rate, monthly = annual_rate.fraction, annual_rate.monthly
     balance, previous = principal.minor, start
     lines: list[Installment] = []
     for k, due_on in enumerate(dates):
         if day_count is not None:
             exact = balance * rate * day_count.year_fraction(previous, due_on)
         elif method.is_amortising:
-            exact = balance * annual_rate.monthly
+            exact = balance * monthly
         else:
             exact = balance * rate * DayCount.THIRTY_360.year_fraction(previous, due_on)
         interest = round_fraction(exact, rounding)
