@@ -12,12 +12,27 @@ from loomcredit.pipeline.schemas import NATURAL_KEYS
 
 
 def rank_sql(source: str, relation: str) -> str:
-    """``relation`` plus ``_rank``: 1 for the first clean row of a key, NULL for rejected rows."""
-    keys = ", ".join(q(k) for k in NATURAL_KEYS[source])
+    """``relation`` plus ``_rank``: 1 for the first clean row of a key, NULL for rejected rows.
+
+    Duplicates are rare, so keys seen more than once are found with a hash aggregate first and
+    only their rows are ranked (a window over every row would sort the whole table).
+    """
+    keys = NATURAL_KEYS[source]
+    cols = ", ".join(q(k) for k in keys)
+    t_cols = ", ".join(f"t.{q(k)}" for k in keys)
+    cond = " AND ".join(f"d.{q(k)} IS NOT DISTINCT FROM t.{q(k)}" for k in keys)
+    repeated = (
+        f"SELECT {cols} FROM {relation} WHERE len(_reasons) = 0 GROUP BY {cols} HAVING count(*) > 1"
+    )
+    ranked = (
+        f"SELECT t._file_idx, t._row, row_number() OVER (PARTITION BY {t_cols} "
+        f"ORDER BY t._file_idx, t._row) AS _rank FROM {relation} AS t "
+        f"JOIN ({repeated}) AS d ON {cond} WHERE len(t._reasons) = 0"
+    )
     return (
-        f"SELECT *, CASE WHEN len(_reasons) = 0 THEN row_number() OVER "
-        f"(PARTITION BY {keys}, len(_reasons) = 0 ORDER BY _file_idx, _row) END AS _rank "
-        f"FROM {relation}"
+        "SELECT t.*, CASE WHEN len(t._reasons) = 0 THEN coalesce(r._rank, 1) END AS _rank "
+        f"FROM {relation} AS t LEFT JOIN ({ranked}) AS r "
+        "ON r._file_idx = t._file_idx AND r._row = t._row"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time as clock_time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -88,6 +89,7 @@ class _Run:
         purposes: tuple[str, ...],
         progress: Progress | None,
         run_id: int,
+        memory_limit: str = "2GB",
     ) -> None:
         self.lake = lake
         self.pii_key = pii_key
@@ -103,6 +105,7 @@ class _Run:
         self.con = duckdb.connect(str(self.staging / "work.duckdb"))
         self.sql("SET TimeZone = 'UTC'")
         self.sql("SET enable_progress_bar = false")
+        self.sql(f"SET memory_limit = '{memory_limit}'")
         self.sql("SET preserve_insertion_order = true")
         self.sql(f"SET temp_directory = '{self.staging / 'tmp'}'")
         self._maps: dict[str, dict[str, str | None]] = {k: {} for k in MAP_KINDS}
@@ -111,7 +114,10 @@ class _Run:
 
     def sql(self, statement: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         """Run a statement to completion on the run's connection; returns its rows."""
-        return self.con.execute(statement, params or []).fetchall()
+        began = clock_time.perf_counter()
+        rows = self.con.execute(statement, params or []).fetchall()
+        log.debug("%.2f s: %s", clock_time.perf_counter() - began, statement[:90])
+        return rows
 
     # -- look-up tables for codes checked in Python -------------------------------------------
     def _mapper(self, kind: str) -> Callable[[str], str | None]:
@@ -246,8 +252,7 @@ class _Run:
         out = self._stage_path(source, f"part-r{self.run_id:05d}.parquet")
         self.sql(
             f"COPY (SELECT {', '.join(cols)}, {stamp} AS ingested_at, f.consent_id "
-            f"FROM fin_{source} AS f {joins} WHERE len(f._all) = 0 "
-            f"ORDER BY f._file_idx, f._row) TO '{out}' (FORMAT parquet)"
+            f"FROM fin_{source} AS f {joins} WHERE len(f._all) = 0) TO '{out}' (FORMAT parquet)"
         )
 
     def _register_pii(self) -> None:
@@ -291,7 +296,7 @@ class _Run:
         out = self._stage_path("quarantine", f"part-r{self.run_id:05d}.parquet")
         self.sql(
             f"COPY (SELECT source, file, row_number, CAST(row AS VARCHAR) AS row, reasons, "
-            f"ingested_at FROM ({' UNION ALL '.join(parts)}) ORDER BY source, file, row_number) "
+            f"ingested_at FROM ({' UNION ALL '.join(parts)})) "
             f"TO '{out}' (FORMAT parquet)"
         )
 
@@ -369,6 +374,7 @@ def ingest(
     truth: Path | None = None,
     clock: Callable[[], datetime] | None = None,
     purposes: tuple[str, ...] = DEFAULT_PURPOSES,
+    memory_limit: str = "2GB",
 ) -> IngestSummary:
     """Ingest a feed into the lake's integrated zone (see the package docstring).
 
@@ -382,6 +388,7 @@ def ingest(
         truth: a simulator ``truth`` folder: entity-resolution and news metrics are measured.
         clock: gives ``ingested_at``; default midnight UTC of ``as_of`` (reproducible runs).
         purposes: uses a consent must cover (any of them).
+        memory_limit: DuckDB's memory cap for the run (it spills to the staging folder beyond).
 
     Returns:
         Counts per source and file, quarantine reasons, report paths and metrics.
@@ -407,7 +414,7 @@ def ingest(
             summary.sources.setdefault(feed.source, SourceCount(feed.source)).files_skipped += 1
     if new:
         stamp = clock() if clock else datetime.combine(when, time(0), tzinfo=UTC)
-        run = _Run(lake, pii_key, when, stamp, purposes, progress, book.next_run)
+        run = _Run(lake, pii_key, when, stamp, purposes, progress, book.next_run, memory_limit)
         try:
             _process(run, new, hashes, summary)
             run.commit()
