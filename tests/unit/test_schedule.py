@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
@@ -110,6 +111,37 @@ class TestAnnuity:
         assert first.interest == M("516.67")
         assert first.payment == M("1110.21")
         assert first.principal == M("593.54")
+
+
+def decimal_oracle(principal: str, rate: str, n: int) -> list[tuple[str, str, str]]:
+    """DOMAIN.md §7 written out again in Decimal: (principal, interest, balance) per line."""
+    cent = Decimal("0.01")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        p, i = Decimal(principal), Decimal(rate) / 12
+        growth = (1 + i) ** n
+        level = (p * i * growth / (growth - 1)).quantize(cent, ROUND_HALF_UP)
+        balance, lines = p, []
+        for k in range(n):
+            interest = (balance * i).quantize(cent, ROUND_HALF_UP)
+            paid = balance if k == n - 1 else level - interest
+            balance -= paid
+            lines.append((str(paid), str(interest), str(balance.quantize(cent))))
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("principal", "rate", "months"),
+    [("100000", "0.06", 120), ("400000", "0.0325", 360), ("37521.19", "0.0435", 36)],
+)
+def test_every_annuity_line_matches_a_decimal_oracle(principal, rate, months):
+    """Every line of an annuity equals an independent Decimal computation of DOMAIN.md §7."""
+    schedule = build_schedule(M(principal), Rate(rate), months, START, Method.ANNUITY)
+    got = [
+        (i.principal.amount_str(), i.interest.amount_str(), i.balance_after.amount_str())
+        for i in schedule.installments
+    ]
+    assert got == decimal_oracle(principal, rate, months)
 
 
 class TestEqualPrincipal:
