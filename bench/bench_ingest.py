@@ -139,6 +139,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="500 enterprises × 12 months")
     parser.add_argument("--feed", type=Path, help="ingest this feed instead of simulating one")
+    parser.add_argument(
+        "--sides", default="pandas,loom", help="comma-separated sides to run (pandas,loom)"
+    )
     parser.add_argument("--side", choices=["loom", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", type=date.fromisoformat, help=argparse.SUPPRESS)
@@ -161,7 +164,8 @@ def main(argv: list[str]) -> int:
         size = sum(p.stat().st_size for p in feed.rglob("*.parquet") if "truth" not in p.parts)
         print(f"feed: {feed} ({size / 2**20:,.0f} MiB of Parquet)")
         as_of = _feed_date(feed)
-        results = {name: _side(name, feed, work / name, as_of) for name in ("pandas", "loom")}
+        sides = [name for name in ("pandas", "loom") if name in args.sides.split(",")]
+        results = {name: _side(name, feed, work / name, as_of) for name in sides}
         print(f"as of {as_of}")
         header = ("side", "rows", "accepted", "seconds", "rows/s", "peak MiB")
         print("{:8} {:>12} {:>12} {:>9} {:>11} {:>9}".format(*header))
@@ -170,6 +174,8 @@ def main(argv: list[str]) -> int:
                 f"{name:8} {int(r['rows']):>12,} {int(r['accepted']):>12,} {r['seconds']:>9.1f} "
                 f"{r['rows'] / r['seconds']:>11,.0f} {r['peak_mb']:>9,.0f}"
             )
+        if len(results) < 2:
+            return 0
         loom, pdx = results["loom"], results["pandas"]
         print(
             f"ratio loom/pandas: time {loom['seconds'] / pdx['seconds']:.2f}×, "
