@@ -303,3 +303,40 @@ def test_cli_writes_csv_and_rejects_bad_input(tmp_path: Path) -> None:
     assert date.fromisoformat(rows[0]["changed_on"]) <= date(2023, 2, 28)
     bad = runner.invoke(app, ["simulate", "-n", "30", "--start", "2023-13", "--out", str(out)])
     assert bad.exit_code != 0
+
+
+def test_recorded_faults_are_really_in_the_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Each kind of fault in truth/faults is visible in the raw rows it names."""
+    faults = con.sql("SELECT source, key, fault FROM truth_faults").fetchall()
+    kinds = {fault for _, _, fault in faults}
+    assert {"duplicate", "malformed_uscc", "fullwidth_uscc", "missing_month"} <= kinds
+    assert {"negative_amount", "absurd_amount", "future_date", "unknown_industry"} <= kinds
+    counts = dict(
+        con.sql(
+            "SELECT invoice_id, count(*) FROM raw_invoices GROUP BY 1 HAVING count(*) > 1"
+        ).fetchall()
+    )
+    duplicates = {key for source, key, fault in faults if fault == "duplicate"}
+    assert duplicates == set(counts)  # every duplicated invoice id is recorded, and only those
+    sellers = dict(
+        con.sql(
+            "SELECT invoice_id, seller_uscc FROM raw_invoices WHERE invoice_id IN (SELECT key "
+            "FROM truth_faults WHERE source = 'invoices' AND fault = 'fullwidth_uscc')"
+        ).fetchall()
+    )
+    for source, key, fault in faults:
+        if fault == "fullwidth_uscc":
+            code = sellers[key] if source == "invoices" else key.split("|")[0]
+            assert code != code.encode("ascii", "ignore").decode()  # has full-width characters
+            assert parse_uscc(code).code.isascii()  # valid once normalised
+        elif fault == "missing_month" and source == "utilities":
+            uscc, month = key.split("|")
+            present = con.sql(
+                f"SELECT count(*) FROM raw_utilities WHERE uscc = '{uscc}' AND month = '{month}'"
+            ).fetchall()[0][0]
+            assert present == 0
+    future = con.sql(
+        "SELECT count(*) FROM raw_invoices WHERE issued_on > DATE '2024-12-31'"
+    ).fetchall()[0][0]
+    recorded = sum(1 for s, _, f in faults if s == "invoices" and f == "future_date")
+    assert future == recorded > 0

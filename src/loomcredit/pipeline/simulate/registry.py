@@ -116,7 +116,8 @@ def _new_rep(prng: random.Random) -> dict[str, object]:
 
 
 def _ts(day: float) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=float(day))
+    """A UTC timestamp, whole seconds, from fractional days since the epoch."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=round(float(day) * 86400))
 
 
 def _grant_chain(
