@@ -132,6 +132,13 @@ def test_monthly_sales_net_of_void_and_red_invoices(ingested) -> None:
     assert rows[0][2] == 6_500_000
 
 
+def test_monthly_purchases_come_from_accepted_invoices_only(ingested) -> None:
+    """A's January purchases are B's invoice (1,000,000); C's 4,000,000 was held (no consent)."""
+    lake, _feed, _summary = ingested
+    rows = _rows(lake, "monthly_activity", f"uscc = '{fx.A}' AND month = DATE '2024-01-01'")
+    assert rows[0][3] == 1_000_000
+
+
 def test_news_names_resolved_and_negated_events_dropped(ingested) -> None:
     """News naming a firm by abbreviation is linked; 「未发生停产」 yields no halt event."""
     lake, _feed, _summary = ingested

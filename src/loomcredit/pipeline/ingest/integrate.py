@@ -101,8 +101,9 @@ def _monthly_activity(run: _Run, months: list[str]) -> None:
         ctes.append(
             f"purch AS (SELECT buyer_uscc AS uscc, month, CAST(sum({SIGNED}) AS BIGINT) AS "
             "purchases_fen, count(DISTINCT seller_uscc) FILTER (WHERE status = 'normal') AS "
-            "sellers FROM inv WHERE buyer_uscc IN "
-            "(SELECT uscc FROM live_consent WHERE source = 'invoices') GROUP BY 1, 2)"
+            "sellers FROM inv SEMI JOIN (SELECT uscc, valid_until FROM live_consent "
+            "WHERE source = 'invoices') AS lc ON lc.uscc = inv.buyer_uscc "
+            "AND CAST(inv.issued_on AS TIMESTAMPTZ) < lc.valid_until GROUP BY 1, 2)"
         )
         keys += ["sales", "purch"]
     simple = {
