@@ -221,3 +221,28 @@ def test_batch_offers_every_enterprise_at_its_limit():
     assert offer.application.amount < Y("1000000")
     assert offer.offer_amount == offer.application.amount
     assert offer.band is Band.AUTO_APPROVE
+
+
+def test_revolving_line_limits_follow_the_firms_own_season():
+    """Shipped revolving policy: a seasonal firm's line is 0.6× in January and 1.4× in September
+    of the base limit, month by month, and no custom plan is forced on a 随借随还 line."""
+    from loomcredit.adapters.policy_file import load_policy as load
+
+    revolving = load("keqiao_revolving")
+    own = [0.6, 0.5, 1.0, 1.1, 1.0, 1.2, 0.8, 0.7, 1.4, 1.4, 1.2, 1.1]
+    seasonal = {**GOOD, **{f"season_factor_{m:02d}": f for m, f in enumerate(own, start=1)}}
+    record = make_decision(
+        ask("400000", method="interest_only"),
+        policy=revolving,
+        features=FakeFeatureSource({USCC: seasonal}),
+        scorer=FakeScorer(),
+        lpr=LPR,
+        consents=FakeConsents(),
+        as_of=AS_OF,
+    )
+    assert record.limit.limit == Y("400000")
+    monthly = [m.amount_str() for m in record.limit.monthly_limits]
+    assert monthly[0] == "240000.00"  # January 0.6 × 400k
+    assert monthly[8] == "560000.00"  # September 1.4 × 400k
+    assert len(set(monthly)) > 5  # visibly different across the year
+    assert record.plan.method == "interest_only"

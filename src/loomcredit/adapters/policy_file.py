@@ -223,12 +223,16 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
-    """Load a policy file (default: the shipped Keqiao textile policy)."""
-    if path is None:
-        return parse_policy(
-            (DATA / "keqiao_textile.yaml").read_text("utf-8"), source="keqiao_textile.yaml"
-        )
-    file = Path(path)
+    """Load a policy file, or a shipped policy by name (default: ``keqiao_textile``).
+
+    Shipped policies: ``keqiao_textile`` (term loans) and ``keqiao_revolving`` (a revolving line
+    with seasonal monthly limits).
+    """
+    name = "keqiao_textile" if path is None else str(path)
+    shipped = DATA / f"{name}.yaml"
+    if "/" not in name and not name.endswith((".yaml", ".yml")) and shipped.is_file():
+        return parse_policy(shipped.read_text("utf-8"), source=f"{name}.yaml")
+    file = Path(name)
     if not file.is_file():
         raise PolicyViolation(f"policy file {file} does not exist")
     return parse_policy(file.read_text("utf-8"), source=str(file))

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from loomcredit.domain.decision.bands import Band, BandInputs, assign_band
 from loomcredit.domain.decision.limits import credit_limit, season_factors
 from loomcredit.domain.decision.plan import PlanShape, build_plan, plan_shape
-from loomcredit.domain.decision.policy import Policy
+from loomcredit.domain.decision.policy import Policy, ProductKind
 from loomcredit.domain.decision.pricing import LprTable, average_balance_share, price
 from loomcredit.domain.decision.record import (
     Application,
@@ -126,7 +126,16 @@ def _decide(
     rules = screen(Applicant(request.uscc, inputs.scopes, inputs.features), policy.screening)
     pd = _pd(inputs.score)
     _, factors = season_factors(inputs.features, policy.limits)
-    shape = plan_shape(request.method, term, as_of, factors, policy.plan)
+    if policy.product.kind is ProductKind.REVOLVING:
+        shape = PlanShape(
+            request.method,
+            (),
+            False,
+            "循环额度：按月季节额度随借随还",
+            "revolving line: seasonal monthly limits instead of a plan",
+        )
+    else:
+        shape = plan_shape(request.method, term, as_of, factors, policy.plan)
     asked_shape = PlanShape(
         request.method if request.method != "custom" else "annuity", (), False, "", ""
     )
