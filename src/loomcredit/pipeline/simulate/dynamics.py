@@ -7,10 +7,10 @@ Every month, vectorised over all enterprises:
 * purchases = a ratio of total sales; in-cluster sales of a supplier are its buyers' purchases
   (so a buyer's default cuts its suppliers' sales);
 * distress starts with a monthly hazard from the firm's own stress (3-month sales down year on
-  year, thin cash buffer, leverage), contagion (share of sales lost to buyers that defaulted) and
-  the cluster cycle. A distressed firm defaults after a lead time (varied: a few are sudden, most
-  show months of warning signs); a quarter recover instead. The onset rate is scaled so that the
-  annual default rate is close to the configured one.
+  year, thin cash buffer, leverage; young and small firms are frailer), contagion (share of
+  sales lost to buyers that defaulted) and the cluster cycle. A distressed firm defaults after a
+  lead time (varied: a few are sudden, most show months of warning signs); a quarter recover.
+  The onset rate is scaled so that the annual default rate is close to the configured one.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def simulate_panel(
     cash = cash_base.copy()
     leverage = np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(np.log(0.3), 0.6, size=n))
     noise = np.zeros(n)
+    small = -0.2 * np.clip(np.log(firms.size / np.median(firms.size)), -2.5, 2.5)
 
     own = np.zeros((n, months), dtype=np.float32)
     tot = np.zeros((n, months), dtype=np.float32)
@@ -146,8 +147,14 @@ def simulate_panel(
         thin = cash < 0.5
         lev = leverage * np.where(in_dist, 1 + 0.03 * np.maximum(k_dist, 0), 1.0)
 
+        age_months = t - firms.established_t
         z_own = (
-            0.5 * frailty + 2.0 * np.maximum(0, -yoy) + 0.7 * thin + 0.8 * np.maximum(0, lev - 0.6)
+            0.5 * frailty
+            + 2.0 * np.maximum(0, -yoy)
+            + 0.7 * thin
+            + 0.8 * np.maximum(0, lev - 0.6)
+            + 0.5 * (age_months < 24)  # young firms fail more often
+            + small  # and so do the smallest
         )
         z_con = 6.0 * np.minimum(contagion, 1.0)
         z_cyc = 4.0 * max(0.0, -cycle[t])
