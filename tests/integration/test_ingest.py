@@ -255,3 +255,11 @@ def test_revoked_consent_keeps_earlier_rows_and_holds_later_ones(tmp_path: Path)
     assert kept == {(fx.B, 1), (fx.B, 2)}
     held = _rows(lake, "quarantine", "reasons LIKE '%consent:utilities%'")
     assert len(held) == 10 - 2
+
+
+def test_as_of_defaults_to_the_feed_date(tmp_path: Path) -> None:
+    """Without as_of, a feed whose market series ends in March 2024 is checked as of 31 May 2024
+    (payments for the last periods arrive later); a 2030 invoice is still in the future."""
+    summary = ingest(fx.write_feed(tmp_path / "feed"), LakePaths(tmp_path / "home"), pii_key=KEY)
+    assert summary.as_of == "2024-05-31"
+    assert summary.quarantine_reasons["future_date"] == 1

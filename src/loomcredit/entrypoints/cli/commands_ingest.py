@@ -82,8 +82,8 @@ def ingest(
         str | None,
         typer.Option(
             help="Check date YYYY-MM-DD: rows describing a later day are quarantined and consents "
-            "must be live on it. Default: the feed's own date (end of the month after its newest "
-            "market month; newest row date without market data)."
+            "must be live on it. Default: the feed's own date (end of the second month after "
+            "its newest market month; newest row date without market data)."
         ),
     ] = None,
     evaluate: Annotated[

@@ -337,8 +337,9 @@ class _Run:
 
 
 def infer_as_of(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> date:
-    """The feed's own date when none is given: the end of the month after its newest market
-    month (late payments of the last month fall in it), else the newest row date in the feed."""
+    """The feed's own date when none is given: the end of the second month after its newest
+    market month (payments for the last periods arrive in the following weeks), else the newest
+    row date in the feed."""
     market = [f for f in feeds if f.source == "market"]
     candidates = market or feeds
     best: date | None = None
@@ -358,8 +359,8 @@ def infer_as_of(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> date:
     if best is None:
         raise IngestError("cannot tell the feed's date: give as_of")
     if market:
-        year, month = (best.year + 1, 1) if best.month == 12 else (best.year, best.month + 1)
-        nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        months = best.year * 12 + best.month - 1 + 3  # the first day of the third month after
+        nxt = date(months // 12, months % 12 + 1, 1)
         return date.fromordinal(nxt.toordinal() - 1)
     return best
 
