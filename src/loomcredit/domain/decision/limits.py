@@ -168,7 +168,8 @@ def credit_limit(
             "concentration", concentration, f"min(cluster room, {policy.single_name_share} × cap)"
         ),
     )
-    binding = min(components, key=lambda c: c.amount.minor)
+    # On a tie the binding constraint is the policy's, not the ask (a re-decided offer equals it).
+    binding = min(components, key=lambda c: (c.amount.minor, c.name == "asked"))
     limit = round_down(binding.amount, policy.round_down_to)
     source, factors = season_factors(features, policy)
     monthly: tuple[Money, ...] = ()
