@@ -213,3 +213,39 @@ def test_decision_on_online_features_computed_from_the_integrated_zone(tmp_path)
     observed = {r.rule_id: r.observed for r in record.rules}
     assert observed["firm_age"] == str(ANSWERS[A]["firm_age_months"])
     assert observed["bureau_max_dpd"] == str(ANSWERS[A]["bureau_max_dpd_24m"])
+
+
+def test_consent_source_honours_dates_and_purpose(tmp_path):
+    """A consent counts on a date only if granted by then, not expired or revoked by then, and
+    given for pre-loan decisions; scopes of several live consents add up."""
+    from loomcredit.adapters.feature_source import LakeConsentSource
+
+    def row(cid, scopes, purposes, granted, expires=None, revoked=None):
+        return {
+            "consent_id": cid,
+            "uscc": GOOD,
+            "subject": "enterprise",
+            "scopes": scopes,
+            "purposes": purposes,
+            "granted_at": granted,
+            "expires_at": expires,
+            "revoked_at": revoked,
+            "text_sha256": "0" * 64,
+        }
+
+    def at(y, m, d):
+        return datetime(y, m, d, 9, 30, tzinfo=UTC)
+
+    folder = tmp_path / "lake" / "integrated" / "consents"
+    folder.mkdir(parents=True)
+    rows = [
+        row("a", "bureau", "pre_loan", at(2025, 1, 1)),
+        row("b", "tax", "pre_loan", at(2026, 3, 2)),  # granted on the day: counts
+        row("c", "invoices", "pre_loan", at(2026, 3, 3)),  # granted the day after: not yet
+        row("d", "utilities", "pre_loan", at(2025, 1, 1), expires=at(2026, 3, 1)),
+        row("e", "bank_flows", "pre_loan", at(2025, 1, 1), revoked=at(2026, 4, 1)),
+        row("f", "social_insurance", "post_loan", at(2025, 1, 1)),  # wrong purpose
+    ]
+    pq.write_table(pa.Table.from_pylist(rows, schema=RAW_SCHEMAS["consents"]), folder / "p.parquet")
+    scopes = LakeConsentSource(tmp_path).scopes_on(GOOD, date(2026, 3, 2))
+    assert set(scopes) == {"bureau", "tax", "bank_flows"}
