@@ -76,13 +76,18 @@ def _print_summary(summary: IngestSummary) -> None:
 
 def ingest(
     source: Annotated[
-        Path, typer.Option("--from", help="Feed folder: raw/<source>/ files, or raw/ itself.")
-    ],
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Feed folder: raw/<source>/ files, or raw/ itself. Default: $LOOM_HOME/lake "
+            "(where `loom simulate` writes).",
+        ),
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
             help="Check date YYYY-MM-DD: rows describing a later day are quarantined and consents "
-            "must be live on it. Default: the feed's own date (end of the second month after "
+            "must be granted by then. Default: the feed's own date (end of the second month after "
             "its newest market month; newest row date without market data)."
         ),
     ] = None,
@@ -114,6 +119,8 @@ def ingest(
         default_file=settings.home / "keys" / "pii.key",
     )
     lake = LakePaths(settings.home)
+    if source is None:
+        source = settings.lake
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
