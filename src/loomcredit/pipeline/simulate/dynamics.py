@@ -168,7 +168,7 @@ def simulate_panel(
         if idx.size:
             sudden = rng.random(idx.size) < P_SUDDEN
             recover = ~sudden & (rng.random(idx.size) < P_RECOVER)
-            lead = np.where(sudden, rng.integers(0, 2, idx.size), 2 + rng.poisson(5, idx.size))
+            lead = np.where(sudden, rng.integers(1, 3, idx.size), 2 + rng.poisson(5, idx.size))
             lead = np.minimum(lead, 15)
             onset[idx] = t
             due = t + lead

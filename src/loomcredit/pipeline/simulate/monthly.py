@@ -201,7 +201,7 @@ def build_bureau(
     annual = view.total.mean(axis=1) * 12
     lev = panel.leverage[s]
     d, p = view.dist[:, q_cols], view.post[:, q_cols]
-    act = view.active[:, q_cols]
+    act = view.active[:, q_cols] | (view.post[:, q_cols] >= 0)  # defaulted firms stay on file
     has_credit = (lev > 0)[:, None] | (d >= 0) | (p >= 0)
     f, qi = np.nonzero(act & has_credit)
     dd, pp = d[f, qi], p[f, qi]
