@@ -22,6 +22,12 @@ from loomcredit.pipeline.simulate.network import Network
 
 TAX_ACCOUNT = "国家金库绍兴市柯桥区支库"
 PAYROLL = "代发工资"
+LENDERS = (
+    "绍兴银行股份有限公司柯桥支行",
+    "浙江绍兴瑞丰农村商业银行股份有限公司",
+    "中国工商银行股份有限公司绍兴柯桥支行",
+    "浙江网商银行股份有限公司",
+)
 OTHER_CUSTOMERS = (
     "个人客户",
     "零售客户",
@@ -75,11 +81,13 @@ class NameBook:
         base = len(firms) + len(outsiders.name)
         starts = base + np.r_[0, np.cumsum(counts)[:-1]]
         flat = [a for aliases in firms.aliases for a in aliases]
-        names = firms.name + outsiders.name + flat + [*OTHER_CUSTOMERS, PAYROLL, TAX_ACCOUNT]
+        specials = [*OTHER_CUSTOMERS, PAYROLL, TAX_ACCOUNT, *LENDERS]
+        names = firms.name + outsiders.name + flat + specials
         return cls(pa.array(names, pa.string()), starts, counts, base + len(flat))
 
     def pick(self, code: np.ndarray, n: int, rng: np.random.Generator, p_alias: float) -> pa.Array:
-        """Names for counterparty codes (firm/outsider index; -2 other, -3 payroll, -4 tax)."""
+        """Names for counterparty codes (firm/outsider index; -2 other, -3 payroll, -4 tax,
+        -10 - k lender k)."""
         pos = code.copy()
         firm = (code >= 0) & (code < n)
         cnt = np.where(firm, self.alias_count[np.clip(code, 0, n - 1)], 0)
@@ -90,6 +98,8 @@ class NameBook:
         pos = np.where(code == -2, other, pos)
         pos = np.where(code == -3, self.special + len(OTHER_CUSTOMERS), pos)
         pos = np.where(code == -4, self.special + len(OTHER_CUSTOMERS) + 1, pos)
+        lender = self.special + len(OTHER_CUSTOMERS) + 2 + (-code - 10)
+        pos = np.where(code <= -10, lender, pos)
         return self.names.take(pa.array(pos))
 
 
@@ -102,9 +112,10 @@ def build_bank_flows(
     all_uscc: pa.Array,
     timeline: Timeline,
     rng: np.random.Generator,
+    leverage: np.ndarray | None = None,
 ) -> pa.Table:
-    """Five statement lines per active firm-month: main customer, other receipts, main supplier,
-    payroll and tax."""
+    """Statement lines per active firm-month: main customer, other receipts, main supplier,
+    payroll, tax, and the loan instalment of indebted firms (missed late in distress)."""
     cust, supp = partners[0][chunk.lo : chunk.hi], partners[1][chunk.lo : chunk.hi]
     f, m = np.nonzero(view.active & (view.total > 0))
     sales = view.total[f, m] * 1.13
@@ -121,6 +132,13 @@ def build_bank_flows(
             0.13 * np.maximum(view.total[f, m] - view.purchases[f, m], 0) * 0.9,
         ),
     ]
+    if leverage is not None:  # monthly loan instalments (interest and some principal) to a lender
+        lev = leverage[chunk.lo : chunk.hi]
+        annual = view.total.mean(axis=1) * 12
+        instalment = annual[f] * lev[f] * rng.uniform(0.01, 0.02, f.size)
+        missed = (view.dist[f, m] >= 4) | (view.post[f, m] >= 0)
+        lender = -10 - (chunk.lo + f) % len(LENDERS)
+        lines.append(("out", lender, np.where(missed, 0.0, instalment)))
     directions, firm_idx, months, codes, amounts = [], [], [], [], []
     for direction, code, amount in lines:
         ok = (amount >= 100) & (code != -1)

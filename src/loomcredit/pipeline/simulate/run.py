@@ -138,7 +138,15 @@ def simulate(
             "utilities": build_utilities(chunk, view, firms, timeline, rng("utilities")),
             "social_insurance": build_social(chunk, view, firms, timeline, rng("social_insurance")),
             "bank_flows": build_bank_flows(
-                chunk, view, firms, book, partners, all_uscc, timeline, rng("bank_flows")
+                chunk,
+                view,
+                firms,
+                book,
+                partners,
+                all_uscc,
+                timeline,
+                rng("bank_flows"),
+                panel.leverage,
             ),
             "judicial": build_judicial(chunk, view, timeline, rng("judicial")),
             "bureau": build_bureau(chunk, view, firms, panel, timeline, rng("bureau")),
