@@ -135,19 +135,17 @@ def extract(text: str | None, lexicon: Lexicon | None = None) -> list[Event]:
 def classify(title: str | None, body: str | None) -> tuple[str, bool, int, str]:
     """The main event of a news item: ``(kind, negated, severity, evidence)``.
 
-    The title's first event names the story (headlines carry it), else the body's most severe
-    event. The event is negated when the item denies that kind anywhere (a title 「回应停产传闻」
-    over a body 「未发生停产」 reports no halt). ``("none", False, 0, "")`` when nothing matched.
+    The title's most severe event names the story (headlines carry it), else the body's. The
+    event is negated when the item denies that kind anywhere (a title 「回应停产传闻」 over a
+    body 「未发生停产」 reports no halt). ``("none", False, 0, "")`` when nothing matched.
     """
     head = extract(title)
     found = extract(body)
-    if head:
-        main = head[0]
-    elif found:
-        live = [e for e in found if not e.negated] or found
-        main = max(live, key=lambda e: e.severity)  # max keeps the first of equal severity
-    else:
+    events = head or found
+    if not events:
         return "none", False, 0, ""
+    live = [e for e in events if not e.negated] or events
+    main = max(live, key=lambda e: e.severity)  # max keeps the first of equal severity
     same = [e for e in head + found if e.kind == main.kind]
     negated = any(e.negated for e in same)
     return main.kind, negated, main.severity, main.evidence
