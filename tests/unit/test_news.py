@@ -25,6 +25,8 @@ from loomcredit.pipeline.news import classify, extract, load_lexicon, negative_k
         ("公司否认存在拖欠工资", "wage_arrears", True),
         ("不存在欠薪情况", "wage_arrears", True),
         ("老板失联传闻不实", "owner_unreachable", True),
+        ("恒达印染新项目签约", "expansion", False),
+        ("恒达印染新建生产线投产不到一年即全面停产", "production_halt", False),  # severest wins
     ],
 )
 def test_headline_event_kind_and_negation(text: str, kind: str, negated: bool) -> None:
