@@ -110,6 +110,8 @@ def simulate(
     net = build_network(firms, outsiders, seed)
     panel = simulate_panel(firms, net, timeline, config.default_rate, seed)
     log.info("cluster of %d enterprises simulated; writing %s", n, config.fmt)
+    if progress is not None:
+        progress(0, n)
 
     writer = PartWriter(out, config.fmt)
     writer.reset("raw", list(RAW_SCHEMAS))
