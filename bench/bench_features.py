@@ -341,7 +341,16 @@ def _child(fn_name: str, home: str, out: str, queue: mp.Queue) -> None:
     started = time.perf_counter()
     globals()[fn_name](Path(home), Path(out))
     seconds = time.perf_counter() - started
-    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((seconds, _peak_rss_mib()))
+
+
+def _peak_rss_mib() -> float:
+    # VmHWM is this process's own high-water mark (ru_maxrss survives fork+exec on Linux and
+    # would report the parent's peak).
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_isolated(fn_name: str, home: Path, out: Path) -> tuple[float, float]:
@@ -350,7 +359,13 @@ def run_isolated(fn_name: str, home: Path, out: Path) -> tuple[float, float]:
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn_name, str(home), str(out), queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting while the child lives
+            if not proc.is_alive():
+                return float("nan"), float("nan")
     proc.join()
     return result
 

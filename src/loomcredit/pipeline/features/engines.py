@@ -87,6 +87,7 @@ def spark_session(master: str = "local[2]") -> Any:
         SparkSession.builder.master(master)
         .appName("loom-features")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()

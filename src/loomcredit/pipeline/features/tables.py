@@ -111,7 +111,9 @@ def load_tables(con: Any, lake: LakePaths, *, empty_dir: Path | None = None) -> 
             log.warning("integrated table %s is missing; features from it will be empty", name)
             opened[name] = _empty(con, name, schema, empty_dir)
             continue
-        table = con.read_parquet(files, table_name=f"loom_{name}")
+        # DuckDB takes the file list; Spark takes the folder (it rejects lists).
+        source = files if con.name == "duckdb" else str(lake.table(name))
+        table = con.read_parquet(source, table_name=f"loom_{name}")
         opened[name] = table.select(
             *[table[c].cast(_ibis_type(schema.field(c).type)) for c in cols]
         )
