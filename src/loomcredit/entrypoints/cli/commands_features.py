@@ -211,6 +211,44 @@ def print_profile(prof: Any, *, limit: int = 8) -> None:
         console.print(table)
 
 
+def demo_stage(home: Path, as_of: date, uscc: str | None = None) -> Any:
+    """`make demo`: build the cluster's snapshot, then print the profile of one enterprise.
+
+    Without ``uscc`` the enterprise with the most red, then amber, warning signs is shown.
+
+    Returns:
+        The :class:`~loomcredit.pipeline.features.profile.Profile` printed.
+    """
+    import pyarrow.parquet as pq
+
+    from loomcredit.pipeline.features.online import OnlineFeatures
+    from loomcredit.pipeline.features.profile import LEVEL_ORDER, profile, warning_signs
+    from loomcredit.pipeline.features.snapshot import build_snapshot
+    from loomcredit.pipeline.schemas import LakePaths
+
+    lake = LakePaths(Path(home))
+    started = time.perf_counter()
+    with console.status(f"building the enterprise profiles as of {as_of}…"):
+        path = build_snapshot(lake, as_of)
+    rows = pq.read_table(path).to_pylist()
+    console.print(
+        f"[green]✓[/] 企业画像 profiles as of {as_of}: {len(rows)} enterprises × "
+        f"{len(rows[0]) - 2 if rows else 0} features in {time.perf_counter() - started:.1f} s"
+    )
+    if not rows:
+        return None
+    if uscc is None:
+
+        def weight(row: dict[str, Any]) -> tuple[int, ...]:
+            signs = warning_signs(row, as_of)
+            return tuple(-sum(s.level == lv for s in signs) for lv in LEVEL_ORDER)
+
+        uscc = str(min(rows, key=lambda r: (weight(r), r["uscc"]))["uscc"])
+    prof = profile(lake, uscc, as_of, online=OnlineFeatures(lake))
+    print_profile(prof)
+    return prof
+
+
 def register(app: typer.Typer) -> None:
     """Add `loom features …` and `loom profile` to the CLI."""
     app.add_typer(features_app, name="features")

@@ -54,7 +54,8 @@ class Profile:
 
         out = []
         for family in families.FAMILIES:
-            title = (family.__doc__ or family.__name__).split(":", 1)[0].strip()
+            first = (family.__doc__ or family.__name__).split("\n", 1)[0]
+            title = first.split(":", 1)[0].strip().rstrip(".")
             rows = [(f, self.features.get(f.name)) for f in family.FEATURES]
             out.append((title, rows))
         return out
