@@ -338,6 +338,15 @@ def sql_subset(home: Path, out: Path) -> None:
 
 
 def _child(fn_name: str, home: str, out: str, queue: mp.Queue) -> None:
+    # Library imports are not timed (each contender imports only what it uses).
+    import duckdb  # noqa: F401
+
+    if fn_name.startswith("loom"):
+        import ibis  # noqa: F401
+
+        import loomcredit.pipeline.features.snapshot  # noqa: F401
+    if fn_name.startswith("pandas"):
+        import pandas  # noqa: F401
     started = time.perf_counter()
     globals()[fn_name](Path(home), Path(out))
     seconds = time.perf_counter() - started
