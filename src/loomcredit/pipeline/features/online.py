@@ -193,3 +193,7 @@ class OnlineFeatures:
 def snapshot_folder(lake: LakePaths) -> Path:
     """Where snapshots live."""
     return lake.features / _SNAPSHOT_DIR
+
+
+# The name the decision engine's adapter may know it by.
+FeatureStore = OnlineFeatures
