@@ -258,7 +258,8 @@ def pandas_subset(home: Path, out: Path) -> None:
     res["sales_yoy_3m"] = (agg.s3 / agg.b3.where(agg.b3 > 0) - 1.0).astype("float64")
     res["purchases_12m_fen"] = agg.p12
     res["invoices_issued_12m"] = agg.i12
-    issued = agg.i12.where(agg.i12 > 0)
+    docs = agg.i12 + agg.v12 + agg.r12
+    issued = docs.where(docs > 0)
     res["void_share_12m"], res["red_share_12m"] = agg.v12 / issued, agg.r12 / issued
     f = pd.read_parquet(root / "bank_flows", columns=["uscc", "booked_on", "direction",
                                                      "amount_fen"])  # fmt: skip
@@ -310,8 +311,8 @@ SELECT pop.uscc,
   CASE WHEN b3 > 0 THEN COALESCE(s3, 0) / b3 - 1 END AS sales_yoy_3m,
   CAST(COALESCE(p12, 0) AS BIGINT) AS purchases_12m_fen,
   CAST(COALESCE(i12, 0) AS BIGINT) AS invoices_issued_12m,
-  CASE WHEN i12 > 0 THEN v12 / i12 END AS void_share_12m,
-  CASE WHEN i12 > 0 THEN r12 / i12 END AS red_share_12m,
+  CASE WHEN i12 + v12 + r12 > 0 THEN v12 / (i12 + v12 + r12) END AS void_share_12m,
+  CASE WHEN i12 + v12 + r12 > 0 THEN r12 / (i12 + v12 + r12) END AS red_share_12m,
   CAST(COALESCE(i, 0) AS BIGINT) AS inflow_12m_fen,
   CAST(COALESCE(o, 0) AS BIGINT) AS outflow_12m_fen,
   CAST(COALESCE(i, 0) - COALESCE(o, 0) AS BIGINT) AS net_inflow_12m_fen,

@@ -101,10 +101,12 @@ def tables() -> dict[str, pa.Table]:
          "change_type": "registration", "changed_on": date(2024, 9, 1)},
     ]  # fmt: skip
     risk_events = [
-        {"uscc": A, "occurred_on": date(2025, 6, 30), "kind": "pollution", "severity": 2,
+        {"uscc": A, "occurred_on": date(2025, 6, 30), "kind": "environmental_penalty",
+         "severity": 2, "source": "news"},
+        {"uscc": A, "occurred_on": date(2025, 7, 1), "kind": "production_halt", "severity": 3,
          "source": "news"},
-        {"uscc": A, "occurred_on": date(2025, 7, 1), "kind": "closure", "severity": 3,
-         "source": "news"},
+        {"uscc": A, "occurred_on": date(2025, 5, 20), "kind": "award", "severity": 1,
+         "source": "news"},  # positive news: not a warning sign
         {"uscc": A, "occurred_on": date(2025, 1, 15), "kind": "wage_arrears", "severity": 3,
          "source": "news"},
         {"uscc": C, "occurred_on": date(2025, 3, 1), "kind": "enforcement", "severity": 3,
@@ -203,8 +205,9 @@ ANSWERS: dict[str, dict[str, object]] = {
         "judicial_dishonest": 0, "judicial_dishonest_24m": 0,
         "judicial_defendant_amount_24m_fen": 800_000,
         "news_negative_3m": 1, "news_negative_12m": 2, "news_severe_12m": 1,
-        "news_pollution_12m": 1, "news_closure_12m": 0, "news_wage_arrears_12m": 1,
-        "market_prosperity_yoy": 0.1, "void_share_12m": 2 / 120, "red_share_12m": 1 / 120,
+        "news_environmental_penalty_12m": 1, "news_production_halt_12m": 0,
+        "news_wage_arrears_12m": 1,
+        "market_prosperity_yoy": 0.1, "void_share_12m": 2 / 123, "red_share_12m": 1 / 123,
     },
     B: {
         "sales_yoy_3m": 0.0, "sales_volatility_12m": 0.0, "sales_trend_6m": 0.0,

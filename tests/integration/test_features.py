@@ -182,3 +182,30 @@ def test_missing_tables_give_sparse_profile_not_error():
     assert snap[A]["sales_12m_fen"] == 0
     assert snap[A]["sales_yoy_3m"] is None
     assert snap[A]["season_factor_09"] == pytest.approx(1.2)
+
+
+def test_pagerank_matches_networkx():
+    """PageRank equals networkx's on a random weighted trade network (scaled by node count)."""
+    import networkx as nx
+    import numpy as np
+
+    from loomcredit.pipeline.features.network import pagerank
+
+    rng = np.random.default_rng(11)
+    pairs: dict[tuple[str, str], int] = {}
+    for s, b, a in zip(
+        rng.integers(0, 60, 400), rng.integers(0, 60, 400), rng.integers(1, 900, 400), strict=True
+    ):
+        pairs[(f"S{s}", f"S{b}")] = pairs.get((f"S{s}", f"S{b}"), 0) + int(a)
+    edges = pa.table({
+        "seller_uscc": [k[0] for k in pairs], "buyer_uscc": [k[1] for k in pairs],
+        "amount": pa.array(list(pairs.values()), pa.int64()),
+    })  # fmt: skip
+    graph = nx.DiGraph()
+    graph.add_weighted_edges_from((b, s, float(a)) for (s, b), a in pairs.items())
+    want = nx.pagerank(graph, alpha=0.85, tol=1e-13, max_iter=2000)
+    got = {r["uscc"]: r["network_pagerank"] for r in pagerank(edges).to_pylist()}
+    assert got.keys() == want.keys()
+    n = graph.number_of_nodes()
+    for node, value in want.items():
+        assert got[node] == pytest.approx(value * n, abs=1e-6)

@@ -75,3 +75,18 @@ def test_cli_rejects_a_bad_date_in_one_line():
     result = CliRunner().invoke(app, ["features", "--as-of", "2025-13-01"])
     assert result.exit_code == 2
     assert "--as-of must be a date" in result.output
+
+
+def test_news_categories_are_the_lexicons_negative_ones():
+    """Negative-news features cover exactly the ingest lexicon's negative categories."""
+    from pathlib import Path
+
+    import yaml
+
+    import loomcredit.pipeline
+    from loomcredit.pipeline.features.events import NEWS_KINDS
+
+    lexicon = Path(loomcredit.pipeline.__file__).parent / "data" / "risk_lexicon.yaml"
+    categories = yaml.safe_load(lexicon.read_text(encoding="utf-8"))["categories"]
+    negative = {k for k, v in categories.items() if v["polarity"] == "negative"}
+    assert set(NEWS_KINDS) == negative

@@ -3,7 +3,8 @@
 Court cases are known 7 days after ``filed_on`` (one row per case and party, so rows count
 cases); a case counts as open until its ``closed_on`` is
 known (also 7 days late). Negative news comes from ``risk_events`` with ``source = 'news'``
-(extracted at ingest), known the day it is published, by category and severity.
+and a negative category (extracted at ingest), known the day it is published, by category and
+severity.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ CASE_TYPES = {
     "equity_freeze": ("股权冻结", "equity freezes"),
 }
 WINDOWS = (3, 12, 24)
-# News risk categories extracted at ingest (risk_events.kind for source 'news').
+# Negative news categories of the ingest lexicon (pipeline/data/risk_lexicon.yaml, polarity
+# negative); positive ones (expansion, award) are not warning signs and are not counted.
 NEWS_KINDS = {
-    "pollution": ("环保处罚", "pollution penalties"),
-    "closure": ("停产倒闭", "stoppage or closure"),
-    "owner_flight": ("老板跑路", "owner fled"),
+    "environmental_penalty": ("环保处罚", "environmental penalties"),
+    "production_halt": ("停产", "production halted"),
     "wage_arrears": ("欠薪", "unpaid wages"),
-    "litigation": ("诉讼纠纷", "lawsuits"),
+    "owner_unreachable": ("老板失联", "owner unreachable (跑路)"),
+    "lawsuit": ("诉讼", "lawsuits"),
+    "enforcement": ("被执行", "court enforcement"),
+    "dishonest": ("失信", "dishonest-debtor listing"),
+    "bankruptcy": ("破产", "bankruptcy"),
 }
 HIGH_SEVERITY = 3
 
@@ -147,7 +152,11 @@ def _judicial(tables: Tables, as_of: date) -> Any:
 
 def _news(tables: Tables, as_of: date) -> Any:
     e = tables.risk_events
-    e = e.filter((e.source == "news") & (e.occurred_on <= Cutoffs.at(as_of).news_day))
+    e = e.filter(
+        (e.source == "news")
+        & e.kind.isin(list(NEWS_KINDS))
+        & (e.occurred_on <= Cutoffs.at(as_of).news_day)
+    )
     in12 = e.occurred_on > shift_months(as_of, -12)
     e = e.filter(in12)
     return e.group_by("uscc").aggregate(

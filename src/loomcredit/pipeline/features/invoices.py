@@ -1,8 +1,8 @@
 """Invoice quality (发票质量): the share of void (作废) and red-letter (红冲) invoices.
 
 Frequent voids and red-letter corrections are a known sign of invoice padding or disputes. The
-share is over every invoice the enterprise issued in the window (``invoices_issued`` counts all
-documents, whatever their status).
+share is over every document the enterprise issued in the window: ``invoices_issued`` (normal
+invoices, as ingest counts them) plus void plus red-letter ones.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from loomcredit.pipeline.features.tables import Tables
 
 SRC = "monthly_activity.sales"
 FEATURES = (
-    feature("invoices_issued_12m", "近12个月开票张数", "Invoices issued, last 12 months",
+    feature("invoices_issued_12m", "近12个月开票张数", "Normal invoices issued, last 12 months",
             source=SRC, window="12m", unit="count"),
-    feature("void_share_12m", "近12个月作废发票占比", "Void invoices / invoices issued, "
-            "last 12 months", source=SRC, window="12m", unit="ratio", dtype="float64", fill=None),
-    feature("red_share_12m", "近12个月红字发票占比", "Red-letter invoices / invoices issued, "
-            "last 12 months", source=SRC, window="12m", unit="ratio", dtype="float64", fill=None),
+    feature("void_share_12m", "近12个月作废发票占比", "Void invoices / all documents "
+            "issued, last 12 months", source=SRC, window="12m", unit="ratio", dtype="float64",
+            fill=None),
+    feature("red_share_12m", "近12个月红字发票占比", "Red-letter invoices / all "
+            "documents issued, last 12 months", source=SRC, window="12m", unit="ratio",
+            dtype="float64", fill=None),
 )  # fmt: skip
 
 
@@ -43,9 +45,10 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         issued=m.invoices_issued.sum(), void=m.invoices_void.sum(), red=m.invoices_red.sum()
     )
     issued = agg.issued.fill_null(0)
+    documents = issued + agg.void.fill_null(0) + agg.red.fill_null(0)
 
     def share(part: Any) -> Any:
-        return safe_div(part.fill_null(0), issued)
+        return safe_div(part.fill_null(0), documents)
 
     return agg.select(
         "uscc",

@@ -3,8 +3,8 @@
 From ``supply_edges`` (seller → buyer monthly amounts, known like invoices on the 15th of the next
 month): buyer concentration (HHI, top-1 and top-5 share), counterparties, churn of the main buyers,
 the share of sales to buyers that already show risk events as of the date (contagion), degree, and
-PageRank. PageRank is computed in Python (networkx) on the edge list as of the date, identically
-for both engines; everything else is an Ibis expression.
+PageRank. PageRank is computed in Python (scipy sparse power iteration, as networkx does) on the
+edge list as of the date, identically for both engines; everything else is an Ibis expression.
 """
 
 from __future__ import annotations
@@ -139,37 +139,51 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     )
 
 
-def pagerank(edges: pa.Table) -> pa.Table:
+def pagerank(edges: pa.Table, *, alpha: float = 0.85, tol: float = 1e-10) -> pa.Table:
     """PageRank of every node of the trade network (buyer → seller, weighted by amount).
+
+    The power iteration of networkx's ``pagerank`` (dangling nodes spread uniformly), on a
+    scipy sparse matrix so 100,000 enterprises take about a second; nodes are ordered by USCC, so
+    the result does not depend on the engine's row order.
 
     Args:
         edges: Columns ``seller_uscc``, ``buyer_uscc``, ``amount`` (from :func:`recent_edges`).
+        alpha: Damping factor.
+        tol: Convergence tolerance per node (L1).
 
     Returns:
         Columns ``uscc`` and ``network_pagerank`` (scaled so the mean node scores 1.0).
     """
-    import networkx as nx
+    import numpy as np
+    import pyarrow.compute as pc
+    from scipy import sparse
 
-    rows = sorted(
-        zip(
-            edges.column("buyer_uscc").to_pylist(),
-            edges.column("seller_uscc").to_pylist(),
-            edges.column("amount").to_pylist(),
-            strict=True,
-        )
-    )
-    graph = nx.DiGraph()
-    graph.add_weighted_edges_from((b, s, float(a)) for b, s, a in rows if a and a > 0)
-    if graph.number_of_nodes() == 0:
+    amount = pc.fill_null(edges.column("amount"), 0).to_numpy(zero_copy_only=False)
+    keep = amount > 0
+    buyers = np.asarray(edges.column("buyer_uscc").to_pylist(), dtype=object)[keep]
+    sellers = np.asarray(edges.column("seller_uscc").to_pylist(), dtype=object)[keep]
+    weights = amount[keep].astype(np.float64)
+    if len(weights) == 0:
         return pa.table(
             {"uscc": pa.array([], pa.string()), "network_pagerank": pa.array([], pa.float64())}
         )
-    ranks = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12, max_iter=500)
-    n = graph.number_of_nodes()
-    names = sorted(ranks)
+    nodes, index = np.unique(np.concatenate([buyers, sellers]).astype(str), return_inverse=True)
+    n = len(nodes)
+    src, dst = index[: len(weights)], index[len(weights) :]
+    matrix = sparse.csr_matrix((weights, (src, dst)), shape=(n, n))
+    out_weight = np.asarray(matrix.sum(axis=1)).ravel()
+    dangling = out_weight == 0
+    inverse = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_weight))
+    transition = sparse.diags(inverse) @ matrix
+    rank = np.full(n, 1.0 / n)
+    for _ in range(1000):
+        previous = rank
+        rank = alpha * (rank @ transition + rank[dangling].sum() / n) + (1.0 - alpha) / n
+        if np.abs(rank - previous).sum() < n * tol:
+            break
     return pa.table(
         {
-            "uscc": pa.array(names, pa.string()),
-            "network_pagerank": pa.array([ranks[k] * n for k in names], pa.float64()),
+            "uscc": pa.array(nodes.tolist(), pa.string()),
+            "network_pagerank": pa.array(rank * n, pa.float64()),
         }
     )
