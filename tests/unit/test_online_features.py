@@ -121,3 +121,19 @@ def test_returned_vector_is_a_copy(online):
     first = online.get(ff.C, ff.AS_OF)
     first["sales_3m_fen"] = -1
     assert online.get(ff.C, ff.AS_OF)["sales_3m_fen"] == 100_000
+
+
+def test_warm_holds_every_enterprise_of_the_date(lake):
+    """warm() computes the whole date at once; lookups then equal the on-demand vectors."""
+    store = OnlineFeatures(lake)
+    try:
+        later = date(2025, 7, 20)
+        alone = store.compute(ff.A, later)
+        assert store.warm(later) == 3
+        warmed = store.get(ff.A, later)
+    finally:
+        store.close()
+    assert warmed["bureau_overdue_accounts"] == 3
+    for name, value in alone.items():
+        if name != "network_pagerank":
+            assert warmed[name] == pytest.approx(value, abs=1e-12), name

@@ -1,15 +1,16 @@
-"""Online features (在线特征): one enterprise's vector for a live decision, in milliseconds.
+"""Online features (在线特征): one enterprise's vector for a live decision.
 
 :class:`OnlineFeatures` answers ``get(uscc, as_of)``:
 
 1. from the snapshot of that date when one has been built (held in memory after the first call);
 2. otherwise by running the very same feature expressions for that one enterprise on an in-memory
    DuckDB copy of the integrated zone, so everything that arrived after the latest snapshot is
-   used. The SQL is compiled once per date with the enterprise as a bound parameter, so repeated
-   calls cost one query (about 0.1 s, mostly DuckDB planning the large statement) and are then
-   cached. PageRank needs the whole network: it comes from the latest snapshot on or before the
-   date (null if there is none). :meth:`OnlineFeatures.warm` computes a whole date in one batch
-   when many decisions on a date without a snapshot are expected.
+   used. The statement is compiled and prepared once per date; each call copies the
+   enterprise's rows into small tables and executes it (about 0.1 s, the cost of the large
+   statement itself), and the result is cached. Not thread-safe: one instance per worker.
+   PageRank needs the whole network: it comes from the latest snapshot on or before the date
+   (null if there is none). :meth:`OnlineFeatures.warm` computes a whole date in one batch when
+   many decisions on a date without a snapshot are expected.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from loomcredit.pipeline.schemas import LakePaths
 
 log = logging.getLogger(__name__)
 
-_SENTINEL = "__loom_online_uscc__"
+# Tables cut down to the requested enterprise before each on-demand query.
+_PER_ENTERPRISE = (
+    "enterprise", "monthly_activity", "supply_edges", "registry", "tax", "bank_flows",
+    "judicial", "bureau",
+)  # fmt: skip
 _SNAPSHOT_DIR = "snapshots"
 
 
@@ -47,6 +52,7 @@ class OnlineFeatures:
         self._snapshots: dict[date, dict[str, dict[str, object]]] = {}
         self._ibis: Any = None
         self._tables: Tables | None = None
+        self._whole: Any = None
         self._sql: dict[date, str] = {}
         self._cache: OrderedDict[tuple[str, date], dict[str, object]] = OrderedDict()
 
@@ -78,40 +84,76 @@ class OnlineFeatures:
 
     # -- on-demand computation ---------------------------------------------------------------
     def _connect(self) -> tuple[Any, Tables]:
+        """Load the integrated zone into in-memory DuckDB, plus empty per-enterprise tables.
+
+        ``online_<table>`` holds every row, sorted by enterprise so a point lookup reads few
+        blocks; ``cur_<table>`` receives one enterprise's rows before each query, so the feature
+        statement (prepared once per date) runs on a handful of rows. ``risk_events`` and
+        ``market`` stay whole (contagion looks at the buyers' events).
+        """
         if self._ibis is not None and self._tables is not None:
             return self._ibis, self._tables
         import ibis
 
         con = ibis.duckdb.connect()
+        raw = con.con
         opened: dict[str, Any] = {}
+        whole: dict[str, Any] = {}
         for name, cols in NEEDED.items():
             files = parquet_files(self.lake.table(name))
-            table = f"online_{name}"
+            full = f"online_{name}"
+            key = "seller_uscc" if name == "supply_edges" else "uscc"
+            order = f" ORDER BY {key}" if key in cols else ""
+            select = ", ".join(f'"{c}"' for c in cols)
             if files:
-                select = ", ".join(f'"{c}"' for c in cols)
-                order = " ORDER BY uscc" if "uscc" in cols else ""
-                con.con.execute(
-                    f"CREATE TABLE {table} AS SELECT {select} FROM read_parquet(?){order}",
-                    [files],
-                )
+                raw.execute(f"CREATE TABLE {full} AS SELECT {select} FROM read_parquet(?){order}",
+                            [files])  # fmt: skip
             else:
-                con.con.register(f"{table}_arrow", schema_of(name).empty_table())
-                con.con.execute(f"CREATE TABLE {table} AS SELECT * FROM {table}_arrow")
-            t = con.table(table)
-            schema = schema_of(name)
-            opened[name] = t.select(*[t[c].cast(ibis.dtype(schema.field(c).type)) for c in cols])
-        self._ibis, self._tables = con, Tables(**opened)
+                raw.register(f"{full}_empty", schema_of(name).empty_table())
+                raw.execute(f"CREATE TABLE {full} AS SELECT * FROM {full}_empty")
+            if name == "supply_edges":
+                raw.execute(f"CREATE TABLE {full}_b AS SELECT * FROM {full} ORDER BY buyer_uscc")
+            used = full
+            if name in _PER_ENTERPRISE:
+                used = f"cur_{name}"
+                raw.execute(f"CREATE TABLE {used} AS SELECT * FROM {full} LIMIT 0")
+            types = [ibis.dtype(schema_of(name).field(c).type) for c in cols]
+            for target, table_name in ((opened, used), (whole, full)):
+                t = con.table(table_name)
+                target[name] = t.select(*[t[c].cast(ty) for c, ty in zip(cols, types, strict=True)])
+        self._ibis, self._tables, self._whole = con, Tables(**opened), Tables(**whole)
         return con, self._tables
 
     def _compiled(self, as_of: date) -> str:
+        """The name of the prepared feature statement for ``as_of`` (prepared on first use)."""
         if as_of not in self._sql:
-            import ibis
-
             con, tables = self._connect()
-            expr = feature_expression(tables.restrict(ibis.literal(_SENTINEL)), as_of=as_of)
-            sql = str(con.compile(expr))
-            self._sql[as_of] = sql.replace(f"'{_SENTINEL}'", "$uscc")
+            sql = str(con.compile(feature_expression(tables, as_of=as_of)))
+            name = f"loom_features_{as_of:%Y%m%d}"
+            con.con.execute(f"PREPARE {name} AS {sql}")
+            self._sql[as_of] = name
         return self._sql[as_of]
+
+    def _select(self, uscc: str) -> None:
+        """Fill the ``cur_*`` tables with one enterprise's rows."""
+        raw = self._ibis.con
+        for name in _PER_ENTERPRISE:
+            raw.execute(f"DELETE FROM cur_{name}")
+            if name == "supply_edges":
+                raw.execute(
+                    "INSERT INTO cur_supply_edges SELECT * FROM online_supply_edges "
+                    "WHERE seller_uscc = $1",
+                    [uscc],
+                )
+                raw.execute(
+                    "INSERT INTO cur_supply_edges SELECT * FROM online_supply_edges_b "
+                    "WHERE buyer_uscc = $1 AND seller_uscc <> $1",
+                    [uscc],
+                )
+            else:
+                raw.execute(
+                    f"INSERT INTO cur_{name} SELECT * FROM online_{name} WHERE uscc = $1", [uscc]
+                )
 
     def _pagerank(self, uscc: str, as_of: date) -> pa.Table:
         earlier = [d for d in self.snapshot_dates() if d <= as_of]
@@ -137,7 +179,9 @@ class OnlineFeatures:
             ``uscc``, ``as_of`` and every feature; empty if the enterprise is unknown on that date.
         """
         con, _ = self._connect()
-        raw = con.con.sql(self._compiled(as_of), params={"uscc": uscc}).to_arrow_table()
+        statement = self._compiled(as_of)
+        self._select(uscc)
+        raw = con.con.sql(f"EXECUTE {statement}").to_arrow_table()
         if raw.num_rows == 0:
             return {}
         rows = finish(raw, self._pagerank(uscc, as_of), as_of=as_of).to_pylist()
@@ -177,8 +221,8 @@ class OnlineFeatures:
         """
         from loomcredit.pipeline.features.snapshot import compute_snapshot
 
-        con, tables = self._connect()
-        table = compute_snapshot(con, tables, as_of=as_of)
+        con, _ = self._connect()
+        table = compute_snapshot(con, self._whole, as_of=as_of)
         self._snapshots[as_of] = {r["uscc"]: r for r in table.to_pylist()}
         return table.num_rows
 
@@ -186,7 +230,7 @@ class OnlineFeatures:
         """Release the in-memory copy of the integrated zone."""
         if self._ibis is not None:
             self._ibis.disconnect()
-        self._ibis = self._tables = None
+        self._ibis = self._tables = self._whole = None
         self._sql.clear()
 
 
