@@ -113,6 +113,10 @@ class OnlineFeatures:
                 raw.execute(f"CREATE TABLE {full} AS SELECT * FROM {full}_empty")
             if name == "supply_edges":
                 raw.execute(f"CREATE TABLE {full}_b AS SELECT * FROM {full} ORDER BY buyer_uscc")
+                raw.execute(f"CREATE INDEX {full}_b_key ON {full}_b (buyer_uscc)")
+            if name in _PER_ENTERPRISE:
+                # USCCs share long prefixes, so zone maps cannot skip blocks: index the key.
+                raw.execute(f"CREATE INDEX {full}_key ON {full} ({key})")
             used = full
             if name in _PER_ENTERPRISE:
                 used = f"cur_{name}"
