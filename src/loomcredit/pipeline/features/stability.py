@@ -89,7 +89,12 @@ def _profile(m: Any, first: Any, last_ym: int) -> Any:
         }
     )
     sums = sums.mutate(total=sum((sums[f"m{k}"] for k in range(1, 13)), ibis.literal(0.0)))
-    sums = sums.mutate(own=(last_ym - sums.first_ym + 1 >= MIN_OWN_MONTHS) & (sums.total > 0))
+    # Own profile only with 24+ months of history and sales in every calendar month (a firm
+    # idle in some month would get a zero factor); otherwise the cluster profile.
+    every_month = ibis.least(*[sums[f"m{k}"] for k in range(1, 13)]) > 0
+    sums = sums.mutate(
+        own=(last_ym - sums.first_ym + 1 >= MIN_OWN_MONTHS) & (sums.total > 0) & every_month
+    )
     return sums.select(
         "uscc",
         "first_ym",
