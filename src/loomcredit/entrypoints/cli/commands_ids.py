@@ -1,10 +1,11 @@
 """`loom check-id CODE`: what an identity code is, or exactly why it is invalid.
 
 Detects a unified social credit code 统一社会信用代码 (USCC) or a resident identity
-number 公民身份号码 (``--kind`` forces one). Valid codes print the entity type, the registration region (with
-today's district for historic codes such as 330621 绍兴县 → 330603 柯桥区) and warnings such as a
-failed embedded organisation-code check. A resident ID is only ever shown masked (first 3 + last 4).
-An invalid code, and a legacy allow-list code (refer to manual review), exit with status 1.
+number 公民身份号码 (``--kind`` forces one). Valid codes print the entity type, the
+registration region (with today's district for historic codes such as 330621 绍兴县 →
+330603 柯桥区) and warnings such as a failed embedded organisation-code check. A resident
+ID is only ever shown masked (first 3 + last 4). An invalid code, and a legacy allow-list
+code (refer to manual review), exit with status 1.
 """
 
 from __future__ import annotations
