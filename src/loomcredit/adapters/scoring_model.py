@@ -1,8 +1,9 @@
 """The trained PD model → the decision engine's Scorer port.
 
-Wraps ``loomcredit.scoring.load_scorer(model_dir)`` (the scoring library) so the service layer sees
-``score_one(features) -> ScoreResult(score, pd, reasons)`` and ``version``. The library is imported
-only when a model is loaded, so the CLI starts fast. Missing artefacts become :class:`NotFound`.
+Wraps ``loomcredit.scoring.compiled.load_scorer(model_dir)`` (the scoring library) so that the
+service layer sees ``score_one(features) -> ScoreResult(score, pd, reasons)`` and ``version``.
+The library is imported only when a model is loaded, so the CLI starts fast. A missing or
+unusable model directory becomes :class:`NotFound`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class ModelScorer:
     """A loaded model behind the Scorer port."""
 
     def __init__(self, inner: Any) -> None:
-        """Wrap a scorer from ``loomcredit.scoring.load_scorer``."""
+        """Wrap a scorer from ``loomcredit.scoring.compiled.load_scorer``."""
         self._inner = inner
 
     @classmethod
@@ -30,14 +31,13 @@ class ModelScorer:
         folder = Path(model_dir)
         if not folder.exists():
             raise NotFound(f"no model at {folder}; train one with `loom train` or pass --model DIR")
-        try:
-            from loomcredit.scoring import load_scorer
-        except ImportError as exc:
-            raise NotFound("the scoring library has no load_scorer yet") from exc
+        from loomcredit.scoring.compiled import load_scorer
+        from loomcredit.scoring.data import DataError
+
         try:
             inner = load_scorer(folder)
-        except FileNotFoundError as exc:
-            raise NotFound(f"model artefacts missing in {folder}: {exc}") from exc
+        except (FileNotFoundError, DataError) as exc:
+            raise NotFound(f"no usable model in {folder}: {exc}") from exc
         log.info("loaded model %s from %s", getattr(inner, "version", "?"), folder)
         return cls(inner)
 
