@@ -30,10 +30,14 @@ USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 ID_CHECK = "10X98765432"
+_EARLIEST_BIRTH_YEAR = 1850  # a birth date before this is a typing error, not a person
+_ORG_CHARSET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # GB 11714 Appendix A
 
 # Legacy codes verified against the registry that fail the mod-31 check (DOMAIN.md §1): they are
 # routed to manual review rather than declined.
-LEGACY_USCC_ALLOW_LIST = frozenset({"91350211M0000XUF46", "91350100M0001TGQXM", "91350203M0001FUE2P"})
+LEGACY_USCC_ALLOW_LIST = frozenset(
+    {"91350211M0000XUF46", "91350100M0001TGQXM", "91350203M0001FUE2P"}
+)
 
 
 class EntityType(Enum):
@@ -85,8 +89,8 @@ def _org_value(ch: str) -> int:
 
 def check_char_org(body8: str) -> str:
     """The GB 11714 mod-11 check character for an 8-character organisation-code body."""
-    if len(body8) != 8 or not body8.isalnum():
-        raise InvalidCode(body8, "an organisation-code body has 8 letters or digits")
+    if len(body8) != 8 or any(ch not in _ORG_CHARSET for ch in body8):
+        raise InvalidCode(body8, "an organisation-code body has 8 digits or upper-case letters")
     c9 = 11 - sum(_org_value(ch) * w for ch, w in zip(body8, ORG_WEIGHTS, strict=True)) % 11
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
@@ -242,12 +246,14 @@ def parse_resident_id(raw: str, *, on: date | None = None) -> ResidentId:
         upgraded = True
     if len(code) != 18:
         raise InvalidCode(code, f"a resident ID has 18 characters, this has {len(code)}")
-    if not code[:17].isdigit() or not (code[17].isdigit() or code[17] == "X"):
+    if not code.isascii() or not code[:17].isdigit() or not (code[17].isdigit() or code[17] == "X"):
         raise InvalidCode(code, "a resident ID is 17 digits then a digit or X")
     try:
         born = date(int(code[6:10]), int(code[10:12]), int(code[12:14]))
     except ValueError as exc:
         raise InvalidCode(code, f"birth date {code[6:14]} is not a real date") from exc
+    if born.year < _EARLIEST_BIRTH_YEAR:
+        raise InvalidCode(code, f"birth year {born.year} is before {_EARLIEST_BIRTH_YEAR}")
     if on is not None and born > on:
         raise InvalidCode(code, f"birth date {born.isoformat()} is after {on.isoformat()}")
     expected = check_char_resident_id(code[:17])

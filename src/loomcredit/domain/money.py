@@ -149,7 +149,12 @@ class Money:
     ) -> Money:
         """Money from a yuan value with an explicit rounding step to the fen."""
         _refuse_float(value, "Money.from_decimal")
-        amount = Decimal(value) if not isinstance(value, Decimal) else value
+        try:
+            amount = Decimal(value) if not isinstance(value, Decimal) else value
+        except _InvalidOperation as exc:
+            raise InvalidAmount(f"{value!r} is not an amount.") from exc
+        if not amount.is_finite():
+            raise InvalidAmount(f"{value!r} is not a finite amount.")
         minor = (amount * MINOR_PER_MAJOR).quantize(Decimal(1), rounding=rounding.value)
         return cls(int(minor), currency)
 
