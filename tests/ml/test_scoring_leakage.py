@@ -27,15 +27,25 @@ def _planted(n: int = 3000, seed: int = 7) -> pd.DataFrame:
 
 def test_column_predictive_only_on_validation_rows_is_not_selected(tmp_path: Path) -> None:
     """A column that is noise on training rows but perfect on validation rows is not selected."""
-    card = train_models(_planted(), target="bad", time_col="as_of", out_dir=tmp_path,
-                        config=TrainConfig(report=False, n_estimators=200))
+    card = train_models(
+        _planted(),
+        target="bad",
+        time_col="as_of",
+        out_dir=tmp_path,
+        config=TrainConfig(report=False, n_estimators=200),
+    )
     assert "planted" not in card["features"]["scorecard"]
     assert card["models"]["scorecard"]["metrics"]["auc"] < 0.85
 
 
 def test_booster_does_not_learn_from_validation_rows(tmp_path: Path) -> None:
-    """The booster's validation AUC stays at the honest level when a validation-only signal exists."""
-    card = train_models(_planted(), target="bad", time_col="as_of", out_dir=tmp_path,
-                        config=TrainConfig(report=False, n_estimators=200))
+    """Booster validation AUC stays honest when a validation-only signal exists."""
+    card = train_models(
+        _planted(),
+        target="bad",
+        time_col="as_of",
+        out_dir=tmp_path,
+        config=TrainConfig(report=False, n_estimators=200),
+    )
     assert card["models"]["booster"]["metrics"]["auc"] < 0.85
     assert card["validation"]["scheme"].startswith("out of time: validation from 2024-07")

@@ -20,25 +20,30 @@ pytestmark = [pytest.mark.ml, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def german(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("german")
-    card = train_models(DATA / "germancredit.csv", target="creditability", out_dir=out,
-                        config=TrainConfig(folds=5, random_state=0), trained_at="2026-11-28T00:00:00")
+    card = train_models(
+        DATA / "germancredit.csv",
+        target="creditability",
+        out_dir=out,
+        config=TrainConfig(folds=5, random_state=0),
+        trained_at="2026-11-28T00:00:00",
+    )
     return card, out
 
 
 def test_german_scorecard_auc_above_floor(german: tuple[dict, Path]) -> None:
-    """Out-of-fold scorecard AUC on German credit stays above 0.75 (README LR 0.781 minus fold noise)."""
+    """Out-of-fold scorecard AUC on German credit > 0.75 (README LR 0.781 minus fold noise)."""
     card, _ = german
     assert card["models"]["scorecard"]["metrics"]["auc"] > 0.75
 
 
 def test_german_booster_auc_above_floor(german: tuple[dict, Path]) -> None:
-    """Out-of-fold booster AUC on German credit stays above 0.74 (README LightGBM 0.788 minus noise)."""
+    """Out-of-fold booster AUC on German credit > 0.74 (README LightGBM 0.788 minus noise)."""
     card, _ = german
     assert card["models"]["booster"]["metrics"]["auc"] > 0.74
 
 
 def test_model_card_has_the_agreed_fields(german: tuple[dict, Path]) -> None:
-    """The card on disk records data rows, bad rate, file hash, features, per-model metrics and versions."""
+    """The card records rows, bad rate, file hash, features, per-model metrics, versions."""
     _, out = german
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     assert card["data"]["rows"] == 1000
@@ -61,7 +66,8 @@ def test_artefacts_are_tables_and_native_text_not_pickles(german: tuple[dict, Pa
     assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib"))]
     assert (out / "booster.txt").read_text(encoding="utf-8").startswith("tree")
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert '<script src="http' not in page and "Plotly" in page
+    assert '<script src="http' not in page
+    assert "Plotly" in page
 
 
 def test_calibrated_pd_matches_the_observed_bad_rate(german: tuple[dict, Path]) -> None:
@@ -73,19 +79,25 @@ def test_calibrated_pd_matches_the_observed_bad_rate(german: tuple[dict, Path]) 
 
 
 def test_compiled_scorer_reasons_name_the_worst_bins(german: tuple[dict, Path]) -> None:
-    """A risky German applicant's first reason is a characteristic that lost points, in zh and en."""
+    """A risky applicant's first reason is a characteristic that lost points, in zh and en."""
     _, out = german
     scorer = load_scorer(out, "scorecard")
     row = pd.read_csv(DATA / "germancredit.csv").iloc[1].to_dict()
     result = scorer.score_one(row)
     assert 0.0 < result.pd < 1.0
-    assert result.reasons and result.reasons[0].impact > 0
-    assert "分" in result.reasons[0].text_zh and "points" in result.reasons[0].text_en
+    assert result.reasons
+    assert result.reasons[0].impact > 0
+    assert "分" in result.reasons[0].text_zh
+    assert "points" in result.reasons[0].text_en
 
 
 def test_hmeq_holdout_auc_above_floor(tmp_path: Path) -> None:
-    """HMEQ holdout AUC: scorecard above 0.86 and booster above 0.92 (README LR 0.903, LightGBM 0.970)."""
-    card = train_models(DATA / "hmeq.csv", target="BAD", out_dir=tmp_path,
-                        config=TrainConfig(folds=1, report=False, random_state=0))
+    """HMEQ holdout AUC: scorecard > 0.86, booster > 0.92 (README LR 0.903, LightGBM 0.970)."""
+    card = train_models(
+        DATA / "hmeq.csv",
+        target="BAD",
+        out_dir=tmp_path,
+        config=TrainConfig(folds=1, report=False, random_state=0),
+    )
     assert card["models"]["scorecard"]["metrics"]["auc"] > 0.86
     assert card["models"]["booster"]["metrics"]["auc"] > 0.92

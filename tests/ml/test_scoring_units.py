@@ -11,8 +11,8 @@ import pytest
 from sklearn.base import clone
 
 from loomcredit.scoring import metrics
-from loomcredit.scoring.compiled import CompiledScorecard
 from loomcredit.scoring.calibration import fit_platt
+from loomcredit.scoring.compiled import CompiledScorecard
 from loomcredit.scoring.data import DataError, prepare, to_binary_target
 from loomcredit.scoring.scorecard import ScorecardClassifier
 
@@ -39,7 +39,9 @@ def test_psi_matches_hand_calculation() -> None:
 
 def test_characteristic_stability_is_the_mean_points_shift() -> None:
     """Half the rows moving from a 10-point bin to a 30-point bin shifts the mean by 10 points."""
-    assert metrics.characteristic_stability([10, 10, 30, 30], [10, 30, 30, 30]) == pytest.approx(5.0)
+    assert metrics.characteristic_stability([10, 10, 30, 30], [10, 30, 30, 30]) == pytest.approx(
+        5.0
+    )
 
 
 def test_target_labels_bad_good_become_one_zero() -> None:
@@ -62,17 +64,23 @@ def test_sentinels_and_question_marks_are_missing() -> None:
 def fitted() -> tuple[ScorecardClassifier, pd.DataFrame]:
     rng = np.random.default_rng(3)
     n = 4000
-    X = pd.DataFrame({
-        "income": rng.lognormal(3, 1, n), "dpd": rng.poisson(1.0, n).astype(float),
-        "noise": rng.normal(size=n), "grade": rng.choice(list("ABCD"), n),
-    })
+    X = pd.DataFrame(
+        {
+            "income": rng.lognormal(3, 1, n),
+            "dpd": rng.poisson(1.0, n).astype(float),
+            "noise": rng.normal(size=n),
+            "grade": rng.choice(list("ABCD"), n),
+        }
+    )
     X.loc[rng.random(n) < 0.1, "income"] = np.nan
     lo = -2 - 0.6 * np.log(X["income"].fillna(20)) + 0.5 * X["dpd"] + (X["grade"] == "D") * 0.9
     y = (rng.random(n) < 1 / (1 + np.exp(-(lo + 1.5)))).astype(int)
     return ScorecardClassifier().fit(X, y), X
 
 
-def test_compiled_one_row_equals_pipeline_points(fitted: tuple[ScorecardClassifier, pd.DataFrame]) -> None:
+def test_compiled_one_row_equals_pipeline_points(
+    fitted: tuple[ScorecardClassifier, pd.DataFrame],
+) -> None:
     """The compiled one-row scorer gives the pipeline's score for every row (missing included)."""
     model, X = fitted
     spec = model.to_spec()
@@ -99,7 +107,9 @@ def test_points_double_the_odds_every_pdo(fitted: tuple[ScorecardClassifier, pd.
     np.testing.assert_allclose(odds_bad, (1 / 50) * 2 ** (-(s - 600) / 20), rtol=1e-9)
 
 
-def test_one_row_scoring_is_under_a_tenth_of_a_millisecond(fitted: tuple[ScorecardClassifier, pd.DataFrame]) -> None:
+def test_one_row_scoring_is_under_a_tenth_of_a_millisecond(
+    fitted: tuple[ScorecardClassifier, pd.DataFrame],
+) -> None:
     """Median one-row scorecard scoring (with reasons) takes under 0.1 ms."""
     model, X = fitted
     spec = model.to_spec()
@@ -118,5 +128,6 @@ def test_clone_keeps_parameters() -> None:
     """The scorecard follows the estimator contract: clone and set_params keep every parameter."""
     model = ScorecardClassifier(0.05, pdo=40.0)
     copy = clone(model).set_params(base_score=500.0)
-    assert copy.get_params()["pdo"] == 40.0 and copy.get_params()["min_iv"] == 0.05
+    assert copy.get_params()["pdo"] == 40.0
+    assert copy.get_params()["min_iv"] == 0.05
     assert copy.offset == pytest.approx(500.0 - 40.0 / math.log(2) * math.log(50.0))

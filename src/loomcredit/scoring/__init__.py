@@ -6,7 +6,7 @@ Public entry points: :func:`load_scorer` (compiled scorer for a trained model di
 
 from __future__ import annotations
 
-from loomcredit.scoring.compiled import ScoreResult, Scorer, load_scorer
+from loomcredit.scoring.compiled import Scorer, ScoreResult, load_scorer
 from loomcredit.scoring.reasons import Reason
 
 __all__ = ["Reason", "ScoreResult", "Scorer", "load_scorer"]

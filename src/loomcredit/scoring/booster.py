@@ -27,16 +27,29 @@ __all__ = ["KNOWN_DIRECTIONS", "BoosterClassifier", "encode_frame"]
 
 KNOWN_DIRECTIONS: dict[str, int] = {
     # +1: a higher value means more risk; -1: a higher value means less risk.
-    "sales_3m_fen": -1, "sales_6m_fen": -1, "sales_12m_fen": -1, "months_of_history": -1,
-    "months_no_invoices_12m": 1, "firm_age_months": -1, "tax_arrears_fen": 1,
-    "bureau_overdue_accounts": 1, "bureau_max_dpd_24m": 1, "bureau_nonperforming_accounts": 1,
-    "bureau_inquiries_3m": 1, "judicial_enforcement_open": 1, "judicial_enforcement_24m": 1,
-    "judicial_dishonest": 1, "news_negative_12m": 1, "inflow_12m_fen": -1,
+    "sales_3m_fen": -1,
+    "sales_6m_fen": -1,
+    "sales_12m_fen": -1,
+    "months_of_history": -1,
+    "months_no_invoices_12m": 1,
+    "firm_age_months": -1,
+    "tax_arrears_fen": 1,
+    "bureau_overdue_accounts": 1,
+    "bureau_max_dpd_24m": 1,
+    "bureau_nonperforming_accounts": 1,
+    "bureau_inquiries_3m": 1,
+    "judicial_enforcement_open": 1,
+    "judicial_enforcement_24m": 1,
+    "judicial_dishonest": 1,
+    "news_negative_12m": 1,
+    "inflow_12m_fen": -1,
 }
 """Risk direction of Loom's profile features, from credit practice (DOMAIN.md)."""
 
 
-def encode_frame(X: pd.DataFrame, features: list[str], categories: Mapping[str, list[str]]) -> np.ndarray:
+def encode_frame(
+    X: pd.DataFrame, features: list[str], categories: Mapping[str, list[str]]
+) -> np.ndarray:
     """Numeric matrix for LightGBM: categorical columns as codes of the fitted category list.
 
     Parameters
@@ -63,7 +76,9 @@ def encode_frame(X: pd.DataFrame, features: list[str], categories: Mapping[str, 
             codes[codes < 0] = np.nan  # missing or a category not seen in training
             out[:, j] = codes
         else:
-            out[:, j] = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            out[:, j] = pd.to_numeric(col, errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
     return out
 
 
@@ -139,11 +154,19 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
 
     def _params(self) -> dict[str, Any]:
         return {
-            "objective": "binary", "learning_rate": float(self.learning_rate),
-            "num_leaves": int(self.num_leaves), "min_child_samples": int(self.min_child_samples),
-            "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1,
-            "lambda_l2": 1.0, "seed": int(self.random_state), "num_threads": int(self.n_jobs),
-            "verbosity": -1, "deterministic": True, "force_col_wise": True,
+            "objective": "binary",
+            "learning_rate": float(self.learning_rate),
+            "num_leaves": int(self.num_leaves),
+            "min_child_samples": int(self.min_child_samples),
+            "feature_fraction": 0.9,
+            "bagging_fraction": 0.9,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "seed": int(self.random_state),
+            "num_threads": int(self.n_jobs),
+            "verbosity": -1,
+            "deterministic": True,
+            "force_col_wise": True,
         }
 
     def fit(self, X: Any, y: Any = None, ids: np.ndarray | None = None) -> BoosterClassifier:
@@ -182,18 +205,29 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
             0 if c in self.categories_ else int(mono.get(c, 0)) for c in self.features_
         ]
         mat = encode_frame(frame, self.features_, self.categories_)
-        split = inner_split(yv, fraction=float(self.early_stopping_fraction), ids=ids,
-                            random_state=int(self.random_state))
+        split = inner_split(
+            yv,
+            fraction=float(self.early_stopping_fraction),
+            ids=ids,
+            random_state=int(self.random_state),
+        )
         cat_idx = [j for j, c in enumerate(self.features_) if c in self.categories_]
         params = self._params()
         if any(self.constraints_):
             params["monotone_constraints"] = self.constraints_
             params["monotone_constraints_method"] = "advanced"
-        dtrain = lgb.Dataset(mat[split.train], yv[split.train], feature_name=self.features_,
-                             categorical_feature=cat_idx, free_raw_data=False)
+        dtrain = lgb.Dataset(
+            mat[split.train],
+            yv[split.train],
+            feature_name=self.features_,
+            categorical_feature=cat_idx,
+            free_raw_data=False,
+        )
         dvalid = lgb.Dataset(mat[split.valid], yv[split.valid], reference=dtrain)
         booster = lgb.train(
-            {**params, "metric": "auc"}, dtrain, num_boost_round=int(self.n_estimators),
+            {**params, "metric": "auc"},
+            dtrain,
+            num_boost_round=int(self.n_estimators),
             valid_sets=[dvalid],
             callbacks=[lgb.early_stopping(int(self.early_stopping_rounds), verbose=False)],
         )
@@ -220,7 +254,7 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """0/1 at probability 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)  # noqa: PLR2004
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def model_text(self) -> str:
         """The model in LightGBM's native text format (best iteration only)."""

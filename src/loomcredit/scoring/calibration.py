@@ -80,7 +80,9 @@ def fit_platt(z: Any, y: Any) -> PlattCalibrator:
     """
     zv = np.asarray(z, dtype="float64").reshape(-1, 1)
     yv = np.asarray(y).astype(int)
-    if len(np.unique(yv)) < 2:  # noqa: PLR2004
+    if len(np.unique(yv)) < 2:
         return PlattCalibrator(slope=1.0, intercept=0.0, n=len(yv))
     lr = LogisticRegression(C=1e6, max_iter=1000).fit(zv, yv)
-    return PlattCalibrator(slope=float(lr.coef_[0][0]), intercept=float(lr.intercept_[0]), n=len(yv))
+    return PlattCalibrator(
+        slope=float(lr.coef_[0][0]), intercept=float(lr.intercept_[0]), n=len(yv)
+    )

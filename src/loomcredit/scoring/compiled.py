@@ -107,15 +107,28 @@ class CompiledScorecard(Scorer):
         for ch in self.chars:
             numeric = ch["kind"] == "numeric"
             where = (
-                [float(s) for s in ch["splits"]] if numeric
+                [float(s) for s in ch["splits"]]
+                if numeric
                 else {c: i for i, cats in enumerate(ch["categories"]) for c in cats}
             )
             pts = [float(p) for p in ch["points"]]
             best = max([*pts, float(ch["points_missing"])])
-            self._rows.append((ch["name"], numeric, where, pts, float(ch["points_missing"]),
-                               float(ch["points_unknown"]), best, list(ch["labels"])))
+            self._rows.append(
+                (
+                    ch["name"],
+                    numeric,
+                    where,
+                    pts,
+                    float(ch["points_missing"]),
+                    float(ch["points_unknown"]),
+                    best,
+                    list(ch["labels"]),
+                )
+            )
 
-    def _points_one(self, features: Mapping[str, object]) -> tuple[float, list[tuple[str, object, float, str | None]]]:
+    def _points_one(
+        self, features: Mapping[str, object]
+    ) -> tuple[float, list[tuple[str, object, float, str | None]]]:
         total = self.base_points
         lost: list[tuple[str, object, float, str | None]] = []
         for name, numeric, where, pts, p_missing, p_unknown, best, labels in self._rows:
@@ -160,11 +173,15 @@ class CompiledScorecard(Scorer):
         """Points per row and characteristic, shape (n_rows, n_characteristics)."""
         cols = []
         for ch in self.chars:
-            values = df[ch["name"]].to_numpy() if ch["name"] in df.columns else np.full(len(df), np.nan)
+            values = (
+                df[ch["name"]].to_numpy() if ch["name"] in df.columns else np.full(len(df), np.nan)
+            )
             cols.append(apply_bins(ch, values, "points"))
         return np.column_stack(cols) if cols else np.zeros((len(df), 0))
 
-    def score_frame(self, df: pd.DataFrame, *, reasons: int = 0, points: bool = False) -> pd.DataFrame:
+    def score_frame(
+        self, df: pd.DataFrame, *, reasons: int = 0, points: bool = False
+    ) -> pd.DataFrame:
         """Score a table with NumPy.
 
         Parameters
@@ -183,8 +200,10 @@ class CompiledScorecard(Scorer):
         """
         pts = self.points_frame(df)
         score = self.base_points + pts.sum(axis=1)
-        out = pd.DataFrame({"score": score, "pd": self.calibrator.pd((self.offset - score) / self.factor)},
-                           index=df.index)
+        out = pd.DataFrame(
+            {"score": score, "pd": self.calibrator.pd((self.offset - score) / self.factor)},
+            index=df.index,
+        )
         if points:
             for j, name in enumerate(self.features):
                 out[f"pts_{name}"] = pts[:, j]
@@ -201,7 +220,7 @@ def _add_reason_columns(out: pd.DataFrame, lost: np.ndarray, names: list[str], k
         idx = order[:, j]
         val = lost[np.arange(len(lost)), idx]
         codes = np.array(["R-" + n.upper() for n in names], dtype=object)[idx]
-        out[f"reason_{j + 1}"] = np.where(val >= 0.5, codes, None)  # noqa: PLR2004
+        out[f"reason_{j + 1}"] = np.where(val >= 0.5, codes, None)
 
 
 class CompiledBooster(Scorer):
@@ -223,7 +242,9 @@ class CompiledBooster(Scorer):
         self.version = str(meta.get("version", "booster"))
         self.features = list(meta["features"])
         self.categories: dict[str, list[str]] = {k: list(v) for k, v in meta["categories"].items()}
-        self._cat_maps = {k: {c: float(i) for i, c in enumerate(v)} for k, v in self.categories.items()}
+        self._cat_maps = {
+            k: {c: float(i) for i, c in enumerate(v)} for k, v in self.categories.items()
+        }
         self.calibrator = PlattCalibrator.from_dict(meta["calibration"])
         self.factor = float(meta["factor"])
         self.offset = float(meta["offset"])
@@ -263,8 +284,10 @@ class CompiledBooster(Scorer):
         raw = float(contrib.sum())
         score, pd_ = self._score(np.array([raw]))
         scale = self.factor * self.calibrator.slope
-        lost = [(n, features.get(n), float(scale * c), None)
-                for n, c in zip(self.features, contrib[:-1], strict=True)]
+        lost = [
+            (n, features.get(n), float(scale * c), None)
+            for n, c in zip(self.features, contrib[:-1], strict=True)
+        ]
         return ScoreResult(score=float(score[0]), pd=float(pd_[0]), reasons=top_reasons(lost, k))
 
     def matrix(self, df: pd.DataFrame) -> np.ndarray:
@@ -298,8 +321,9 @@ class CompiledBooster(Scorer):
         out = pd.DataFrame({"score": score, "pd": pd_}, index=df.index)
         if reasons:
             contrib = np.asarray(self.booster.predict(mat, pred_contrib=True))[:, :-1]
-            _add_reason_columns(out, self.factor * self.calibrator.slope * contrib,
-                                self.features, reasons)
+            _add_reason_columns(
+                out, self.factor * self.calibrator.slope * contrib, self.features, reasons
+            )
         return out
 
 

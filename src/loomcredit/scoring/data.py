@@ -122,8 +122,12 @@ def _read_arff(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} is not an ARFF file with @attribute and @data sections.")
     body = "\n".join(ln for ln in lines[data_at:] if ln.strip() and not ln.startswith("%"))
     return pd.read_csv(
-        io.StringIO(body), header=None, names=names, na_values=list(MISSING_MARKERS),
-        keep_default_na=True, skipinitialspace=True,
+        io.StringIO(body),
+        header=None,
+        names=names,
+        na_values=list(MISSING_MARKERS),
+        keep_default_na=True,
+        skipinitialspace=True,
     )
 
 
@@ -159,8 +163,12 @@ def load_table(path: str | Path) -> pd.DataFrame:
     if suffix in {".csv", ".txt", ".tsv"}:
         sep = "\t" if suffix == ".tsv" else ","
         return pd.read_csv(
-            p, sep=sep, encoding="utf-8-sig", na_values=list(MISSING_MARKERS),
-            keep_default_na=True, low_memory=False,
+            p,
+            sep=sep,
+            encoding="utf-8-sig",
+            na_values=list(MISSING_MARKERS),
+            keep_default_na=True,
+            low_memory=False,
         )
     raise DataError(f"{p.name}: unsupported format {suffix!r} (use CSV, Parquet or ARFF).")
 
@@ -190,7 +198,7 @@ def to_binary_target(values: pd.Series, bad_value: object | None = None) -> np.n
     if bad_value is not None:
         return (values.astype(str) == str(bad_value)).to_numpy().astype(np.int8)
     uniq = pd.unique(values)
-    if len(uniq) > 2:  # noqa: PLR2004
+    if len(uniq) > 2:
         raise DataError(f"Target {values.name!r} has {len(uniq)} distinct values; need two.")
     if pd.api.types.is_bool_dtype(values):
         return values.to_numpy().astype(np.int8)
@@ -285,7 +293,7 @@ def prepare(
         if name in excluded:
             continue
         col = _clean_feature(df[name], sentinels)
-        if col.nunique(dropna=True) < 2:  # noqa: PLR2004
+        if col.nunique(dropna=True) < 2:
             dropped.append(name)
             continue
         if isinstance(col.dtype, pd.CategoricalDtype) and col.nunique() > 0.5 * len(col):

@@ -78,11 +78,17 @@ def calibration_table(y: Any, p: Any, n_bins: int = 10) -> list[dict[str, float]
     for k, part in enumerate(np.array_split(order, n_bins), start=1):
         if len(part) == 0:
             continue
-        rows.append({
-            "bin": k, "n": len(part), "bads": int(yv[part].sum()),
-            "pd_mean": float(pv[part].mean()), "bad_rate": float(yv[part].mean()),
-            "pd_min": float(pv[part].min()), "pd_max": float(pv[part].max()),
-        })
+        rows.append(
+            {
+                "bin": k,
+                "n": len(part),
+                "bads": int(yv[part].sum()),
+                "pd_mean": float(pv[part].mean()),
+                "bad_rate": float(yv[part].mean()),
+                "pd_min": float(pv[part].min()),
+                "pd_max": float(pv[part].max()),
+            }
+        )
     return rows
 
 
@@ -147,7 +153,11 @@ def summary(y: Any, p: Any, n_bins: int = 10) -> dict[str, Any]:
     """AUC, KS, Gini, Brier, bad rate, rows and the calibration table in one dict."""
     yv = np.asarray(y)
     return {
-        "rows": len(yv), "bad_rate": float(np.mean(yv)), "auc": auc(yv, p), "ks": ks(yv, p),
-        "gini": gini(yv, p), "brier": brier(yv, p),
+        "rows": len(yv),
+        "bad_rate": float(np.mean(yv)),
+        "auc": auc(yv, p),
+        "ks": ks(yv, p),
+        "gini": gini(yv, p),
+        "brier": brier(yv, p),
         "calibration": calibration_table(yv, p, n_bins=n_bins),
     }

@@ -39,13 +39,17 @@ def list_models(root: Path) -> list[dict[str, Any]]:
     for sub in sorted(p for p in root.iterdir() if (p / "model_card.json").exists()):
         card = read_card(sub)
         models = card.get("models", {})
-        rows.append({
-            "name": sub.name, "trained_at": card.get("trained_at"),
-            "rows": card.get("data", {}).get("rows"),
-            "auc_scorecard": models.get("scorecard", {}).get("metrics", {}).get("auc"),
-            "auc_booster": models.get("booster", {}).get("metrics", {}).get("auc"),
-            "default_model": card.get("default_model"), "champion": sub.name == champ,
-        })
+        rows.append(
+            {
+                "name": sub.name,
+                "trained_at": card.get("trained_at"),
+                "rows": card.get("data", {}).get("rows"),
+                "auc_scorecard": models.get("scorecard", {}).get("metrics", {}).get("auc"),
+                "auc_booster": models.get("booster", {}).get("metrics", {}).get("auc"),
+                "default_model": card.get("default_model"),
+                "champion": sub.name == champ,
+            }
+        )
     return rows
 
 

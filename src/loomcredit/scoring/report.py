@@ -34,7 +34,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_report(path: Path, card: dict[str, Any], bundle: Any, extra: dict[str, Any], ds: Any) -> None:
+def write_report(
+    path: Path, card: dict[str, Any], bundle: Any, extra: dict[str, Any], ds: Any
+) -> None:
     """Write the report page.
 
     Parameters
@@ -68,32 +70,52 @@ def write_report(path: Path, card: dict[str, Any], bundle: Any, extra: dict[str,
         ksf.add_scatter(x=share, y=tpr, name=f"{m} cum. bad 累计坏")
         ksf.add_scatter(x=share, y=fpr, name=f"{m} cum. good 累计好")
         rows = card["models"][m]["metrics"]["calibration"]
-        cal.add_scatter(x=[r["pd_mean"] for r in rows], y=[r["bad_rate"] for r in rows],
-                        mode="lines+markers", name=m)
+        cal.add_scatter(
+            x=[r["pd_mean"] for r in rows],
+            y=[r["bad_rate"] for r in rows],
+            mode="lines+markers",
+            name=m,
+        )
     roc.add_scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"})
     roc.update_layout(title="ROC 曲线 / ROC curve", xaxis_title="FPR", yaxis_title="TPR")
     ksf.update_layout(title="KS 曲线 / KS curve", xaxis_title="threshold rank (riskiest first)")
-    top = max(max(r["pd_mean"], r["bad_rate"]) for m in pds for r in card["models"][m]["metrics"]["calibration"])
+    top = max(
+        max(r["pd_mean"], r["bad_rate"])
+        for m in pds
+        for r in card["models"][m]["metrics"]["calibration"]
+    )
     cal.add_scatter(x=[0, top], y=[0, top], name="perfect", line={"dash": "dot"})
-    cal.update_layout(title="校准 / Calibration (validation deciles)", xaxis_title="mean PD",
-                      yaxis_title="observed bad rate")
+    cal.update_layout(
+        title="校准 / Calibration (validation deciles)",
+        xaxis_title="mean PD",
+        yaxis_title="observed bad rate",
+    )
     dist = go.Figure()
     for m, p in pds.items():
         logit = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
         score = sc.offset - sc.factor * logit
         for label, mask in (("good 好", y == 0), ("bad 坏", y == 1)):
-            dist.add_histogram(x=score[mask], name=f"{m} {label}", opacity=0.55, histnorm="probability")
+            dist.add_histogram(
+                x=score[mask], name=f"{m} {label}", opacity=0.55, histnorm="probability"
+            )
     dist.update_layout(barmode="overlay", title="评分分布 / Score distribution by outcome")
     imp = bundle.booster.importance()
     order = sorted(imp, key=lambda k: -imp[k])[:25]
     impf = go.Figure(go.Bar(x=[imp[k] for k in order][::-1], y=order[::-1], orientation="h"))
-    impf.update_layout(title="特征重要性 / Booster feature importance (gain)", height=max(300, 22 * len(order)))
+    impf.update_layout(
+        title="特征重要性 / Booster feature importance (gain)", height=max(300, 22 * len(order))
+    )
     for i, fig in enumerate((roc, ksf, cal, dist, impf)):
         parts.append(_fig_html(fig, first=(i == 0)))
     metrics_rows = [
-        {"model": m, "auc": round(r["metrics"]["auc"], 4), "ks": round(r["metrics"]["ks"], 4),
-         "gini": round(r["metrics"]["gini"], 4), "brier": round(r["metrics"]["brier"], 4),
-         "PSI train→valid": round(r["psi_train_valid"], 4)}
+        {
+            "model": m,
+            "auc": round(r["metrics"]["auc"], 4),
+            "ks": round(r["metrics"]["ks"], 4),
+            "gini": round(r["metrics"]["gini"], 4),
+            "brier": round(r["metrics"]["brier"], 4),
+            "PSI train→valid": round(r["psi_train_valid"], 4),
+        }
         for m, r in card["models"].items()
     ]
     iv_rows = sc.iv_table().to_dict("records")
@@ -103,10 +125,10 @@ def write_report(path: Path, card: dict[str, Any], bundle: Any, extra: dict[str,
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;font-size:13px}}</style></head><body>
 <h1>模型报告 Model report · {title}</h1>
-<p>数据 Data: {card['data']['rows']} rows, bad rate {card['data']['bad_rate']:.2%};
-验证 Validation: {html.escape(extra['scheme'])} ({len(y)} rows)</p>
+<p>数据 Data: {card["data"]["rows"]} rows, bad rate {card["data"]["bad_rate"]:.2%};
+验证 Validation: {html.escape(extra["scheme"])} ({len(y)} rows)</p>
 <h2>指标 Metrics (validation) 与 PSI</h2>{_table(metrics_rows)}
-{''.join(parts)}
+{"".join(parts)}
 <h2>IV 表 / Information value (training rows)</h2>{_table(iv_rows)}
 </body></html>"""
     path.write_text(page, encoding="utf-8")

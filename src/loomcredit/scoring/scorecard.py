@@ -32,7 +32,7 @@ def _as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         return X
     arr = np.asarray(X)
-    if arr.ndim != 2:  # noqa: PLR2004
+    if arr.ndim != 2:
         raise ValueError(f"Expected 2-d input, got shape {arr.shape}.")
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
@@ -69,13 +69,19 @@ def apply_bins(spec: dict[str, Any], values: Any, what: str = "woe") -> np.ndarr
         lookup = {c: i for i, cats in enumerate(spec["categories"]) for c in cats}
         ser = pd.Series(values, dtype="object")
         idx = np.fromiter(
-            (-1 if v is None or (isinstance(v, float) and math.isnan(v)) else lookup.get(str(v), -2)
-             for v in ser), dtype=np.int64, count=len(ser),
+            (
+                -1
+                if v is None or (isinstance(v, float) and math.isnan(v))
+                else lookup.get(str(v), -2)
+                for v in ser
+            ),
+            dtype=np.int64,
+            count=len(ser),
         )
     if what == "index":
         return idx
     table = np.asarray([*spec[what], spec[f"{what}_missing"], spec[f"{what}_unknown"]], "float64")
-    return table[np.where(idx == -1, n_bins, np.where(idx == -2, n_bins + 1, idx))]  # noqa: PLR2004
+    return table[np.where(idx == -1, n_bins, np.where(idx == -2, n_bins + 1, idx))]
 
 
 class WoEBinner(TransformerMixin, BaseEstimator):
@@ -127,9 +133,9 @@ class WoEBinner(TransformerMixin, BaseEstimator):
         self.max_features = max_features
 
     def _validate_params(self) -> None:
-        if not 0.0 <= float(self.min_iv):
+        if not float(self.min_iv) >= 0.0:
             raise ValueError(f"min_iv must be >= 0, got {self.min_iv!r}.")
-        if not 0.0 < float(self.min_bin_size) < 0.5:  # noqa: PLR2004
+        if not 0.0 < float(self.min_bin_size) < 0.5:
             raise ValueError(f"min_bin_size must be in (0, 0.5), got {self.min_bin_size!r}.")
 
     def fit(self, X: Any, y: Any = None) -> WoEBinner:
@@ -154,7 +160,7 @@ class WoEBinner(TransformerMixin, BaseEstimator):
             raise ValueError("WoEBinner needs the target y to fit.")
         frame = _as_frame(X)
         yv = np.asarray(y).astype(int)
-        if len(np.unique(yv)) != 2:  # noqa: PLR2004
+        if len(np.unique(yv)) != 2:
             raise ValueError("WoEBinner needs both classes in y.")
         names = [str(c) for c in frame.columns]
         frame = frame.set_axis(names, axis=1)
@@ -175,8 +181,11 @@ class WoEBinner(TransformerMixin, BaseEstimator):
                 p["max_n_bins"] = int(self.max_n_bins)
             params[c] = p
         bp = BinningProcess(
-            names, categorical_variables=cats or None, max_n_prebins=self.max_n_prebins,
-            min_bin_size=self.min_bin_size, binning_fit_params=params,
+            names,
+            categorical_variables=cats or None,
+            max_n_prebins=self.max_n_prebins,
+            min_bin_size=self.min_bin_size,
+            binning_fit_params=params,
         )
         bp.fit(data, yv)
         summary = bp.summary().set_index("name")
@@ -220,7 +229,7 @@ class WoEBinner(TransformerMixin, BaseEstimator):
             spec["splits"] = [float(s) for s in ob.splits]
         rates = spec["event_rate"]
         diffs = np.diff(rates) if n > 1 else np.array([])
-        if categorical or n < 2:  # noqa: PLR2004
+        if categorical or n < 2:
             spec["trend"] = 0
         elif np.all(diffs >= 0):
             spec["trend"] = 1
@@ -376,7 +385,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """0/1 at probability 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)  # noqa: PLR2004
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def points(self, X: Any) -> np.ndarray:
         """Scorecard score (sum of points) per row; higher is safer."""
@@ -426,21 +435,37 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         """
         spec = self.to_spec()
         rows: list[dict[str, Any]] = [
-            {"feature": "(base)", "bin": "", "count": None, "event_rate": None, "woe": None,
-             "points": round(spec["base_points"], 2)}
+            {
+                "feature": "(base)",
+                "bin": "",
+                "count": None,
+                "event_rate": None,
+                "woe": None,
+                "points": round(spec["base_points"], 2),
+            }
         ]
         for ch in spec["characteristics"]:
             for i, label in enumerate(ch["labels"]):
-                rows.append({
-                    "feature": ch["name"], "bin": label, "count": ch["count"][i],
-                    "event_rate": round(ch["event_rate"][i], 4), "woe": round(ch["woe"][i], 4),
-                    "points": round(ch["points"][i], 2),
-                })
-            rows.append({
-                "feature": ch["name"], "bin": "Missing", "count": ch["count_missing"],
-                "event_rate": None, "woe": round(ch["woe_missing"], 4),
-                "points": round(ch["points_missing"], 2),
-            })
+                rows.append(
+                    {
+                        "feature": ch["name"],
+                        "bin": label,
+                        "count": ch["count"][i],
+                        "event_rate": round(ch["event_rate"][i], 4),
+                        "woe": round(ch["woe"][i], 4),
+                        "points": round(ch["points"][i], 2),
+                    }
+                )
+            rows.append(
+                {
+                    "feature": ch["name"],
+                    "bin": "Missing",
+                    "count": ch["count_missing"],
+                    "event_rate": None,
+                    "woe": round(ch["woe_missing"], 4),
+                    "points": round(ch["points_missing"], 2),
+                }
+            )
         return pd.DataFrame(rows)
 
     def iv_table(self) -> pd.DataFrame:
@@ -448,8 +473,12 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         binner: WoEBinner = self.pipeline_.named_steps["binning"]
         rows = [
-            {"feature": c, "iv": round(iv, 4), "n_bins": len(binner.bins_[c]["labels"]),
-             "selected": c in self.features_}
+            {
+                "feature": c,
+                "iv": round(iv, 4),
+                "n_bins": len(binner.bins_[c]["labels"]),
+                "selected": c in self.features_,
+            }
             for c, iv in sorted(binner.iv_.items(), key=lambda kv: -kv[1])
         ]
         return pd.DataFrame(rows)

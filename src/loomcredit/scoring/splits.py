@@ -62,7 +62,7 @@ def out_of_time_split(times: np.ndarray, *, valid_fraction: float = 0.25) -> Spl
     """
     t = np.asarray(times, dtype="datetime64[ns]")
     uniq = np.unique(t)
-    if len(uniq) < 2:  # noqa: PLR2004
+    if len(uniq) < 2:
         raise DataError("An out-of-time split needs at least two distinct dates.")
     cutoff = np.quantile(t.astype("int64"), 1.0 - valid_fraction, method="higher")
     cut = np.datetime64(int(cutoff), "ns")
@@ -141,7 +141,7 @@ def inner_split(
     if ids is not None:
         n_splits = max(2, round(1.0 / fraction))
         return next(kfold_splits(y, n_splits=n_splits, ids=ids, random_state=random_state))
-    strat = y if np.bincount(y, minlength=2).min() >= 2 else None  # noqa: PLR2004
+    strat = y if np.bincount(y, minlength=2).min() >= 2 else None
     tr, va = train_test_split(
         np.arange(n), test_size=fraction, stratify=strat, random_state=random_state
     )

@@ -123,40 +123,50 @@ def fit_bundle(ds: Dataset, rows: np.ndarray, cfg: TrainConfig) -> Bundle:
     """
     ids = ds.ids[rows] if ds.ids is not None else None
     times = ds.times[rows] if ds.times is not None else None
-    cal = inner_split(ds.y[rows], fraction=cfg.calib_fraction, ids=ids, times=times,
-                      random_state=cfg.random_state)
+    cal = inner_split(
+        ds.y[rows], fraction=cfg.calib_fraction, ids=ids, times=times, random_state=cfg.random_state
+    )
     fit_rows, cal_rows = rows[cal.train], rows[cal.valid]
     X_fit, y_fit = ds.X.iloc[fit_rows], ds.y[fit_rows]
-    sc = ScorecardClassifier(cfg.min_iv, base_score=cfg.base_score, base_odds=cfg.base_odds,
-                             pdo=cfg.pdo).fit(X_fit, y_fit)
+    sc = ScorecardClassifier(
+        cfg.min_iv, base_score=cfg.base_score, base_odds=cfg.base_odds, pdo=cfg.pdo
+    ).fit(X_fit, y_fit)
     bo = BoosterClassifier(
-        cfg.n_estimators, learning_rate=cfg.learning_rate, num_leaves=cfg.num_leaves,
-        monotone=_monotone(cfg, sc, list(ds.X.columns)), random_state=cfg.random_state,
+        cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        monotone=_monotone(cfg, sc, list(ds.X.columns)),
+        random_state=cfg.random_state,
     ).fit(X_fit, y_fit, ids=ds.ids[fit_rows] if ds.ids is not None else None)
     X_cal, y_cal = ds.X.iloc[cal_rows], ds.y[cal_rows]
     return Bundle(
-        scorecard=sc, booster=bo,
+        scorecard=sc,
+        booster=bo,
         cal_scorecard=fit_platt(sc.decision_function(X_cal), y_cal),
         cal_booster=fit_platt(bo.decision_function(X_cal), y_cal),
         train_rows=fit_rows,
     )
 
 
-def _evaluate(ds: Dataset, cfg: TrainConfig) -> tuple[dict[str, Any], Bundle | None, dict[str, Any]]:
+def _evaluate(
+    ds: Dataset, cfg: TrainConfig
+) -> tuple[dict[str, Any], Bundle | None, dict[str, Any]]:
     """Validation predictions of both models, and the bundle to save (OOT) or None (k-fold)."""
     splits: list[Split]
     if ds.times is not None:
         splits = [out_of_time_split(ds.times, valid_fraction=cfg.valid_fraction)]
         scheme = splits[0].label
     elif cfg.folds > 1:
-        splits = list(kfold_splits(ds.y, n_splits=cfg.folds, ids=ds.ids,
-                                   random_state=cfg.random_state))
+        splits = list(
+            kfold_splits(ds.y, n_splits=cfg.folds, ids=ds.ids, random_state=cfg.random_state)
+        )
         scheme = f"stratified {cfg.folds}-fold cross-validation (out-of-fold)"
         if ds.ids is not None:
             scheme += ", grouped by id"
     else:
-        one = inner_split(ds.y, fraction=cfg.valid_fraction, ids=ds.ids,
-                          random_state=cfg.random_state)
+        one = inner_split(
+            ds.y, fraction=cfg.valid_fraction, ids=ds.ids, random_state=cfg.random_state
+        )
         splits = [Split(train=one.train, valid=one.valid, label="stratified holdout")]
         scheme = f"stratified holdout {cfg.valid_fraction:.0%}"
     valid_rows = np.concatenate([s.valid for s in splits])
@@ -171,13 +181,16 @@ def _evaluate(ds: Dataset, cfg: TrainConfig) -> tuple[dict[str, Any], Bundle | N
         for m in pd_valid:
             pd_valid[m] = np.concatenate([pd_valid[m], p_va[m]])
             psis[m].append(metrics.psi(p_tr[m], p_va[m]))
-            if len(np.unique(ds.y[split.valid])) == 2:  # noqa: PLR2004
+            if len(np.unique(ds.y[split.valid])) == 2:
                 fold_auc[m].append(metrics.auc(ds.y[split.valid], p_va[m]))
         log.info("%s done", split.label)
     y_valid = ds.y[valid_rows]
     results = {
-        m: {"metrics": metrics.summary(y_valid, pd_valid[m]), "psi_train_valid": float(np.mean(psis[m])),
-            "fold_auc": fold_auc[m]}
+        m: {
+            "metrics": metrics.summary(y_valid, pd_valid[m]),
+            "psi_train_valid": float(np.mean(psis[m])),
+            "fold_auc": fold_auc[m],
+        }
         for m in pd_valid
     }
     extra = {"scheme": scheme, "valid_rows": valid_rows, "y_valid": y_valid, "pd_valid": pd_valid}
@@ -237,31 +250,59 @@ def train_models(
     out.mkdir(parents=True, exist_ok=True)
     source: dict[str, Any] = {"source": "DataFrame", "sha256": None}
     if isinstance(data, str | Path):
-        source = {"source": str(data), "sha256": file_sha256(data) if Path(data).is_file() else None}
+        source = {
+            "source": str(data),
+            "sha256": file_sha256(data) if Path(data).is_file() else None,
+        }
         frame = load_table(data)
     else:
         frame = data
-    ds = prepare(frame, target, id_col=id_col, time_col=time_col, drop=drop,
-                 bad_value=bad_value, dedupe=cfg.dedupe)
+    ds = prepare(
+        frame,
+        target,
+        id_col=id_col,
+        time_col=time_col,
+        drop=drop,
+        bad_value=bad_value,
+        dedupe=cfg.dedupe,
+    )
     results, bundle, extra = _evaluate(ds, cfg)
     if bundle is None:  # k-fold: metrics are out-of-fold; the saved models use every row
         bundle = fit_bundle(ds, np.arange(len(ds.y)), cfg)
     name = name or out.name
-    default = "booster" if results["booster"]["metrics"]["auc"] > results["scorecard"]["metrics"]["auc"] + 0.01 else "scorecard"
+    default = (
+        "booster"
+        if results["booster"]["metrics"]["auc"] > results["scorecard"]["metrics"]["auc"] + 0.01
+        else "scorecard"
+    )
     files = _save_models(out, bundle, cfg, name)
     for m in results:
         results[m]["files"] = files[m]
     card: dict[str, Any] = {
-        "name": name, "trained_at": trained_at,
-        "data": {**source, "rows": len(ds.y), "bad_rate": float(ds.y.mean()), "target": target,
-                 "window": _window(ds), "time_col": time_col, "id_col": id_col,
-                 "dropped": ds.dropped, "deduplicated": cfg.dedupe},
-        "features": {"candidates": list(ds.X.columns), "scorecard": bundle.scorecard.features_,
-                     "booster": bundle.booster.features_,
-                     "monotone": bundle.booster.monotone or {}},
+        "name": name,
+        "trained_at": trained_at,
+        "data": {
+            **source,
+            "rows": len(ds.y),
+            "bad_rate": float(ds.y.mean()),
+            "target": target,
+            "window": _window(ds),
+            "time_col": time_col,
+            "id_col": id_col,
+            "dropped": ds.dropped,
+            "deduplicated": cfg.dedupe,
+        },
+        "features": {
+            "candidates": list(ds.X.columns),
+            "scorecard": bundle.scorecard.features_,
+            "booster": bundle.booster.features_,
+            "monotone": bundle.booster.monotone or {},
+        },
         "validation": {"scheme": extra["scheme"], "rows": len(extra["y_valid"])},
-        "models": results, "default_model": default,
-        "config": asdict(cfg), "versions": library_versions(),
+        "models": results,
+        "default_model": default,
+        "config": asdict(cfg),
+        "versions": library_versions(),
     }
     if cfg.report:
         from loomcredit.scoring.report import write_report
@@ -283,10 +324,17 @@ def _save_models(out: Path, bundle: Bundle, cfg: TrainConfig, name: str) -> dict
     sc.iv_table().to_csv(out / "iv_table.csv", index=False)
     (out / "booster.txt").write_text(bo.model_text(), encoding="utf-8")
     meta = {
-        "version": f"{name}/booster", "features": bo.features_, "categories": bo.categories_,
-        "constraints": bo.constraints_, "best_iteration": bo.best_iteration_,
-        "calibration": bundle.cal_booster.to_dict(), "factor": sc.factor, "offset": sc.offset,
+        "version": f"{name}/booster",
+        "features": bo.features_,
+        "categories": bo.categories_,
+        "constraints": bo.constraints_,
+        "best_iteration": bo.best_iteration_,
+        "calibration": bundle.cal_booster.to_dict(),
+        "factor": sc.factor,
+        "offset": sc.offset,
     }
     (out / "booster.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
-    return {"scorecard": ["scorecard.json", "scorecard_points.csv", "iv_table.csv"],
-            "booster": ["booster.txt", "booster.json"]}
+    return {
+        "scorecard": ["scorecard.json", "scorecard_points.csv", "iv_table.csv"],
+        "booster": ["booster.txt", "booster.json"],
+    }
