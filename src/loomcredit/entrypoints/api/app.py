@@ -1,0 +1,31 @@
+"""FastAPI application factory for the lending service (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from loomcredit.bootstrap.service import Service, build_service
+from loomcredit.config import Settings
+from loomcredit.entrypoints.api import errors, routes_applications, routes_loans
+
+
+def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
+    """Build the app on the configured database (migrated at start-up)."""
+    svc = service or build_service(settings or Settings())
+    app = FastAPI(
+        title="Loom lending service 织信贷款服务",
+        version="1",
+        description="小微企业信贷：申请、审批、放款、还款、日终、账务与审计。Money is "
+        '`{"amount": "1234.56", "currency": "CNY"}`; errors are problem+json.',
+    )
+    app.state.service = svc
+    errors.install(app)
+    app.include_router(routes_applications.router)
+    app.include_router(routes_loans.router)
+
+    @app.get("/healthz", tags=["admin"])
+    def healthz() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app

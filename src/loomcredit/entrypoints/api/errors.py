@@ -1,0 +1,104 @@
+"""Map the domain error tree to RFC 9457 problem+json; a malformed request is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from loomcredit.adapters.security import BadTokenError
+from loomcredit.domain.errors import (
+    InvalidAmount,
+    InvalidCode,
+    LoanStateError,
+    LoomError,
+    NotFound,
+    ScheduleError,
+)
+from loomcredit.service_layer.disbursement import IdempotencyConflictError
+from loomcredit.service_layer.origination import InvalidRequestError
+from loomcredit.service_layer.users import AccessDeniedError, UnauthenticatedError
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """A problem+json body."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+#: Declared error responses for the OpenAPI schema.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text, "content": {PROBLEM: {}}}
+    for code, text in (
+        (400, "Bad request"),
+        (401, "Not signed in / token expired"),
+        (403, "Role not allowed"),
+        (404, "Not found"),
+        (409, "Conflict with the current state or an Idempotency-Key"),
+        (422, "Invalid values"),
+    )
+}
+
+_MAP: tuple[tuple[type[BaseException], int, str], ...] = (
+    (UnauthenticatedError, 401, "unauthenticated"),
+    (BadTokenError, 401, "unauthenticated"),
+    (AccessDeniedError, 403, "forbidden"),
+    (NotFound, 404, "not-found"),
+    (IdempotencyConflictError, 409, "idempotency-conflict"),
+    (LoanStateError, 409, "state-conflict"),
+    (InvalidRequestError, 422, "invalid-request"),
+    (InvalidAmount, 422, "invalid-amount"),
+    (InvalidCode, 422, "invalid-code"),
+    (ScheduleError, 422, "invalid-schedule"),
+    (LoomError, 400, "bad-request"),
+)
+
+
+def problem(status: int, kind: str, detail: str) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(
+        type=f"https://loom.example/problems/{kind}",
+        title=kind.replace("-", " "),
+        status=status,
+        detail=detail,
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            parts.append(f"{where}: {err.get('msg')}")
+        return problem(422, "invalid-request", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, "http-error", str(exc.detail))
+
+    async def _domain(_: Request, exc: Exception) -> JSONResponse:
+        for kind, status, name in _MAP:
+            if isinstance(exc, kind):
+                return problem(status, name, str(exc))
+        log.exception("unexpected error")
+        return problem(500, "internal-error", "unexpected error; it has been logged")
+
+    for kind, _status, _name in _MAP:
+        app.add_exception_handler(kind, _domain)
+    app.add_exception_handler(Exception, _domain)

@@ -1,0 +1,195 @@
+"""Use cases: disbursement exactly once (Idempotency-Key), write-off and its reversal."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
+from loomcredit.domain.money import Money, Rate
+from loomcredit.domain.schedule import Method, Schedule, build_schedule
+from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
+from loomcredit.service_layer.users import Action, User, require, require_enterprise
+
+# Chart of accounts used in postings (names of the agreed domain ledger's accounts).
+SETTLEMENT = "SETTLEMENT"
+LOAN_PRINCIPAL = "LOAN_PRINCIPAL"
+INTEREST_INCOME = "INTEREST_INCOME"
+PENALTY_INCOME = "PENALTY_INCOME"
+SUSPENSE = "SUSPENSE"
+WRITE_OFF = "WRITE_OFF"
+
+
+class IdempotencyConflictError(LoomError):
+    """An Idempotency-Key reused for a different request, or a second key for a done action."""
+
+
+def post(
+    uow: UnitOfWork,
+    entry_id: str,
+    loan_id: int | None,
+    booked_on: date,
+    description: str,
+    lines: list[tuple[str, Money]],
+    reverses: str | None = None,
+) -> None:
+    """Post a journal entry after checking it balances, has ≥2 lines and no zero line."""
+    kept = [(acct, m) for acct, m in lines if not m.is_zero()]
+    if len(kept) < 2:
+        raise LoomError(f"entry {entry_id} needs at least two non-zero postings")
+    sums: dict[str, int] = {}
+    for _, m in kept:
+        sums[m.currency] = sums.get(m.currency, 0) + m.minor
+    if any(sums.values()):
+        raise LoomError(f"entry {entry_id} does not balance: {sums}")
+    uow.post_entry(
+        entry_id,
+        loan_id,
+        booked_on,
+        description,
+        [(a, m.minor, m.currency) for a, m in kept],
+        reverses,
+    )
+
+
+def schedule_rows(sched: Schedule) -> list[Row]:
+    """Instalment rows for storage."""
+    return [
+        {
+            "number": i.number,
+            "due_on": i.due_on,
+            "principal_fen": i.principal.minor,
+            "interest_fen": i.interest.minor,
+            "principal_paid_fen": 0,
+            "interest_paid_fen": 0,
+        }
+        for i in sched.installments
+    ]
+
+
+def disburse(
+    uow: UnitOfWork, user: User, app_id: int, *, key: str, as_of: date, now: datetime
+) -> Row:
+    """Disburse an accepted application once; the same key returns the same loan.
+
+    The application row is locked (``SELECT … FOR UPDATE`` on PostgreSQL) and the loan table has
+    unique constraints on both the application and the key, so concurrent duplicates cannot both
+    succeed.
+    """
+    require(user, Action.DISBURSE)
+    if not key or len(key) > 100:
+        raise IdempotencyConflictError("an Idempotency-Key of 1-100 characters is required")
+    app = uow.get_application(app_id, lock=True)
+    if app is None:
+        raise NotFound(f"application {app_id} does not exist")
+    require_enterprise(user, app["uscc"])
+    existing = uow.find_loan(key=key)
+    if existing is not None:
+        if existing["application_id"] != app_id:
+            raise IdempotencyConflictError("this Idempotency-Key was used for another application")
+        return existing
+    if app["status"] == "disbursed":
+        raise IdempotencyConflictError(
+            f"application {app_id} was already disbursed under another key"
+        )
+    if app["status"] != "accepted":
+        raise LoanStateError(
+            f"application {app_id} is {app['status']}; the contract must be accepted first"
+        )
+    amount = Money(app["amount_fen"], app["currency"])
+    rate = Rate(app["annual_rate"])
+    sched = build_schedule(amount, rate, app["term_months"], as_of, Method.parse(app["method"]))
+    row = {
+        "application_id": app_id,
+        "disbursement_key": key,
+        "uscc": app["uscc"],
+        "principal_fen": amount.minor,
+        "currency": amount.currency,
+        "annual_rate": app["annual_rate"],
+        "rate_ppm": int(Decimal(app["annual_rate"]) * 1_000_000),
+        "penalty_uplift": app["penalty_uplift"],
+        "uplift_pct": int(Decimal(app["penalty_uplift"]) * 100),
+        "method": app["method"],
+        "start_date": as_of,
+        "status": "active",
+        "outstanding_fen": amount.minor,
+        "disbursed_at": now,
+    }
+    try:
+        loan_id = uow.add_loan(row)
+    except DuplicateKey:
+        raise IdempotencyConflictError(
+            "a concurrent request disbursed this application; retry to read it"
+        ) from None
+    uow.put_installments(loan_id, schedule_rows(sched))
+    post(
+        uow,
+        f"disb-{loan_id}",
+        loan_id,
+        as_of,
+        "disbursement 放款",
+        [(LOAN_PRINCIPAL, amount), (SETTLEMENT, -amount)],
+    )
+    uow.update_application(app_id, status="disbursed", updated_at=now)
+    uow.audit(
+        user.name,
+        "loan.disbursed",
+        f"loan:{loan_id}",
+        {"amount_fen": amount.minor, "key": key},
+        now,
+    )
+    loan = uow.get_loan(loan_id)
+    if loan is None:  # pragma: no cover - inserted just above
+        raise NotFound(f"loan {loan_id} vanished")
+    return loan
+
+
+def write_off(uow: UnitOfWork, user: User, loan_id: int, *, as_of: date, now: datetime) -> Row:
+    """Write off the outstanding principal (核销) as an entry; the loan leaves the active book."""
+    require(user, Action.WRITE_OFF)
+    loan = uow.get_loan(loan_id, lock=True)
+    if loan is None:
+        raise NotFound(f"loan {loan_id} does not exist")
+    if loan["status"] != "active" or loan["outstanding_fen"] <= 0:
+        raise LoanStateError(
+            f"loan {loan_id} is {loan['status']}; only active loans with principal"
+        )
+    amount = Money(loan["outstanding_fen"], loan["currency"])
+    entry = f"wo-{loan_id}-{as_of.isoformat()}"
+    post(
+        uow,
+        entry,
+        loan_id,
+        as_of,
+        "write-off 核销",
+        [(WRITE_OFF, amount), (LOAN_PRINCIPAL, -amount)],
+    )
+    uow.update_loan(loan_id, status="written_off", outstanding_fen=0)
+    uow.audit(
+        user.name,
+        "loan.written_off",
+        f"loan:{loan_id}",
+        {"amount_fen": amount.minor, "entry": entry},
+        now,
+    )
+    return {"loan_id": loan_id, "entry_id": entry, "amount": amount}
+
+
+def reverse_write_off(
+    uow: UnitOfWork, user: User, loan_id: int, entry_id: str, *, as_of: date, now: datetime
+) -> Row:
+    """Reverse a write-off with a mirror entry (never an edit); the loan is active again."""
+    require(user, Action.WRITE_OFF)
+    loan = uow.get_loan(loan_id, lock=True)
+    lines = uow.entry_lines(entry_id)
+    if loan is None or not lines or not entry_id.startswith(f"wo-{loan_id}-"):
+        raise NotFound(f"no write-off {entry_id} on loan {loan_id}")
+    if uow.entry_reversed(entry_id) or loan["status"] != "written_off":
+        raise LoanStateError(f"write-off {entry_id} has already been reversed")
+    mirror = [(acct, Money(-fen, cur)) for acct, fen, cur in lines]
+    rev_id = f"rev-{entry_id}"
+    post(uow, rev_id, loan_id, as_of, "reversal 冲正", mirror, reverses=entry_id)
+    restored = sum(fen for acct, fen, _ in lines if acct == WRITE_OFF)
+    uow.update_loan(loan_id, status="active", outstanding_fen=restored)
+    uow.audit(user.name, "entry.reversed", f"loan:{loan_id}", {"entry": entry_id}, now)
+    return {"loan_id": loan_id, "entry_id": rev_id, "reverses": entry_id}

@@ -1,0 +1,247 @@
+"""Use cases: applications, the decision, the review queue (maker-checker) and the contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
+from loomcredit.domain.identity import parse_uscc
+from loomcredit.domain.money import Money, Rate
+from loomcredit.domain.schedule import Method, build_schedule
+from loomcredit.domain.waterfall import DEFAULT_ORDER
+from loomcredit.service_layer.service_ports import BANDS, Decider
+from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
+from loomcredit.service_layer.users import (
+    AccessDeniedError,
+    Action,
+    Role,
+    User,
+    can_approve,
+    require,
+    require_enterprise,
+    show_resident_id,
+)
+
+RATE_QUANTUM = Decimal("0.000001")
+DEFAULT_UPLIFT = "0.5"
+MAX_TERM = 60
+_BAND_STATUS = {"auto_approve": "approved", "review": "in_review", "decline": "declined"}
+
+
+class InvalidRequestError(LoomError, ValueError):
+    """A request whose values break a business rule; the message says what to fix."""
+
+
+def contract_rate(text: str) -> Decimal:
+    """The contract's annual rate, rounded once (half up) to 6 decimals."""
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        raise InvalidRequestError(f"annual rate {text!r} is not a decimal") from None
+    if not value.is_finite() or value < 0 or value > Decimal("0.24"):
+        raise InvalidRequestError("annual rate must be between 0 and 0.24")
+    return value.quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def create_application(
+    uow: UnitOfWork,
+    decider: Decider,
+    user: User,
+    *,
+    uscc: str,
+    amount: Money,
+    term: int,
+    method: str,
+    as_of: date,
+    now: datetime,
+    legal_rep_id: str | None = None,
+) -> Row:
+    """Create an application, run the decision at once and store its record.
+
+    Raises:
+        AccessDeniedError: the role may not apply, or an applicant applies for another enterprise.
+        InvalidRequestError: amount, term or method out of range.
+        InvalidCode: a bad USCC.
+    """
+    require(user, Action.APPLY)
+    code = parse_uscc(uscc).code
+    require_enterprise(user, code)
+    if not amount.is_positive() or amount.currency != "CNY":
+        raise InvalidRequestError("amount must be a positive CNY amount")
+    if not 1 <= term <= MAX_TERM:
+        raise InvalidRequestError(f"term must be 1-{MAX_TERM} months")
+    try:
+        Method.parse(method)
+    except (LoomError, ValueError):
+        raise InvalidRequestError(
+            f"unknown method {method!r}; use annuity, equal_principal or interest_only"
+        ) from None
+    decision = decider(code, amount, term, method, as_of)
+    band = str(decision.get("band"))
+    if band not in BANDS:
+        raise LoomError(f"the decision engine returned an unknown band {band!r}")
+    rate = contract_rate(str(decision["annual_rate"]))
+    row = {
+        "uscc": code,
+        "legal_rep_id": legal_rep_id,
+        "amount_fen": amount.minor,
+        "currency": amount.currency,
+        "term_months": term,
+        "method": Method.parse(method).name.lower(),
+        "status": _BAND_STATUS[band],
+        "band": band,
+        "annual_rate": str(rate),
+        "penalty_uplift": DEFAULT_UPLIFT,
+        "decision_json": json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
+        "created_by": user.name,
+        "updated_by": user.name,
+        "created_at": now,
+        "updated_at": now,
+    }
+    app_id = uow.add_application(row)
+    uow.audit(
+        user.name,
+        "application.created",
+        f"application:{app_id}",
+        {"uscc": code, "amount_fen": amount.minor},
+        now,
+    )
+    uow.audit(
+        "decision-engine",
+        "decision",
+        f"application:{app_id}",
+        {"band": band, "rate": str(rate)},
+        now,
+    )
+    return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def get_application(
+    uow: UnitOfWork, user: User, app_id: int, *, now: datetime, audit_pii: bool = True
+) -> Row:
+    """An application as this user may see it (PII masked by role; a full read is audited)."""
+    require(user, Action.READ_APPLICATION)
+    row = uow.get_application(app_id)
+    if row is None:
+        raise NotFound(f"application {app_id} does not exist")
+    require_enterprise(user, row["uscc"])
+    shown, full = show_resident_id(user, row.get("legal_rep_id"))
+    out = dict(row)
+    out["legal_rep_id"] = shown
+    out["decision"] = json.loads(out.pop("decision_json"))
+    if full and audit_pii:
+        uow.audit(user.name, "pii.read", f"application:{app_id}", {"field": "legal_rep_id"}, now)
+    return out
+
+
+def review_queue(uow: UnitOfWork, user: User) -> list[Row]:
+    """Applications waiting for a human decision."""
+    require(user, Action.REVIEW)
+    return uow.list_applications(status="in_review")
+
+
+def request_review(
+    uow: UnitOfWork, user: User, app_id: int, *, now: datetime, reason: str = ""
+) -> Row:
+    """The applicant asks for a human review of an automated decision; it lands in the queue."""
+    row = _own_app(uow, user, app_id, Action.APPLY)
+    if row["status"] not in ("declined", "approved"):
+        raise LoanStateError(
+            f"application {app_id} is {row['status']}; only a decided one can be reviewed"
+        )
+    uow.update_application(app_id, status="in_review", updated_at=now)
+    uow.audit(user.name, "review.requested", f"application:{app_id}", {"reason": reason}, now)
+    return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def review(
+    uow: UnitOfWork, user: User, app_id: int, verdict: str, *, comment: str, now: datetime
+) -> Row:
+    """Approve, decline or return an application in the queue (maker-checker, authority)."""
+    require(user, Action.REVIEW)
+    row = uow.get_application(app_id, lock=True)
+    if row is None:
+        raise NotFound(f"application {app_id} does not exist")
+    if row["status"] != "in_review":
+        raise LoanStateError(f"application {app_id} is {row['status']}, not in review")
+    if verdict not in ("approve", "decline", "return"):
+        raise InvalidRequestError("verdict must be approve, decline or return")
+    if user.name in (row["created_by"], row["updated_by"]):
+        raise AccessDeniedError(
+            "maker-checker: the creator or last modifier cannot review this application"
+        )
+    if verdict == "approve" and not can_approve(user, Money(row["amount_fen"], row["currency"])):
+        raise AccessDeniedError(
+            f"approval authority of {user.role.value} does not cover this amount"
+        )
+    status = {"approve": "approved", "decline": "declined", "return": "returned"}[verdict]
+    uow.update_application(
+        app_id, status=status, reviewed_by=user.name, review_comment=comment, updated_at=now
+    )
+    uow.audit(user.name, f"review.{verdict}", f"application:{app_id}", {"comment": comment}, now)
+    return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def contract(uow: UnitOfWork, user: User, app_id: int, *, as_of: date, now: datetime) -> Row:
+    """The contract offered: amount, rate build-up, annualised rate, schedule, penalty, order."""
+    row = get_application(uow, user, app_id, now=now, audit_pii=False)
+    rate = Rate(row["annual_rate"])
+    amount = Money(row["amount_fen"], row["currency"])
+    sched = build_schedule(amount, rate, row["term_months"], as_of, Method.parse(row["method"]))
+    decision: dict[str, Any] = row["decision"]
+    return {
+        "application_id": app_id,
+        "amount": amount,
+        "annual_rate": row["annual_rate"],
+        "annual_rate_percent": rate.percent(2),
+        "rate_build_up": decision.get("rate_build_up", {"annual_rate": row["annual_rate"]}),
+        "method": row["method"],
+        "term_months": row["term_months"],
+        "penalty_uplift": row["penalty_uplift"],
+        "penalty_rate_percent": rate.uplift(Decimal(row["penalty_uplift"])).percent(2),
+        "allocation_order": {
+            "version": DEFAULT_ORDER.version,
+            "components": [c.value for c in DEFAULT_ORDER.components],
+            "clause": DEFAULT_ORDER.clause,
+        },
+        "total_interest": sched.total_interest,
+        "schedule": [
+            {
+                "number": i.number,
+                "due_on": i.due_on,
+                "principal": i.principal,
+                "interest": i.interest,
+                "payment": i.payment,
+                "balance_after": i.balance_after,
+            }
+            for i in sched.installments
+        ],
+        "status": row["status"],
+    }
+
+
+def accept_contract(uow: UnitOfWork, user: User, app_id: int, *, now: datetime) -> Row:
+    """The applicant (only) accepts the contract of an approved application."""
+    require(user, Action.ACCEPT_CONTRACT)
+    row = _own_app(uow, user, app_id, Action.ACCEPT_CONTRACT)
+    if row["status"] != "approved":
+        raise LoanStateError(
+            f"application {app_id} is {row['status']}; only an approved one can be accepted"
+        )
+    uow.update_application(app_id, status="accepted", updated_at=now)
+    uow.audit(user.name, "contract.accepted", f"application:{app_id}", {}, now)
+    return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def _own_app(uow: UnitOfWork, user: User, app_id: int, action: Action) -> Row:
+    require(user, action)
+    if user.role is not Role.APPLICANT:
+        raise AccessDeniedError("only the applicant enterprise may do this")
+    row = uow.get_application(app_id, lock=True)
+    if row is None:
+        raise NotFound(f"application {app_id} does not exist")
+    require_enterprise(user, row["uscc"])
+    return row
