@@ -16,6 +16,7 @@ from loomcredit.domain.industries import (
     is_textile_cluster,
     normalise_industry_code,
     segment,
+    with_section,
 )
 from loomcredit.domain.regions import (
     Level,
@@ -182,7 +183,7 @@ def test_textile_names(code, name):
 )  # fmt: skip
 def test_textile_classes_present(code):
     """The textile groups and classes listed in DOMAIN.md §4 are in the table."""
-    assert is_known_industry(code)
+    assert is_known_industry(code, any_level=True)
 
 
 @pytest.mark.parametrize(
@@ -197,19 +198,40 @@ def test_common_sme_sectors_present(code):
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("c1752 ", "C1752"), ("C1750", "C175"), ("C1700", "C17"), ("1752", "C1752"),
-     ("Ｃ１７５２", "C1752"), ("5131", "F5131"), ("C 17 52", "C1752")],
+    [("c1752 ", "C1752"), ("C1750", "C175"), ("C1700", "C17"),
+     ("Ｃ１７５２", "C1752"), ("C 17 52", "C1752"), ("C1820", "C1820")],
 )  # fmt: skip
 def test_normalise_industry_code(raw, code):
     """Trim, upper-case, half-width, infer the section, strip group-level zero padding."""
     assert normalise_industry_code(raw) == code
 
 
-@pytest.mark.parametrize("raw", ["", "X12", "C1", "C17521", "9999", "CC17"])
+@pytest.mark.parametrize("raw", ["", "X12", "C1", "C17521", "9999", "CC17", "1752"])
 def test_malformed_industry_code_raises(raw):
     """Malformed codes raise UnknownCode."""
     with pytest.raises(UnknownCode):
         normalise_industry_code(raw)
+
+
+def test_section_letter_can_be_added_explicitly():
+    """with_section adds the letter from the division: 1752 → C1752, 5131 → F5131."""
+    assert with_section("1752") == "C1752"
+    assert with_section("5131") == "F5131"
+    assert with_section("C1752") == "C1752"
+
+
+def test_known_means_a_class_unless_any_level():
+    """Registrations carry classes: C17 is a node of the tree but not a known class."""
+    assert is_known_industry("C1752")
+    assert not is_known_industry("C17")
+    assert is_known_industry("C17", any_level=True)
+    assert not is_known_industry("C1750")  # padded group C175
+
+
+def test_2011_garment_classes_are_still_known():
+    """Pre-2017 registrations carry C1810/C1820, which the 2017 edition split."""
+    assert is_known_industry("C1820")
+    assert segment("C1820") == "garment"
 
 
 def test_unknown_well_formed_code_is_not_known():

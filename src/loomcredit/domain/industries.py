@@ -6,7 +6,11 @@ plus a few common SME groups (DOMAIN.md §4). Codes are a section letter, a 2-di
 3rd-digit group and a 4th-digit class: ``C`` → ``C17`` → ``C175`` → ``C1752``.
 
 Key on codes only: names differ between sources (C178 is 产业用纺织制成品制造 in our table; some
-sources say 非家用纺织制成品制造).
+sources say 非家用纺织制成品制造). Registrations made before 2017 still carry GB/T 4754-2011
+classes; the two garment classes the 2017 edition split (C1810, C1820) are kept as known classes.
+
+A registration should carry a 4-digit class, so :func:`is_known_industry` is true only for known
+classes unless ``any_level=True``; :func:`industry` looks up any level.
 
 >>> normalise_industry_code(" c1752 ")
 'C1752'
@@ -137,17 +141,12 @@ def all_industries() -> list[Industry]:
 def normalise_industry_code(raw: str) -> str:
     """Canonical form of a raw industry code; raises :class:`UnknownCode` if malformed.
 
-    Trims, converts full-width to half-width, upper-cases, adds the section letter when only
-    digits are given (``"1752"`` → ``"C1752"``) and strips group-level zero padding
+    Trims, converts full-width to half-width, upper-cases and strips group-level zero padding
     (``"C1750"`` → ``"C175"``, ``"C1700"`` → ``"C17"``) when the padded code is not itself known.
+    The section letter is required (a bare ``"1752"`` is refused; see :func:`with_section`).
     The result is well-formed but not necessarily in the table: see :func:`is_known_industry`.
     """
     text = "".join(unicodedata.normalize("NFKC", str(raw)).split()).upper()
-    if text.isdigit() and 2 <= len(text) <= 4:
-        section = _section_of_division().get(text[:2])
-        if section is None:
-            raise UnknownCode(_TABLE, str(raw))
-        text = section + text
     valid_shape = (
         1 <= len(text) <= _CLASS_LEN
         and "A" <= text[0] <= "T"
@@ -162,12 +161,29 @@ def normalise_industry_code(raw: str) -> str:
     return text
 
 
-def is_known_industry(code: str) -> bool:
-    """True when the (normalised) code is in the table."""
+def with_section(raw: str) -> str:
+    """Prefix the section letter to a digits-only code (``"1752"`` → ``"C1752"``).
+
+    For sources known to drop the letter; the division decides the section. Other input is
+    returned unchanged.
+    """
+    text = "".join(unicodedata.normalize("NFKC", str(raw)).split())
+    if text.isdigit() and 2 <= len(text) <= 4:
+        section = _section_of_division().get(text[:2])
+        if section is not None:
+            return section + text
+    return text
+
+
+def is_known_industry(code: str, *, any_level: bool = False) -> bool:
+    """True when the (normalised) code is a known 4-digit class (or any node if ``any_level``)."""
     try:
-        return normalise_industry_code(code) in _industries()
+        found = _industries().get(normalise_industry_code(code))
     except UnknownCode:
         return False
+    if found is None:
+        return False
+    return any_level or found.level is IndustryLevel.CLASS
 
 
 def industry(code: str) -> Industry:
