@@ -31,11 +31,12 @@ def _days(dialect: str) -> str:
 def eod_sql(conn: Connection, as_of: date) -> dict[str, int]:
     """Run the three set-based steps for one date inside the caller's transaction."""
     dialect = conn.dialect.name
+    day = ":d" if dialect == "sqlite" else "CAST(:d AS DATE)"  # SQLite's CAST AS DATE gives 2026
     day_rows = conn.execute(
         text(f"""
         INSERT INTO loan_days (loan_id, as_of, dpd, bucket, grade, overdue_principal_fen,
                                overdue_interest_fen, penalty_accrual_e8)
-        SELECT id, :d, dpd, {_BUCKET}, {_FLOOR}, op, oi,
+        SELECT id, {day}, dpd, {_BUCKET}, {_FLOOR}, op, oi,
                (op + oi) * rate_ppm * (100 + uplift_pct) / 360
         FROM (
             SELECT l.id, l.rate_ppm, l.uplift_pct,
@@ -72,14 +73,15 @@ def eod_sql(conn: Connection, as_of: date) -> dict[str, int]:
     queued = 0
     for kind, days in REMINDERS:
         queued += conn.execute(
-            text("""
+            text(f"""
             INSERT INTO outbox (loan_id, installment, kind, due_on, created_for)
-            SELECT i.loan_id, i.number, :kind, i.due_on, :d
+            SELECT i.loan_id, i.number, CAST(:kind AS VARCHAR(10)), i.due_on, {day}
             FROM installments i JOIN loans l ON l.id = i.loan_id
             WHERE l.status = 'active' AND i.due_on = :due
               AND (i.principal_paid_fen < i.principal_fen OR i.interest_paid_fen < i.interest_fen)
               AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.loan_id = i.loan_id
-                              AND x.installment = i.number AND x.kind = :kind)
+                              AND x.installment = i.number
+                              AND x.kind = CAST(:kind AS VARCHAR(10)))
             """),
             {"kind": kind, "d": as_of, "due": as_of + timedelta(days=days)},
         ).rowcount

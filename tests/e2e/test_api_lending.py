@@ -1,0 +1,212 @@
+"""End to end through HTTP: application to closed loan, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    # starlette 1.x warns that its TestClient prefers httpx2 (not in the stack); httpx works.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from tests.lending_fixtures import FixedClock, database_url, fixed
+
+from loomcredit.bootstrap.service import add_user, build_service
+from loomcredit.config import Settings
+from loomcredit.domain.identity import generate_uscc
+
+pytestmark = pytest.mark.e2e
+PW = "secret-pass-1"
+USCC = generate_uscc("330603", random.Random(7))
+OTHER = generate_uscc("330603", random.Random(8))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TestClient, FixedClock]]:
+    """A client on a fresh, migrated database with one user per role."""
+    for url in database_url(request.param, tmp_path):
+        from loomcredit.entrypoints.api.app import create_app
+
+        svc = build_service(Settings(home=tmp_path), url=url)
+        clock = FixedClock(fixed(2026, 1, 5))
+        svc.clock = clock
+        for role in ("officer", "reviewer", "risk_manager", "collector", "auditor", "admin"):
+            add_user(svc, role, role, PW)
+        add_user(svc, "officer2", "officer", PW)
+        add_user(svc, "firm", "applicant", PW, USCC)
+        add_user(svc, "otherfirm", "applicant", PW, OTHER)
+        with TestClient(create_app(service=svc), raise_server_exceptions=False) as client:
+            yield client, clock
+        svc.engine.dispose()
+
+
+def login(client: TestClient, name: str) -> dict[str, str]:
+    """Bearer header for a user."""
+    r = client.post("/api/v1/auth/token", json={"username": name, "password": PW})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def money(text: str) -> dict[str, str]:
+    """API money."""
+    return {"amount": text, "currency": "CNY"}
+
+
+def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
+    """A reviewed application is accepted, disbursed once, repaid early in full and closes balanced."""
+    client, clock = api
+    officer, reviewer, firm = (
+        login(client, "officer"),
+        login(client, "reviewer"),
+        login(client, "firm"),
+    )
+    body = {"uscc": USCC, "amount": money("600000.00"), "term_months": 12, "method": "annuity"}
+    r = client.post("/api/v1/applications", json=body, headers=officer)
+    assert r.status_code == 201, r.text
+    app = r.json()
+    assert app["status"] == "in_review" and app["amount"] == money("600000.00")
+    assert app["decision"]["band"] == "review"
+    # maker-checker: the officer who created it cannot approve (and has no review right)
+    assert (
+        client.post(
+            f"/api/v1/applications/{app['id']}/review", json={"verdict": "approve"}, headers=officer
+        ).status_code
+        == 403
+    )
+    queue = client.get("/api/v1/review-queue", headers=reviewer).json()
+    assert [a["id"] for a in queue] == [app["id"]]
+    r = client.post(
+        f"/api/v1/applications/{app['id']}/review",
+        json={"verdict": "approve", "comment": "ok"},
+        headers=reviewer,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    c = client.get(f"/api/v1/applications/{app['id']}/contract", headers=firm).json()
+    assert c["annual_rate_percent"] == "4.50%" and c["penalty_rate_percent"] == "6.75%"
+    assert len(c["schedule"]) == 12 and c["allocation_order"]["components"][-1] == "principal"
+    assert (
+        client.post(f"/api/v1/applications/{app['id']}/accept", json={}, headers=firm).status_code
+        == 200
+    )
+    r1 = client.post(
+        f"/api/v1/applications/{app['id']}/disburse",
+        json={"as_of": "2026-01-05"},
+        headers={**officer, "Idempotency-Key": "d-1"},
+    )
+    r2 = client.post(
+        f"/api/v1/applications/{app['id']}/disburse",
+        json={"as_of": "2026-01-05"},
+        headers={**officer, "Idempotency-Key": "d-1"},
+    )
+    assert r1.status_code == 201 and r2.status_code == 201 and r1.json()["id"] == r2.json()["id"]
+    loan_id = r1.json()["id"]
+    loan = client.get(f"/api/v1/loans/{loan_id}", headers=firm).json()
+    first = loan["installments"][0]
+    assert first["due_on"] == "2026-02-05"
+    # pay the first instalment on time, twice with the same key: applied once
+    pay = {
+        "amount": money(_sum(first["principal"]["amount"], first["interest"]["amount"])),
+        "received_on": "2026-02-05",
+    }
+    for _ in range(2):
+        r = client.post(
+            f"/api/v1/loans/{loan_id}/repayments",
+            json=pay,
+            headers={**firm, "Idempotency-Key": "p-1"},
+        )
+        assert r.status_code == 201, r.text
+    loan = client.get(f"/api/v1/loans/{loan_id}", headers=firm).json()
+    outstanding = loan["outstanding"]["amount"]
+    assert outstanding == _sum("600000.00", "-" + first["principal"]["amount"])
+    # early repayment of everything plus 10 yuan: loan closes, 10.00 held in suspense
+    r = client.post(
+        f"/api/v1/loans/{loan_id}/repayments",
+        json={
+            "amount": money(_sum(outstanding, "10.00")),
+            "received_on": "2026-02-20",
+            "early": True,
+        },
+        headers={**firm, "Idempotency-Key": "p-2"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["loan_status"] == "closed" and r.json()["suspense"] == money("10.00")
+    tb = client.get("/api/v1/ledger/trial-balance", headers=officer).json()
+    assert tb["balanced"] and tb["accounts"]["LOAN_PRINCIPAL"] == money("0.00")
+    assert tb["accounts"]["SUSPENSE"] == money("-10.00")
+    audit = client.get("/api/v1/audit/verify", headers=login(client, "auditor")).json()
+    assert audit["ok"] and audit["records"] >= 8
+
+
+def _sum(a: str, b: str) -> str:
+    """Add two decimal strings exactly."""
+    from decimal import Decimal
+
+    return str(Decimal(a) + Decimal(b))
+
+
+def test_bad_requests_are_4xx_problem_json(api: tuple[TestClient, FixedClock]) -> None:
+    """Malformed bodies, unknown ids, bad tokens and bad money are 4xx problem+json, never 500."""
+    client, _ = api
+    officer = login(client, "officer")
+    cases = [
+        client.post(
+            "/api/v1/applications",
+            content=b"{not json",
+            headers={**officer, "Content-Type": "application/json"},
+        ),
+        client.post(
+            "/api/v1/applications",
+            json={"uscc": USCC, "amount": money("1.001"), "term_months": 12},
+            headers=officer,
+        ),
+        client.post(
+            "/api/v1/applications",
+            json={"uscc": "91330603XXXXXXXXXX", "amount": money("100.00"), "term_months": 12},
+            headers=officer,
+        ),
+        client.get("/api/v1/applications/999999", headers=officer),
+        client.get("/api/v1/loans", headers={"Authorization": "Bearer nonsense"}),
+        client.get("/api/v1/loans"),
+        client.post("/api/v1/applications/1/disburse", json={}, headers=officer),
+    ]
+    for r in cases:
+        assert 400 <= r.status_code < 500, (r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["detail"]
+
+
+def test_applicant_sees_only_its_enterprise(api: tuple[TestClient, FixedClock]) -> None:
+    """An applicant cannot apply for, read or accept another enterprise's application."""
+    client, _ = api
+    firm, other = login(client, "firm"), login(client, "otherfirm")
+    body = {"uscc": USCC, "amount": money("100000.00"), "term_months": 6, "legal_rep_id": None}
+    r = client.post("/api/v1/applications", json=body, headers=firm)
+    assert r.status_code == 201 and r.json()["status"] == "approved"
+    app_id = r.json()["id"]
+    assert client.get(f"/api/v1/applications/{app_id}", headers=other).status_code == 403
+    assert (
+        client.post(f"/api/v1/applications/{app_id}/accept", json={}, headers=other).status_code
+        == 403
+    )
+    assert client.post("/api/v1/applications", json=body, headers=other).status_code == 403
+    assert [a["id"] for a in client.get("/api/v1/applications", headers=other).json()] == []
+
+
+def test_eod_is_idempotent_over_http(api: tuple[TestClient, FixedClock]) -> None:
+    """A second end of day for the same date changes nothing."""
+    client, _ = api
+    admin = login(client, "admin")
+    first = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-06"}, headers=admin).json()
+    again = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-06"}, headers=admin).json()
+    assert "loans" in first and again == {"already": True}
+    assert (
+        client.post(
+            "/api/v1/admin/eod", json={"as_of": "2026-01-07"}, headers=login(client, "officer")
+        ).status_code
+        == 403
+    )

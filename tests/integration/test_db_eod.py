@@ -1,0 +1,144 @@
+"""End of day on SQLite and PostgreSQL: DPD, bucket, grade floor, penalty accrual, reminders,
+idempotency per date and rerun after a crash."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from tests.lending_fixtures import database_url, fixed
+
+from loomcredit.bootstrap.service import Service, build_service
+from loomcredit.config import Settings
+from loomcredit.domain.identity import generate_uscc
+from loomcredit.domain.money import Money
+from loomcredit.service_layer import disbursement, eod, origination
+from loomcredit.service_layer.users import Role, User
+
+pytestmark = pytest.mark.integration
+START = date(2026, 1, 5)
+ADMIN = User("admin", Role.ADMIN)
+
+
+def fixed_decider(
+    uscc: str, amount: Money, term: int, method: str, as_of: date
+) -> dict[str, object]:
+    """Always auto-approve at 4.5 %."""
+    return {
+        "band": "auto_approve",
+        "annual_rate": "0.045",
+        "limit": amount.minor,
+        "pd": "0.01",
+        "reasons": [],
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """A migrated database."""
+    for url in database_url(request.param, tmp_path):
+        s = build_service(Settings(home=tmp_path), url=url)
+        s.decider = fixed_decider
+        yield s
+        s.engine.dispose()
+
+
+def open_loan(svc: Service, yuan: int = 120_000) -> int:
+    """Apply, accept and disburse one 12-month annuity loan on START; returns its id."""
+    uscc = generate_uscc("330603", random.Random(yuan))
+    officer, firm = User("officer", Role.OFFICER), User("firm", Role.APPLICANT, uscc)
+    now = fixed(2026, 1, 5)
+    with svc.uow() as uow:
+        app = origination.create_application(
+            uow,
+            svc.decider,
+            officer,
+            uscc=uscc,
+            amount=Money.parse(yuan),
+            term=12,
+            method="annuity",
+            as_of=START,
+            now=now,
+        )
+        origination.accept_contract(uow, firm, app["id"], now=now)
+        loan = disbursement.disburse(uow, officer, app["id"], key=f"k{yuan}", as_of=START, now=now)
+        uow.commit()
+    return int(loan["id"])
+
+
+def run(svc: Service, day: date) -> dict[str, object]:
+    """One end of day."""
+    with svc.uow() as uow:
+        return eod.run_eod(uow, ADMIN, day, now=fixed(2026, 1, 5))
+
+
+def loan(svc: Service, loan_id: int) -> dict[str, object]:
+    """Current loan row."""
+    with svc.uow() as uow:
+        row = uow.get_loan(loan_id)
+    assert row is not None
+    return row
+
+
+def test_dpd_bucket_grade_and_penalty_after_a_missed_instalment(svc: Service) -> None:
+    """Five days after a missed instalment: DPD 5, M1, 关注; penalty = overdue × 4.5 %×1.5 / 360 × 5."""
+    loan_id = open_loan(svc)
+    with svc.uow() as uow:
+        first = uow.installments(loan_id)[0]
+    assert first["due_on"] == date(2026, 2, 5)
+    for d in range(6, 11):
+        run(svc, date(2026, 2, d))
+    row = loan(svc, loan_id)
+    assert (row["dpd"], row["bucket"], row["grade"]) == (5, "M1", 2)
+    overdue = Decimal(first["principal_fen"] + first["interest_fen"])
+    expected = (
+        overdue * Decimal("0.045") * Decimal("1.5") / 360 * 5
+    )  # DOMAIN §8: penalty rate, ACT/360
+    got = Decimal(int(row["accrued_penalty_e8"])) / 100_000_000
+    assert abs(got - expected) < Decimal("0.000001")
+
+
+def test_grade_floor_past_90_days(svc: Service) -> None:
+    """91 days past due is M4 and at least 次级 (grade 3)."""
+    loan_id = open_loan(svc)
+    run(svc, date(2026, 2, 5) + timedelta(days=91))
+    row = loan(svc, loan_id)
+    assert (row["dpd"], row["bucket"], row["grade"]) == (91, "M4", 3)
+
+
+def test_eod_twice_for_a_date_changes_nothing(svc: Service) -> None:
+    """A second run for the same date is refused as already done and leaves accruals unchanged."""
+    loan_id = open_loan(svc)
+    run(svc, date(2026, 2, 8))
+    before = loan(svc, loan_id)["accrued_penalty_e8"]
+    assert run(svc, date(2026, 2, 8)) == {"already": True}
+    assert loan(svc, loan_id)["accrued_penalty_e8"] == before and before > 0
+
+
+def test_crash_half_way_can_be_rerun(svc: Service) -> None:
+    """A run that dies before commit leaves nothing behind; the rerun does the whole day once."""
+    loan_id = open_loan(svc)
+    with svc.uow() as uow:
+        uow.run_eod(date(2026, 2, 8), fixed(2026, 2, 8))
+        # crash: leave without commit
+    assert loan(svc, loan_id)["dpd"] == 0
+    out = run(svc, date(2026, 2, 8))
+    assert out["loans"] == 1 and loan(svc, loan_id)["dpd"] == 3
+
+
+def test_reminders_t7_t3_t1_once_each(svc: Service) -> None:
+    """Reminders land 7, 3 and 1 days before a due date, once each, even on reruns."""
+    loan_id = open_loan(svc)
+    for day in (date(2026, 1, 29), date(2026, 2, 2), date(2026, 2, 4), date(2026, 2, 4)):
+        run(svc, day)
+    with svc.uow() as uow:
+        box = uow.outbox()
+    assert sorted((r["kind"], r["created_for"]) for r in box if r["loan_id"] == loan_id) == [
+        ("T-1", date(2026, 2, 4)),
+        ("T-3", date(2026, 2, 2)),
+        ("T-7", date(2026, 1, 29)),
+    ]
