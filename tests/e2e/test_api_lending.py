@@ -58,8 +58,8 @@ def money(text: str) -> dict[str, str]:
 
 
 def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
-    """A reviewed application is accepted, disbursed once, repaid early in full and closes balanced."""
-    client, clock = api
+    """A reviewed application is accepted, disbursed once, repaid early in full, closes balanced."""
+    client, _clock = api
     officer, reviewer, firm = (
         login(client, "officer"),
         login(client, "reviewer"),
@@ -69,7 +69,8 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
     r = client.post("/api/v1/applications", json=body, headers=officer)
     assert r.status_code == 201, r.text
     app = r.json()
-    assert app["status"] == "in_review" and app["amount"] == money("600000.00")
+    assert app["status"] == "in_review"
+    assert app["amount"] == money("600000.00")
     assert app["decision"]["band"] == "review"
     # maker-checker: the officer who created it cannot approve (and has no review right)
     assert (
@@ -85,10 +86,13 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
         json={"verdict": "approve", "comment": "ok"},
         headers=reviewer,
     )
-    assert r.status_code == 200 and r.json()["status"] == "approved"
+    assert r.status_code == 200
+    assert r.json()["status"] == "approved"
     c = client.get(f"/api/v1/applications/{app['id']}/contract", headers=firm).json()
-    assert c["annual_rate_percent"] == "4.50%" and c["penalty_rate_percent"] == "6.75%"
-    assert len(c["schedule"]) == 12 and c["allocation_order"]["components"][-1] == "principal"
+    assert c["annual_rate_percent"] == "4.50%"
+    assert c["penalty_rate_percent"] == "6.75%"
+    assert len(c["schedule"]) == 12
+    assert c["allocation_order"]["components"][-1] == "principal"
     assert (
         client.post(f"/api/v1/applications/{app['id']}/accept", json={}, headers=firm).status_code
         == 200
@@ -103,7 +107,9 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
         json={"as_of": "2026-01-05"},
         headers={**officer, "Idempotency-Key": "d-1"},
     )
-    assert r1.status_code == 201 and r2.status_code == 201 and r1.json()["id"] == r2.json()["id"]
+    assert r1.status_code == 201
+    assert r2.status_code == 201
+    assert r1.json()["id"] == r2.json()["id"]
     loan_id = r1.json()["id"]
     loan = client.get(f"/api/v1/loans/{loan_id}", headers=firm).json()
     first = loan["installments"][0]
@@ -134,12 +140,15 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
         headers={**firm, "Idempotency-Key": "p-2"},
     )
     assert r.status_code == 201, r.text
-    assert r.json()["loan_status"] == "closed" and r.json()["suspense"] == money("10.00")
+    assert r.json()["loan_status"] == "closed"
+    assert r.json()["suspense"] == money("10.00")
     tb = client.get("/api/v1/ledger/trial-balance", headers=officer).json()
-    assert tb["balanced"] and tb["accounts"]["LOAN_PRINCIPAL"] == money("0.00")
+    assert tb["balanced"]
+    assert tb["accounts"]["LOAN_PRINCIPAL"] == money("0.00")
     assert tb["accounts"]["SUSPENSE"] == money("-10.00")
     audit = client.get("/api/v1/audit/verify", headers=login(client, "auditor")).json()
-    assert audit["ok"] and audit["records"] >= 8
+    assert audit["ok"]
+    assert audit["records"] >= 8
 
 
 def _sum(a: str, b: str) -> str:
@@ -186,7 +195,8 @@ def test_applicant_sees_only_its_enterprise(api: tuple[TestClient, FixedClock]) 
     firm, other = login(client, "firm"), login(client, "otherfirm")
     body = {"uscc": USCC, "amount": money("100000.00"), "term_months": 6, "legal_rep_id": None}
     r = client.post("/api/v1/applications", json=body, headers=firm)
-    assert r.status_code == 201 and r.json()["status"] == "approved"
+    assert r.status_code == 201
+    assert r.json()["status"] == "approved"
     app_id = r.json()["id"]
     assert client.get(f"/api/v1/applications/{app_id}", headers=other).status_code == 403
     assert (
@@ -203,7 +213,8 @@ def test_eod_is_idempotent_over_http(api: tuple[TestClient, FixedClock]) -> None
     admin = login(client, "admin")
     first = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-06"}, headers=admin).json()
     again = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-06"}, headers=admin).json()
-    assert "loans" in first and again == {"already": True}
+    assert "loans" in first
+    assert again == {"already": True}
     assert (
         client.post(
             "/api/v1/admin/eod", json={"as_of": "2026-01-07"}, headers=login(client, "officer")

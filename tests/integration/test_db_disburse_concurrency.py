@@ -35,7 +35,7 @@ def svc(tmp_path: Path) -> Iterator[Service]:
 
 
 def test_fifty_concurrent_disbursements_make_one_loan(svc: Service) -> None:
-    """Same application, same Idempotency-Key, 50 at once: one loan, one entry, same answer to all."""
+    """Same application and Idempotency-Key, 50 at once: one loan, one entry, one answer."""
     from loomcredit.entrypoints.api.app import create_app
 
     uscc = generate_uscc("330603", random.Random(3))
