@@ -221,3 +221,47 @@ def test_eod_is_idempotent_over_http(api: tuple[TestClient, FixedClock]) -> None
         ).status_code
         == 403
     )
+
+
+# (method, path, body, role names allowed) — the role matrix over HTTP, from DESIGN.md §5.
+ENDPOINTS = [
+    ("POST", "/api/v1/applications", "apply", {"officer", "firm"}),
+    (
+        "GET",
+        "/api/v1/applications",
+        None,
+        {"officer", "reviewer", "risk_manager", "auditor", "firm"},
+    ),
+    ("GET", "/api/v1/review-queue", None, {"reviewer", "risk_manager"}),
+    (
+        "GET",
+        "/api/v1/loans",
+        None,
+        {"officer", "reviewer", "risk_manager", "collector", "auditor", "firm"},
+    ),
+    ("GET", "/api/v1/outbox", None, {"collector", "auditor"}),
+    ("GET", "/api/v1/audit/verify", None, {"auditor", "admin"}),
+    (
+        "GET",
+        "/api/v1/ledger/trial-balance",
+        None,
+        {"officer", "risk_manager", "collector", "auditor", "admin"},
+    ),
+    ("POST", "/api/v1/admin/eod", {"as_of": "2026-01-06"}, {"admin"}),
+]
+ROLES = ["officer", "reviewer", "risk_manager", "collector", "auditor", "admin", "firm"]
+
+
+def test_role_matrix_over_http(api: tuple[TestClient, FixedClock]) -> None:
+    """Every role reaches exactly the endpoints it may; the rest answer 403."""
+    client, _ = api
+    apply_body = {"uscc": USCC, "amount": money("1000.00"), "term_months": 3}
+    for name in ROLES:
+        headers = login(client, name)
+        for method, path, body, allowed in ENDPOINTS:
+            payload = apply_body if body == "apply" else body
+            r = client.request(method, path, json=payload, headers=headers)
+            if name in allowed:
+                assert r.status_code < 400, (name, path, r.status_code, r.text)
+            else:
+                assert r.status_code == 403, (name, path, r.status_code)
