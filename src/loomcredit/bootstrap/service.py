@@ -51,6 +51,38 @@ def rule_based_decider(
     }
 
 
+def engine_decider(settings: Settings) -> Callable[..., dict[str, Any]] | None:
+    """The real decision engine (H7's ``make_decision``) if its model and lake are present."""
+    from loomcredit.bootstrap.decision import build_decision_service
+    from loomcredit.service_layer.decisioning import DecisionRequest
+
+    try:
+        ds = build_decision_service(settings)
+    except (OSError, LookupError, ValueError) as exc:
+        log.warning("decision engine unavailable (%s); using the FALLBACK rules", exc)
+        return None
+
+    def decide(uscc: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, Any]:
+        rec = ds.decide(DecisionRequest(uscc, amount, term_months=term, method=method), as_of)
+        return {
+            "band": rec.band.value,
+            "annual_rate": str(rec.price.annual_rate),
+            "limit": rec.limit.limit.minor,
+            "pd": str(rec.pd),
+            "reasons": [f"{r.code}: {r.text_zh} / {r.text_en}" for r in rec.reason_codes],
+            "rate_build_up": {
+                "lpr_1y": str(rec.price.lpr_1y),
+                "spread": str(rec.price.spread),
+                "all_in_rate": str(rec.price.all_in_rate),
+                "bound": rec.price.bound,
+            },
+            "decision_id": rec.decision_id,
+            "engine": f"loom-decision {rec.policy_version} / {rec.model_version}",
+        }
+
+    return decide
+
+
 @dataclass
 class Service:
     """The wired service: engine, a unit-of-work factory, the decider, the token secret."""
@@ -81,13 +113,24 @@ def upgrade_database(url: str) -> None:
 
 
 def build_service(
-    settings: Settings, *, url: str | None = None, upgrade: bool = True, secret: str | None = None
+    settings: Settings,
+    *,
+    url: str | None = None,
+    upgrade: bool = True,
+    secret: str | None = None,
+    real_decider: bool = False,
 ) -> Service:
-    """Wire the service on the configured database (migrated first unless ``upgrade`` is False)."""
+    """Wire the service on the configured database (migrated first unless ``upgrade`` is False).
+
+    ``real_decider`` wires the decision engine when its model is in LOOM_HOME (else the clearly
+    labelled fallback rules); `loom serve` asks for it, tests use the fallback or a fake.
+    """
     db = url or settings.sqlalchemy_url
     if upgrade:
         upgrade_database(db)
     svc = Service(settings=settings, engine=make_engine(db))
+    if real_decider:
+        svc.decider = engine_decider(settings) or rule_based_decider
     if secret:
         svc.secret = secret
     return svc

@@ -32,9 +32,12 @@ def serve(
     """Start the lending API (OpenAPI at /docs) on SQLite under LOOM_HOME or LOOM_DATABASE_URL."""
     import uvicorn
 
+    from loomcredit.bootstrap.service import build_service
     from loomcredit.entrypoints.api.app import create_app
 
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+    settings = _settings()
+    app = create_app(settings, service=build_service(settings, real_decider=True))
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @db_app.command("upgrade")
