@@ -66,7 +66,8 @@ def write_report(
         fpr, tpr, _ = roc_curve(y, p)
         auc = card["models"][m]["metrics"]["auc"]
         roc.add_scatter(x=fpr, y=tpr, name=f"{m} AUC {auc:.3f}")
-        share = np.linspace(0, 1, len(fpr))
+        n_bad = float(y.sum())
+        share = (tpr * n_bad + fpr * (len(y) - n_bad)) / len(y)  # population above threshold
         ksf.add_scatter(x=share, y=tpr, name=f"{m} cum. bad 累计坏")
         ksf.add_scatter(x=share, y=fpr, name=f"{m} cum. good 累计好")
         rows = card["models"][m]["metrics"]["calibration"]
@@ -78,7 +79,9 @@ def write_report(
         )
     roc.add_scatter(x=[0, 1], y=[0, 1], name="random", line={"dash": "dot"})
     roc.update_layout(title="ROC 曲线 / ROC curve", xaxis_title="FPR", yaxis_title="TPR")
-    ksf.update_layout(title="KS 曲线 / KS curve", xaxis_title="threshold rank (riskiest first)")
+    ksf.update_layout(
+        title="KS 曲线 / KS curve", xaxis_title="share of population, riskiest first 人群占比"
+    )
     top = max(
         max(r["pd_mean"], r["bad_rate"])
         for m in pds
