@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loomcredit.adapters.security import read_token
@@ -53,6 +53,8 @@ def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+#: A record id in a path: a positive 32-bit integer (larger values are a 422, not a crash).
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 IdempotencyKey = Annotated[
     str,
     Header(alias="Idempotency-Key", min_length=1, max_length=100, description="unique per request"),

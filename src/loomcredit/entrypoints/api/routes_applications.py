@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from loomcredit.adapters.security import issue_token, verify_password
-from loomcredit.entrypoints.api.deps import CurrentUser, Svc, Uow, to_json
+from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow, to_json
 from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import ApplicationIn, AsOfIn, HumanReviewIn, Login, ReviewIn
 from loomcredit.service_layer import origination
@@ -65,7 +65,7 @@ def list_(user: CurrentUser, uow: Uow) -> list[dict[str, Any]]:
 
 
 @router.get("/applications/{app_id}", tags=["applications"], summary="One application")
-def get(app_id: int, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+def get(app_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """An application with its decision; PII masked by role (a full read is audited)."""
     row = origination.get_application(uow, user, app_id, now=svc.clock())
     uow.commit()
@@ -83,7 +83,7 @@ def queue(user: CurrentUser, uow: Uow) -> list[dict[str, Any]]:
 
 
 @router.post("/applications/{app_id}/review", tags=["review"], summary="Approve / decline / return")
-def review(app_id: int, body: ReviewIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+def review(app_id: Id, body: ReviewIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """A reviewer's verdict (maker-checker and approval authority enforced)."""
     row = origination.review(uow, user, app_id, body.verdict, comment=body.comment, now=svc.clock())
     uow.commit()
@@ -94,7 +94,7 @@ def review(app_id: int, body: ReviewIn, user: CurrentUser, svc: Svc, uow: Uow) -
     "/applications/{app_id}/human-review", tags=["review"], summary="Ask for a person 申请人工复核"
 )
 def human_review(
-    app_id: int, body: HumanReviewIn, user: CurrentUser, svc: Svc, uow: Uow
+    app_id: Id, body: HumanReviewIn, user: CurrentUser, svc: Svc, uow: Uow
 ) -> dict[str, Any]:
     """The applicant asks for a human review of the automated decision."""
     row = origination.request_review(uow, user, app_id, now=svc.clock(), reason=body.reason)
@@ -103,14 +103,14 @@ def human_review(
 
 
 @router.get("/applications/{app_id}/contract", tags=["contract"], summary="Contract 合同要素")
-def contract(app_id: int, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+def contract(app_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Amount, rate build-up, annualised rate, schedule, penalty uplift, allocation order."""
     now = svc.clock()
     return to_json(origination.contract(uow, user, app_id, as_of=now.date(), now=now))
 
 
 @router.post("/applications/{app_id}/accept", tags=["contract"], summary="Accept the contract 签约")
-def accept(app_id: int, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+def accept(app_id: Id, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """The applicant accepts the contract."""
     row = origination.accept_contract(uow, user, app_id, now=svc.clock())
     uow.commit()

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from loomcredit.bootstrap.service import add_user
 from loomcredit.domain.errors import NotFound
-from loomcredit.entrypoints.api.deps import CurrentUser, IdempotencyKey, Svc, Uow, to_json
+from loomcredit.entrypoints.api.deps import CurrentUser, Id, IdempotencyKey, Svc, Uow, to_json
 from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import AsOfIn, RepaymentIn, ReversalIn, UserIn
 from loomcredit.service_layer import disbursement, eod, repayment
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
     "/applications/{app_id}/disburse", status_code=201, tags=["loans"], summary="Disburse 放款"
 )
 def disburse(
-    app_id: int, body: AsOfIn, key: IdempotencyKey, user: CurrentUser, svc: Svc
+    app_id: Id, body: AsOfIn, key: IdempotencyKey, user: CurrentUser, svc: Svc
 ) -> dict[str, Any]:
     """Disburse an accepted application exactly once per Idempotency-Key."""
     now = svc.clock()
@@ -51,7 +51,7 @@ def loans(user: CurrentUser, uow: Uow) -> list[dict[str, Any]]:
 
 
 @router.get("/loans/{loan_id}", tags=["loans"], summary="One loan with its schedule")
-def loan(loan_id: int, user: CurrentUser, uow: Uow) -> dict[str, Any]:
+def loan(loan_id: Id, user: CurrentUser, uow: Uow) -> dict[str, Any]:
     """A loan, its instalments and state (DPD, bucket, grade)."""
     require(user, Action.READ_LOAN)
     row = uow.get_loan(loan_id)
@@ -63,7 +63,7 @@ def loan(loan_id: int, user: CurrentUser, uow: Uow) -> dict[str, Any]:
 
 @router.post("/loans/{loan_id}/repayments", status_code=201, tags=["loans"], summary="Repay 还款")
 def repay(
-    loan_id: int, body: RepaymentIn, key: IdempotencyKey, user: CurrentUser, svc: Svc
+    loan_id: Id, body: RepaymentIn, key: IdempotencyKey, user: CurrentUser, svc: Svc
 ) -> dict[str, Any]:
     """Apply a repayment once per Idempotency-Key (waterfall; ``early`` prepays principal)."""
     now = svc.clock()
@@ -87,7 +87,7 @@ def repay(
 
 
 @router.post("/loans/{loan_id}/write-off", tags=["loans"], summary="Write off 核销")
-def write_off(loan_id: int, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+def write_off(loan_id: Id, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Write off the outstanding principal as an entry."""
     now = svc.clock()
     out = disbursement.write_off(uow, user, loan_id, as_of=body.as_of or now.date(), now=now)
@@ -96,9 +96,7 @@ def write_off(loan_id: int, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow)
 
 
 @router.post("/loans/{loan_id}/reversals", tags=["loans"], summary="Reverse a write-off 冲正")
-def reverse(
-    loan_id: int, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow
-) -> dict[str, Any]:
+def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Reverse a write-off with a mirror entry."""
     now = svc.clock()
     out = disbursement.reverse_write_off(
