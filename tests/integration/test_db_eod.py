@@ -144,3 +144,39 @@ def test_reminders_t7_t3_t1_once_each(svc: Service) -> None:
         ("T-3", date(2026, 2, 2)),
         ("T-7", date(2026, 1, 29)),
     ]
+
+
+def test_partial_repayment_follows_the_waterfall(svc: Service) -> None:
+    """A late partial payment settles penalty first, then interest, then principal."""
+    from loomcredit.service_layer import repayment
+
+    loan_id = open_loan(svc)
+    for d in range(6, 11):
+        run(svc, date(2026, 2, d))
+    with svc.uow() as uow:
+        first = uow.installments(loan_id)[0]
+    overdue = Decimal(first["principal_fen"] + first["interest_fen"])
+    penalty = int(
+        (overdue * Decimal("0.0675") / 360 * 5).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+    )
+    pay = penalty + first["interest_fen"] + 10_000
+    with svc.uow() as uow:
+        out = repayment.repay(
+            uow,
+            User("firm", Role.APPLICANT, uow.get_loan(loan_id)["uscc"]),
+            loan_id,
+            Money(pay),
+            key="late-1",
+            received_on=date(2026, 2, 10),
+            now=fixed(2026, 2, 10),
+        )
+        uow.commit()
+    assert (out["penalty_fen"], out["interest_fen"], out["principal_fen"]) == (
+        penalty,
+        first["interest_fen"],
+        10_000,
+    )
+    with svc.uow() as uow:
+        tb = uow.trial_balance()
+    assert tb["PENALTY_INCOME"] == -penalty
+    assert sum(tb.values()) == 0
