@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from loomcredit.scoring.scorecard import _as_frame, check_binary_target
 from loomcredit.scoring.splits import inner_split
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,13 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    def __sklearn_tags__(self) -> Any:
+        """Binary classifier that accepts missing values (and text categories in DataFrames)."""
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        return tags
+
     def _validate_params(self) -> None:
         if int(self.n_estimators) < 1:
             raise ValueError("n_estimators must be at least 1.")
@@ -190,10 +198,10 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
 
         self._validate_params()
         if y is None:
-            raise ValueError("BoosterClassifier needs the target y to fit.")
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+            raise ValueError("BoosterClassifier requires y to be passed, but the target y is None.")
+        frame = _as_frame(X)
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
-        yv = np.asarray(y).astype(int)
+        yv, classes = check_binary_target(y, "BoosterClassifier")
         self.features_ = list(frame.columns)
         self.categories_ = {
             c: sorted(str(v) for v in frame[c].dropna().unique())
@@ -233,14 +241,19 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         )
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
         self.booster_ = booster
-        self.classes_ = np.array([0, 1])
+        self.classes_ = classes
         self.n_features_in_ = len(self.features_)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw margin (log-odds of bad)."""
         check_is_fitted(self, "booster_")
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        frame = _as_frame(X)
+        if frame.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but BoosterClassifier is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         mat = encode_frame(frame, self.features_, self.categories_)
         return np.asarray(

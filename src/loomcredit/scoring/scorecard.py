@@ -31,10 +31,52 @@ def _as_frame(X: Any) -> pd.DataFrame:
     """Accept a DataFrame or a 2-d array (columns named x0, x1, ...)."""
     if isinstance(X, pd.DataFrame):
         return X
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError("Sparse data is not supported; pass a dense array or a DataFrame.")
     arr = np.asarray(X)
     if arr.ndim != 2:
-        raise ValueError(f"Expected 2-d input, got shape {arr.shape}.")
+        raise ValueError(
+            f"Expected 2D array, got {arr.ndim}D array instead. Reshape your data "
+            "(e.g. array.reshape(-1, 1) for a single feature)."
+        )
+    if np.iscomplexobj(arr):
+        raise ValueError("Complex data not supported.")
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def check_binary_target(y: Any, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a binary target and encode it as 0/1 (the second sorted class is 1).
+
+    Parameters
+    ----------
+    y : array-like or None
+        Target.
+    who : str
+        Estimator name for the messages.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The 0/1 target and the two original class labels.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    if y is None:
+        raise ValueError(f"{who} requires y to be passed, but the target y is None.")
+    yv = np.asarray(y)
+    if yv.dtype.kind == "f" and not np.isfinite(yv).all():
+        raise ValueError("Input y contains NaN or infinity.")
+    kind = type_of_target(yv)
+    if kind == "continuous":
+        raise ValueError(f"Unknown label type: {kind}. {who} needs a binary target.")
+    if kind != "binary":
+        raise ValueError(
+            f"Only binary classification is supported. The type of the target is {kind}."
+        )
+    classes = np.unique(yv)
+    if len(classes) != 2:
+        raise ValueError(f"{who} needs both classes in y; got only {classes.tolist()}.")
+    return (yv == classes[-1]).astype(int), classes
 
 
 def _is_categorical(col: pd.Series) -> bool:
@@ -157,9 +199,9 @@ class WoEBinner(TransformerMixin, BaseEstimator):
 
         self._validate_params()
         if y is None:
-            raise ValueError("WoEBinner needs the target y to fit.")
+            raise ValueError("WoEBinner requires y to be passed, but the target y is None.")
         frame = _as_frame(X)
-        yv = np.asarray(y).astype(int)
+        yv, _ = check_binary_target(y, "WoEBinner")
         if len(np.unique(yv)) != 2:
             raise ValueError("WoEBinner needs both classes in y.")
         names = [str(c) for c in frame.columns]
@@ -256,7 +298,10 @@ class WoEBinner(TransformerMixin, BaseEstimator):
         frame = _as_frame(X)
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         if frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} features, expected {self.n_features_in_}.")
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but WoEBinner is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         cols = [apply_bins(self.bins_[c], frame[c].to_numpy()) for c in self.features_]
         return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
@@ -315,6 +360,13 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.pdo = pdo
         self.max_features = max_features
 
+    def __sklearn_tags__(self) -> Any:
+        """Binary classifier that accepts missing values (and text categories in DataFrames)."""
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        return tags
+
     def _validate_params(self) -> None:
         if float(self.pdo) <= 0 or float(self.base_odds) <= 0:
             raise ValueError("pdo and base_odds must be positive.")
@@ -348,9 +400,11 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         if y is None:
-            raise ValueError("ScorecardClassifier needs the target y to fit.")
+            raise ValueError(
+                "ScorecardClassifier requires y to be passed, but the target y is None."
+            )
         frame = _as_frame(X)
-        yv = np.asarray(y).astype(int)
+        yv, classes = check_binary_target(y, "ScorecardClassifier")
         binner = WoEBinner(self.min_iv, max_n_bins=self.max_n_bins, max_features=self.max_features)
         binner.fit(frame, yv)
         woe = binner.transform(frame)
@@ -368,7 +422,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         binner.features_ = keep
         self.pipeline_ = Pipeline([("binning", binner), ("logit", logit)])
         self.features_ = keep
-        self.classes_ = np.array([0, 1])
+        self.classes_ = classes
         self.feature_names_in_ = binner.feature_names_in_
         self.n_features_in_ = binner.n_features_in_
         return self
