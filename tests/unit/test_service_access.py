@@ -217,3 +217,40 @@ def test_audit_chain_detects_edit_deletion_and_reorder() -> None:
     assert verify_chain(edited).first_bad == 3
     assert not verify_chain(recs[:2] + recs[3:]).ok
     assert not verify_chain([recs[1], recs[0], *recs[2:]]).ok
+
+
+def test_applicant_request_for_human_review_lands_in_queue() -> None:
+    """A declined applicant asks for a person; the application is back in the review queue."""
+
+    def decline(uscc: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, Any]:
+        return {
+            "band": "decline",
+            "annual_rate": "0.05",
+            "limit": 0,
+            "pd": "0.3",
+            "reasons": ["R9"],
+        }
+
+    uow = FakeUow()
+    firm = User("firm", Role.APPLICANT, _uscc())
+    row = origination.create_application(
+        uow,
+        decline,
+        firm,
+        uscc=_uscc(),
+        amount=Money.parse("100000"),
+        term=12,
+        method="annuity",
+        as_of=date(2026, 1, 5),
+        now=NOW,
+    )
+    assert row["status"] == "declined"
+    assert (
+        origination.request_review(uow, firm, row["id"], now=NOW, reason="新订单")["status"]
+        == "in_review"
+    )
+    assert ("firm", "review.requested") in uow.log
+    with pytest.raises(AccessDeniedError):
+        origination.request_review(
+            uow, User("x", Role.APPLICANT, "91330603MA2B00000X"), row["id"], now=NOW
+        )
