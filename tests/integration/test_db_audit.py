@@ -45,3 +45,49 @@ def test_cli_users_eod_and_audit_verify(tmp_path: Path, monkeypatch: pytest.Monk
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "2" in broken.output
+
+
+def test_resident_id_encrypted_at_rest_and_masked_by_role(tmp_path: Path) -> None:
+    """The resident ID is not stored in clear; a reviewer sees it masked, an officer in full."""
+    import random
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from loomcredit.domain.identity import generate_uscc
+    from loomcredit.domain.money import Money
+    from loomcredit.service_layer import origination
+    from loomcredit.service_layer.users import Role, User
+
+    svc = build_service(Settings(home=tmp_path))
+    rid = "330621198001011234"
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    with svc.uow() as uow:
+        app = origination.create_application(
+            uow,
+            svc.decider,
+            User("o", Role.OFFICER),
+            uscc=generate_uscc("330603", random.Random(4)),
+            amount=Money.parse("1000"),
+            term=6,
+            method="annuity",
+            as_of=date(2026, 1, 5),
+            now=now,
+            legal_rep_id=rid,
+        )
+        uow.commit()
+        seen_by_reviewer = origination.get_application(
+            uow, User("r", Role.REVIEWER), app["id"], now=now
+        )
+        seen_by_officer = origination.get_application(
+            uow, User("o2", Role.OFFICER), app["id"], now=now
+        )
+        uow.commit()
+    with svc.engine.connect() as conn:
+        stored = conn.execute(select(orm.applications)).mappings().one()
+    assert rid not in str(dict(stored))
+    assert seen_by_reviewer["legal_rep_id"] == "330***********1234"
+    assert seen_by_officer["legal_rep_id"] == rid
+    with svc.uow() as uow:
+        assert [r.action for r in uow.audit_records()].count("pii.read") == 1
+    svc.engine.dispose()

@@ -45,7 +45,9 @@ applications = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("uscc", String(18), nullable=False, index=True),
-    Column("legal_rep_id", String(18), nullable=True),
+    Column("legal_rep_id", String(18), nullable=True),  # unused since 0002: stored encrypted
+    Column("legal_rep_enc", Text, nullable=True),  # AES-256-GCM, base64 (DOMAIN.md §2)
+    Column("legal_rep_hash", String(64), nullable=True, index=True),  # HMAC-SHA256 join key
     _money("amount_fen"),
     Column("currency", CHAR(3), nullable=False, server_default="CNY"),
     Column("term_months", Integer, nullable=False),

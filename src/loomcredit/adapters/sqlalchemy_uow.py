@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories import eod_sql
+from loomcredit.pipeline.ingest.pii import decrypt, encrypt, join_hash
 from loomcredit.service_layer.audit import GENESIS, AuditRecord, record_hash
 from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
 
@@ -52,8 +54,9 @@ def _aware(value: datetime) -> datetime:
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """One connection and one transaction per ``with`` block."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, pii_key: bytes | None = None) -> None:
         self.engine = engine
+        self.pii_key = pii_key
         self._conn: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
@@ -114,13 +117,32 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     # -- applications ----------
     def add_application(self, row: Row) -> int:
-        """Insert an application."""
+        """Insert an application; the legal representative's ID is stored encrypted."""
+        row = dict(row)
+        rid = row.pop("legal_rep_id", None)
+        if rid:
+            if self.pii_key is None:
+                raise RuntimeError("a PII key is needed to store a resident ID")
+            row["legal_rep_enc"] = base64.b64encode(encrypt(rid, self.pii_key)).decode("ascii")
+            row["legal_rep_hash"] = join_hash(rid, self.pii_key)
         return self._insert(orm.applications, row)
 
+    def _decrypted(self, row: Row | None) -> Row | None:
+        if row is None:
+            return None
+        enc = row.pop("legal_rep_enc", None)
+        row.pop("legal_rep_hash", None)
+        row["legal_rep_id"] = (
+            decrypt(base64.b64decode(enc), self.pii_key) if enc and self.pii_key else None
+        )
+        return row
+
     def get_application(self, app_id: int, *, lock: bool = False) -> Row | None:
-        """An application, optionally row-locked."""
-        return self._one(
-            self._lock(select(orm.applications).where(orm.applications.c.id == app_id), lock)
+        """An application, optionally row-locked (resident ID decrypted for the service)."""
+        return self._decrypted(
+            self._one(
+                self._lock(select(orm.applications).where(orm.applications.c.id == app_id), lock)
+            )
         )
 
     def update_application(self, app_id: int, **fields: Any) -> None:
@@ -136,7 +158,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             stmt = stmt.where(orm.applications.c.status == status)
         if uscc:
             stmt = stmt.where(orm.applications.c.uscc == uscc)
-        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+        rows = [dict(r) for r in self.conn.execute(stmt).mappings()]
+        for r in rows:
+            for k in ("legal_rep_enc", "legal_rep_hash", "legal_rep_id"):
+                r.pop(k, None)
+        return rows
 
     # -- loans ----------
     def add_loan(self, row: Row) -> int:

@@ -94,9 +94,11 @@ class Service:
     token_ttl: timedelta = timedelta(hours=8)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
+    pii_key: bytes | None = None
+
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
-        return SqlAlchemyUnitOfWork(self.engine)
+        return SqlAlchemyUnitOfWork(self.engine, self.pii_key)
 
 
 def upgrade_database(url: str) -> None:
@@ -128,7 +130,14 @@ def build_service(
     db = url or settings.sqlalchemy_url
     if upgrade:
         upgrade_database(db)
-    svc = Service(settings=settings, engine=make_engine(db))
+    from loomcredit.pipeline.ingest.pii import load_or_create_key
+
+    key = load_or_create_key(
+        env_key=settings.pii_key,
+        key_file=settings.pii_key_file,
+        default_file=Path(settings.home) / "keys" / "pii.key",
+    )
+    svc = Service(settings=settings, engine=make_engine(db), pii_key=key)
     if real_decider:
         svc.decider = engine_decider(settings) or rule_based_decider
     if secret:
