@@ -22,6 +22,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     errors.install(app)
     app.include_router(routes_applications.router)
     app.include_router(routes_loans.router)
+    from loomcredit.entrypoints.web import console
+
+    console.install(app)
 
     @app.get("/healthz", tags=["admin"])
     def healthz() -> dict[str, str]:
