@@ -180,3 +180,47 @@ def test_partial_repayment_follows_the_waterfall(svc: Service) -> None:
         tb = uow.trial_balance()
     assert tb["PENALTY_INCOME"] == -penalty
     assert sum(tb.values()) == 0
+
+
+def test_sql_bucket_and_floor_agree_with_the_domain(svc: Service) -> None:
+    """The set-based CASE expressions give the domain's bucket() and floor_grade() for every DPD."""
+    from sqlalchemy import text
+
+    from loomcredit.adapters.repositories import bucket_case, floor_case
+    from loomcredit.domain.delinquency import bucket, floor_grade
+
+    values = list(range(0, 400))
+    union = " UNION ALL ".join(f"SELECT {v} AS dpd" for v in values)
+    with svc.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT dpd, {bucket_case()}, {floor_case()} FROM ({union}) t")
+        ).all()
+    got = {int(d): (b, int(g)) for d, b, g in rows}
+    assert got == {v: (bucket(v).name, int(floor_grade(v))) for v in values}
+
+
+def test_write_off_and_reversal_are_entries(svc: Service) -> None:
+    """A write-off moves principal to WRITE_OFF; its reversal mirrors it once; nothing is edited."""
+    from loomcredit.domain.errors import LoanStateError
+
+    loan_id = open_loan(svc, 50_000)
+    risk = User("risk", Role.RISK_MANAGER)
+    with svc.uow() as uow:
+        wo = disbursement.write_off(
+            uow, risk, loan_id, as_of=date(2026, 6, 1), now=fixed(2026, 6, 1)
+        )
+        uow.commit()
+        assert uow.trial_balance()["WRITE_OFF"] == 5_000_000
+        assert uow.trial_balance()["LOAN_PRINCIPAL"] == 0
+        disbursement.reverse_write_off(
+            uow, risk, loan_id, wo["entry_id"], as_of=date(2026, 6, 2), now=fixed(2026, 6, 2)
+        )
+        uow.commit()
+        tb = uow.trial_balance()
+        assert (tb["WRITE_OFF"], tb["LOAN_PRINCIPAL"]) == (0, 5_000_000)
+        assert uow.entry_lines(wo["entry_id"])  # the original entry is still there
+        with pytest.raises(LoanStateError):
+            disbursement.reverse_write_off(
+                uow, risk, loan_id, wo["entry_id"], as_of=date(2026, 6, 3), now=fixed(2026, 6, 3)
+            )
+    assert loan(svc, loan_id)["status"] == "active"

@@ -1,8 +1,8 @@
 """Set-based SQL for end of day, portable between SQLite and PostgreSQL.
 
-DPD counts from the earliest unpaid instalment due before the day; buckets follow DOMAIN.md §8
-(M1 = 1–30 … M6 = 151–180, M7 beyond); the grade floor follows DOMAIN.md §5 (any overdue →
-关注 2, >90 → 次级 3, >270 → 可疑 4, >360 → 损失 5) and only ever pushes a grade down. Penalty on
+DPD counts from the earliest unpaid instalment due before the day; buckets and the grade floor are
+the domain's (``loomcredit.domain.delinquency``) written as SQL CASE expressions from its
+constants, and the floor only ever pushes a grade down (``apply_floor``). Penalty on
 overdue principal and compound interest on overdue interest both accrue at the penalty rate
 (contract rate × (1 + uplift)), ACT/360, in exact integers of 1e-8 fen, truncated once per day.
 """
@@ -13,13 +13,39 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
+from loomcredit.domain.delinquency import (
+    BUCKET_DAYS,
+    DOUBTFUL_AFTER_DAYS,
+    LOSS_AFTER_DAYS,
+    SUBSTANDARD_AFTER_DAYS,
+    Bucket,
+    Grade,
+)
+
 REMINDERS = (("T-7", 7), ("T-3", 3), ("T-1", 1))
 
-_BUCKET = """CASE WHEN dpd <= 0 THEN 'M0' WHEN dpd <= 30 THEN 'M1' WHEN dpd <= 60 THEN 'M2'
- WHEN dpd <= 90 THEN 'M3' WHEN dpd <= 120 THEN 'M4' WHEN dpd <= 150 THEN 'M5'
- WHEN dpd <= 180 THEN 'M6' ELSE 'M7' END"""
-_FLOOR = """CASE WHEN dpd > 360 THEN 5 WHEN dpd > 270 THEN 4 WHEN dpd > 90 THEN 3
- WHEN dpd > 0 THEN 2 ELSE 1 END"""
+
+def bucket_case(col: str = "dpd") -> str:
+    """SQL CASE giving :func:`loomcredit.domain.delinquency.bucket` (M0…M7) of a DPD column."""
+    arms = " ".join(
+        f"WHEN {col} <= {k * BUCKET_DAYS} THEN 'M{k}'" for k in range(1, Bucket.M7.value)
+    )
+    return f"CASE WHEN {col} <= 0 THEN 'M0' {arms} ELSE 'M7' END"
+
+
+def floor_case(col: str = "dpd") -> str:
+    """SQL CASE giving :func:`loomcredit.domain.delinquency.floor_grade` of a DPD column (no
+    technical-delay, misuse or refinancing flags are recorded on loans yet)."""
+    return (
+        f"CASE WHEN {col} > {LOSS_AFTER_DAYS} THEN {int(Grade.LOSS)} "
+        f"WHEN {col} > {DOUBTFUL_AFTER_DAYS} THEN {int(Grade.DOUBTFUL)} "
+        f"WHEN {col} > {SUBSTANDARD_AFTER_DAYS} THEN {int(Grade.SUBSTANDARD)} "
+        f"WHEN {col} > 0 THEN {int(Grade.SPECIAL_MENTION)} ELSE {int(Grade.NORMAL)} END"
+    )
+
+
+_BUCKET = bucket_case()
+_FLOOR = floor_case()
 
 
 def _days(dialect: str) -> str:

@@ -6,18 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
+from loomcredit.domain.ledger import Account, JournalEntry, Posting, reversal_of
 from loomcredit.domain.money import Money, Rate
 from loomcredit.domain.schedule import Method, Schedule, build_schedule
 from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require, require_enterprise
 
-# Chart of accounts used in postings (names of the agreed domain ledger's accounts).
-SETTLEMENT = "SETTLEMENT"
-LOAN_PRINCIPAL = "LOAN_PRINCIPAL"
-INTEREST_INCOME = "INTEREST_INCOME"
-PENALTY_INCOME = "PENALTY_INCOME"
-SUSPENSE = "SUSPENSE"
-WRITE_OFF = "WRITE_OFF"
+# Accounts of the domain chart used here; the book stores each posting under ``Account.name``.
+SETTLEMENT = Account.SETTLEMENT
+LOAN_PRINCIPAL = Account.LOAN_PRINCIPAL
+INTEREST_INCOME = Account.INTEREST_INCOME
+PENALTY_INCOME = Account.PENALTY_INCOME
+SUSPENSE = Account.SUSPENSE
+WRITE_OFF = Account.WRITE_OFF
 
 
 class IdempotencyConflictError(LoomError):
@@ -30,26 +31,22 @@ def post(
     loan_id: int | None,
     booked_on: date,
     description: str,
-    lines: list[tuple[str, Money]],
+    lines: list[tuple[Account, Money]],
     reverses: str | None = None,
-) -> None:
-    """Post a journal entry after checking it balances, has ≥2 lines and no zero line."""
-    kept = [(acct, m) for acct, m in lines if not m.is_zero()]
-    if len(kept) < 2:
-        raise LoomError(f"entry {entry_id} needs at least two non-zero postings")
-    sums: dict[str, int] = {}
-    for _, m in kept:
-        sums[m.currency] = sums.get(m.currency, 0) + m.minor
-    if any(sums.values()):
-        raise LoomError(f"entry {entry_id} does not balance: {sums}")
+) -> JournalEntry:
+    """Post a journal entry; zero lines are dropped, then the domain ledger validates it
+    (≥ 2 postings, balanced per currency, no zero posting)."""
+    postings = tuple(Posting(acct, m) for acct, m in lines if not m.is_zero())
+    entry = JournalEntry(entry_id, booked_on, description, postings, reverses)
     uow.post_entry(
         entry_id,
         loan_id,
         booked_on,
         description,
-        [(a, m.minor, m.currency) for a, m in kept],
+        [(p.account.name, p.amount.minor, p.amount.currency) for p in entry.postings],
         reverses,
     )
+    return entry
 
 
 def schedule_rows(sched: Schedule) -> list[Row]:
@@ -186,10 +183,21 @@ def reverse_write_off(
         raise NotFound(f"no write-off {entry_id} on loan {loan_id}")
     if uow.entry_reversed(entry_id) or loan["status"] != "written_off":
         raise LoanStateError(f"write-off {entry_id} has already been reversed")
-    mirror = [(acct, Money(-fen, cur)) for acct, fen, cur in lines]
+    original = JournalEntry(
+        entry_id, as_of, "write-off", tuple(Posting(Account[a], Money(f, c)) for a, f, c in lines)
+    )
     rev_id = f"rev-{entry_id}"
-    post(uow, rev_id, loan_id, as_of, "reversal 冲正", mirror, reverses=entry_id)
-    restored = sum(fen for acct, fen, _ in lines if acct == WRITE_OFF)
+    mirror = reversal_of(original, rev_id, as_of)
+    post(
+        uow,
+        rev_id,
+        loan_id,
+        as_of,
+        "reversal 冲正",
+        [(p.account, p.amount) for p in mirror.postings],
+        reverses=entry_id,
+    )
+    restored = original.amount_on(WRITE_OFF, loan["currency"]).minor
     uow.update_loan(loan_id, status="active", outstanding_fen=restored)
     uow.audit(user.name, "entry.reversed", f"loan:{loan_id}", {"entry": entry_id}, now)
     return {"loan_id": loan_id, "entry_id": rev_id, "reverses": entry_id}
