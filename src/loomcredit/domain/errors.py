@@ -3,7 +3,7 @@
     LoomError
     ├── InvalidAmount (ValueError)          money that cannot be represented exactly
     │   └── CurrencyMismatch                 arithmetic across two currencies
-    ├── InvalidCode (ValueError)             an identity code (USCC, resident ID) that fails validation
+    ├── InvalidCode (ValueError)             an identity code (USCC, resident ID) failing checks
     ├── UnknownCode (KeyError)               a region or industry code that is not in the tables
     ├── ScheduleError (ValueError)           a repayment schedule that cannot be built as asked
     ├── LedgerError (ValueError)
@@ -26,7 +26,7 @@ class LoomError(Exception):
 
 
 class InvalidAmount(LoomError, ValueError):
-    """An amount that cannot be represented exactly in integer fen, or a float where money is due."""
+    """An amount not exactly representable in integer fen, or a float where money is due."""
 
 
 class CurrencyMismatch(InvalidAmount):

@@ -116,7 +116,7 @@ RAW_SCHEMAS: dict[str, pa.Schema] = {
             ("consent_id", STR),
             ("uscc", STR),
             ("subject", STR),  # enterprise | legal_rep
-            ("scopes", STR),  # ;-separated: tax;invoices;utilities;social_insurance;bank_flows;bureau
+            ("scopes", STR),  # ;-joined: tax;invoices;utilities;social_insurance;bank_flows;bureau
             ("purposes", STR),  # ;-separated: pre_loan;post_loan;collection
             ("granted_at", TS),
             ("expires_at", TS),
