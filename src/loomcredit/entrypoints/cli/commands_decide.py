@@ -60,7 +60,7 @@ def _print_record(record: DecisionRecord) -> None:
         note = f" → {r.outcome.value} ({r.reason_zh})" if r.outcome else ""
         rules.add_row(r.rule_id, mark + note, r.observed, r.threshold)
     console.print(rules)
-    console.print(f"评分 score {record.score} · 违约概率 PD {record.pd}")
+    console.print(f"评分 score {float(record.score):.1f} · 违约概率 PD {record.pd}")
     for code in record.reason_codes[:5]:
         console.print(f"  · {code.code} {code.text_zh} / {code.text_en} ({code.impact:+.3f})")
     p = record.price
@@ -265,9 +265,11 @@ def register(app: typer.Typer) -> None:
     app.command("decide")(decide)
 
 
-def stage_decisions(as_of: date, *, model: Path | None = None, policy: Path | None = None) -> None:
+def stage_decisions(
+    as_of: date, *, model: Path | None = None, policy: Path | None = None
+) -> list[DecisionRecord]:
     """Demo stage: offers for the whole demo cluster — band counts, rate and limit distribution,
-    and one explained decision of each band (for ``loom demo``)."""
+    and one explained decision of each band (for ``loom demo``). Returns every decision made."""
     from statistics import quantiles
 
     from loomcredit.adapters.feature_source import LakeFeatureSource
@@ -306,3 +308,4 @@ def stage_decisions(as_of: date, *, model: Path | None = None, policy: Path | No
         request = DecisionRequest(app_.uscc, app_.amount, app_.term_months, app_.method)
         console.rule(f"{band.label_zh} {band.value}")
         _print_record(service.decide(request, as_of, explain=True))
+    return records

@@ -8,15 +8,21 @@ the decisions for the cluster, and the lending book — then leaves the service 
 from __future__ import annotations
 
 import random
+import shutil
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from loomcredit.config import Settings
+    from loomcredit.domain.decision.record import DecisionRecord
 
 console = Console()
 
@@ -35,7 +41,9 @@ def stage_domain() -> None:
 
     _header("1 · 身份与还款计划 Identity codes and a repayment schedule")
     rng = random.Random(20261128)
-    codes = [generate_uscc("330603", rng), "913306217125879893", "91350211M0000XUF46", "91330603ABC"]
+    codes = [
+        generate_uscc("330603", rng), "913306217125879893", "91350211M0000XUF46", "91330603ABC"
+    ]  # fmt: skip
     table = Table("code", "result")
     for code in codes:
         try:
@@ -47,19 +55,211 @@ def stage_domain() -> None:
         note = " [yellow](legacy allow-list: refer)[/]" if info.legacy else ""
         table.add_row(
             code,
-            f"{info.entity_type.label_zh} · {region_name(region)} ({info.region_code}→{region}){note}",
+            f"{info.entity_type.label_zh} · {region_name(region)} "
+            f"({info.region_code}→{region}){note}",
         )
     console.print(table)
     schedule = build_schedule(
         Money.parse("1000000"), Rate("0.0345"), 12, date(2026, 1, 20), Method.ANNUITY
     )
-    sched = Table("#", "due", "payment", "principal", "interest", "balance", title="¥1,000,000 · 3.45% · 12 月 等额本息")
+    sched = Table(
+        "#", "due", "payment", "principal", "interest", "balance",
+        title="¥1,000,000 · 3.45% · 12 月 等额本息",
+    )  # fmt: skip
     for inst in schedule.installments:
         sched.add_row(
-            str(inst.number), inst.due_on.isoformat(), inst.payment.format(),
-            inst.principal.format(), inst.interest.format(), inst.balance_after.format(),
+            str(inst.number),
+            inst.due_on.isoformat(),
+            inst.payment.format(),
+            inst.principal.format(),
+            inst.interest.format(),
+            inst.balance_after.format(),
         )
     console.print(sched)
+
+
+MARKER = ".loom-demo"
+
+
+def _month_end(first_of_month: date) -> date:
+    nxt = date(first_of_month.year + first_of_month.month // 12, first_of_month.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def _add_months(first_of_month: date, n: int) -> date:
+    k = first_of_month.year * 12 + first_of_month.month - 1 + n
+    return date(k // 12, k % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The dates every stage works on, derived from the simulated window.
+
+    The last simulated month's data arrive during the following month, so the bank decides at the
+    end of that month (``as_of``). Training snapshots start six months in (features need history)
+    and stop twelve months before the last simulated month (the label needs twelve months of
+    outcome).
+    """
+
+    start: date
+    months: int
+
+    @property
+    def last_month(self) -> date:
+        """First day of the last simulated month."""
+        return _add_months(self.start, self.months - 1)
+
+    @property
+    def as_of(self) -> date:
+        """Decision date: end of the month after the last simulated month."""
+        return _month_end(_add_months(self.last_month, 1))
+
+    @property
+    def training(self) -> tuple[date, date]:
+        """First and last snapshot month of the training set."""
+        return _add_months(self.start, 6), _add_months(self.last_month, -12)
+
+    @classmethod
+    def parse(cls, start: str, months: int) -> DemoPlan:
+        """Validate the options: the window must leave at least six training months."""
+        try:
+            first = date.fromisoformat(f"{start}-01")
+        except ValueError:
+            raise typer.BadParameter(
+                f"--start must be a month like 2023-01, not {start!r}"
+            ) from None
+        if months < 24:
+            raise typer.BadParameter(
+                f"--months must be at least 24 (6 months of history + 6 training months + 12 "
+                f"months of outcome), not {months}"
+            )
+        return cls(first, months)
+
+
+def _prepare_home(home: Path) -> None:
+    """The demo owns its LOOM_HOME: start clean there, never touch a home it did not make."""
+    if home.exists() and any(home.iterdir()):
+        if not (home / MARKER).exists():
+            raise typer.BadParameter(
+                f"LOOM_HOME={home} holds data the demo did not make; point LOOM_HOME at an empty "
+                "folder (make demo uses ./.loom)"
+            )
+        for child in home.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by `loom demo`; the demo clears this folder on its next run\n")
+
+
+def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) -> None:
+    """Simulate the cluster into the raw zone, then ingest it (quarantine, consent, resolution)."""
+    from loomcredit.entrypoints.cli.commands_ingest import _print_summary
+    from loomcredit.pipeline.ingest import LakePaths, ingest
+    from loomcredit.pipeline.ingest.pii import load_or_create_key
+    from loomcredit.pipeline.simulate import SimulationConfig, simulate
+
+    _header("2 · 数据采集与整合 Data collection and integration")
+    config = SimulationConfig(
+        enterprises=enterprises, months=plan.months, start=plan.start.strftime("%Y-%m"), seed=seed
+    )
+    with console.status(f"simulating {enterprises} enterprises × {plan.months} months…"):
+        sim = simulate(config, settings.lake)
+    console.print(
+        f"[green]✓[/] 模拟柯桥纺织集群 simulated cluster: {sim.enterprises} enterprises, "
+        f"{sim.total_rows:,} raw rows in {len(sim.rows)} sources, {sim.defaults} defaults (truth) "
+        f"in {sim.seconds:.1f} s"
+    )
+    key = load_or_create_key(
+        env_key=settings.pii_key,
+        key_file=settings.pii_key_file,
+        default_file=settings.home / "keys" / "pii.key",
+    )
+    with console.status("ingesting: validate, quarantine, consent, entity resolution, news…"):
+        summary = ingest(
+            settings.lake, LakePaths(settings.home), pii_key=key, as_of=plan.as_of,
+            truth=settings.lake / "truth", clock=lambda: datetime.now(UTC),
+        )  # fmt: skip
+    _print_summary(summary)
+
+
+def stage_features(settings: Settings, plan: DemoPlan) -> None:
+    """Point-in-time snapshot for the decision date and one enterprise's profile."""
+    from loomcredit.entrypoints.cli.commands_features import demo_stage
+
+    _header("3 · 企业画像 Enterprise profile (point in time)")
+    demo_stage(settings.home, plan.as_of)
+
+
+def stage_models(settings: Settings, plan: DemoPlan) -> None:
+    """Training set from monthly snapshots, scorecard + challenger, the champion promoted."""
+    from loomcredit.entrypoints.cli.commands_models import _print_card
+    from loomcredit.pipeline.features.training import build_training_set
+    from loomcredit.pipeline.schemas import LakePaths
+    from loomcredit.scoring.registry import promote
+    from loomcredit.scoring.train import train_models
+
+    _header("4 · 信用评分 Credit scoring (PD model with reasons)")
+    first, last = plan.training
+    with console.status(f"building the training set {first:%Y-%m}..{last:%Y-%m}…"):
+        folder = build_training_set(LakePaths(settings.home), first, last)
+    now = datetime.now(UTC)
+    name = f"demo-{now:%Y%m%d-%H%M%S}"
+    with console.status("training the scorecard and the LightGBM challenger…"):
+        card = train_models(
+            folder, target="default_12m", time_col="as_of", id_col="uscc",
+            out_dir=settings.models_dir / name, name=name,
+            trained_at=now.isoformat(timespec="seconds"),
+        )  # fmt: skip
+    _print_card(card)
+    promote(settings.models_dir, name)
+    console.print(
+        f"冠军模型 champion: {name} · 报告 report: {settings.models_dir / name / 'report.html'}"
+    )
+
+
+def _applications(records: list[DecisionRecord]) -> list[dict[str, Any]]:
+    """A handful of the cluster's offers, taken up as applications: the engine decides again at
+    origination, so auto-approvals, manual reviews and a decline all go through the workflow."""
+    from loomcredit.domain.decision.bands import Band
+
+    picked: list[dict[str, Any]] = []
+    for band, n in ((Band.AUTO_APPROVE, 5), (Band.REVIEW, 3), (Band.DECLINE, 1)):
+        for r in [r for r in records if r.band is band][:n]:
+            amount = r.offer_amount if r.offer_amount.minor > 0 else r.application.amount
+            picked.append({"uscc": r.application.uscc, "amount_fen": amount.minor, "term": 12})
+    return picked
+
+
+def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionRecord]) -> None:
+    """Maker-checker origination, exactly-once disbursement, repayments and three months of EOD."""
+    from loomcredit.bootstrap.service import build_service, run_demo_lending
+    from loomcredit.domain.money import Money
+
+    _header("6 · 审批、放款与贷后 Approval, disbursement and post-loan")
+    svc = build_service(settings, real_decider=True)
+    with console.status("lending: review, disbursement, repayments, end of day…"):
+        book = run_demo_lending(
+            settings, decisions=_applications(records), months=3, start=plan.as_of, service=svc
+        )
+    table = Table("", "count", title="贷款账簿 Loan book")
+    table.add_row("申请 applications", str(book.applications))
+    table.add_row("自动通过 auto-approved", str(book.auto_approved))
+    table.add_row("人工复核通过 approved on review (maker-checker)", str(book.reviewed))
+    table.add_row("拒绝 declined", str(book.declined))
+    table.add_row("放款 loans disbursed", f"{book.loans} · {Money(book.disbursed_fen).format()}")
+    table.add_row("还款 repayments posted", str(book.repayments))
+    table.add_row("日终 end-of-day runs", str(book.eod_days))
+    table.add_row("余额 outstanding", Money(book.outstanding_fen).format())
+    grades = "  ".join(f"{g}级:{n}" for g, n in sorted(book.by_grade.items()))
+    table.add_row("五级分类 five-grade classification", grades)
+    balanced = sum(book.trial_balance.values()) == 0
+    table.add_row(
+        "试算平衡 trial balance", "[green]balanced 平衡[/]" if balanced else "[red]OFF[/]"
+    )
+    console.print(table)
+    svc.engine.dispose()
 
 
 def demo(
@@ -68,16 +268,40 @@ def demo(
     start: Annotated[str, typer.Option(help="First simulated month, YYYY-MM.")] = "2023-01",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same cluster).")] = 7,
     serve: Annotated[bool, typer.Option(help="Leave the service running at the end.")] = True,
+    port: Annotated[int, typer.Option(help="Port for the service and console.")] = 8000,
 ) -> None:
-    """Run the whole chain on a simulated Keqiao textile cluster (embedded defaults)."""
-    from loomcredit.config import get_settings
+    """演示 Run the whole chain on a simulated Keqiao textile cluster (embedded defaults).
 
+    Clears and reuses LOOM_HOME (./.loom under make demo); refuses a folder it did not make.
+    """
+    from loomcredit.config import get_settings
+    from loomcredit.entrypoints.cli.commands_decide import stage_decisions
+
+    plan = DemoPlan.parse(start, months)
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    home = Path(settings.home).resolve()
+    _prepare_home(home)
     began = time.perf_counter()
     stage_domain()
-    console.print(f"\n[green]demo finished in {time.perf_counter() - began:.1f} s[/] · LOOM_HOME={Path(settings.home).resolve()}")
-    _ = (enterprises, months, start, seed, serve)
+    stage_lake(settings, plan, enterprises, seed)
+    stage_features(settings, plan)
+    stage_models(settings, plan)
+    _header(f"5 · 授信决策与风险定价 Decisions and risk pricing · {plan.as_of}")
+    records = stage_decisions(plan.as_of)
+    stage_lending(settings, plan, records)
+    console.print(
+        f"\n[green]demo finished in {time.perf_counter() - began:.1f} s[/] · LOOM_HOME={home}"
+    )
+    if serve:
+        from loomcredit.entrypoints.cli.commands_service import serve as run_server
+
+        console.print(
+            f"控制台 console: http://127.0.0.1:{port}/console · API docs: "
+            f"http://127.0.0.1:{port}/docs\n"
+            "demo users 演示用户: demo_officer, demo_reviewer, demo_risk_manager, demo_collector, "
+            "demo_auditor, demo_admin · password 密码: loom-demo-2026 · Ctrl-C to stop"
+        )
+        run_server(host="127.0.0.1", port=port)
 
 
 def register(app: typer.Typer) -> None:
