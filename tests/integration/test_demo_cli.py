@@ -1,0 +1,88 @@
+"""`loom demo` end to end on a small cluster: every stage runs, the book balances, reruns are clean.
+
+Runs the real executable in a child process (as `make demo` does), in a temporary LOOM_HOME.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+LOOM = Path(sys.executable).with_name("loom")
+
+
+def _demo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LOOM_HOME": str(home), "COLUMNS": "120", "NO_COLOR": "1"}
+    env.pop("LOOM_DATABASE_URL", None)
+    return subprocess.run(
+        [str(LOOM), "demo", "--no-serve", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run = _demo(home, "--enterprises", "200", "--months", "24")
+    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
+    out = run.stdout
+    for stage in ("1 ·", "2 ·", "3 ·", "4 ·", "5 ·", "6 ·", "demo finished"):
+        assert stage in out, f"stage {stage!r} missing from the demo output"
+
+    # Stage 2: raw files were ingested and the quality report written.
+    report = json.loads((home / "reports" / "ingest_quality.json").read_text(encoding="utf-8"))
+    assert report["metrics"]["er_counterparty_precision"] >= 0.95
+    assert any((home / "lake" / "integrated").iterdir())
+
+    # Stage 4: a champion model is registered and loadable.
+    registry = json.loads((home / "models" / "registry.json").read_text(encoding="utf-8"))
+    champion = home / "models" / registry["champion"]
+    assert (champion / "model_card.json").exists()
+    assert (champion / "report.html").exists()
+
+    # Stage 6: loans were disbursed through the workflow and the ledger balances.
+    db = sqlite3.connect(home / "loom.db")
+    try:
+        statuses = dict(db.execute("SELECT status, count(*) FROM applications GROUP BY status"))
+        loans = db.execute("SELECT count(*), sum(principal_fen) FROM loans").fetchone()
+        balance = db.execute("SELECT sum(amount_fen) FROM postings").fetchone()[0]
+    finally:
+        db.close()
+    assert statuses.get("declined", 0) >= 1, statuses
+    assert loans[0] >= 5, "the demo should disburse several loans"
+    assert loans[1] > 0
+    assert balance == 0, "debits and credits of the book must net to zero"
+
+    # A rerun in the same home starts clean instead of piling loans on top.
+    again = _demo(home, "--enterprises", "200", "--months", "24")
+    assert again.returncode == 0, again.stderr[-3000:]
+    db = sqlite3.connect(home / "loom.db")
+    try:
+        assert db.execute("SELECT count(*) FROM loans").fetchone()[0] == loans[0]
+    finally:
+        db.close()
+
+
+def test_demo_refuses_a_home_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("a bank's own data", encoding="utf-8")
+    run = _demo(tmp_path)
+    assert run.returncode == 2
+    assert "LOOM_HOME" in run.stderr
+    assert (tmp_path / "precious.txt").read_text(encoding="utf-8") == "a bank's own data"
+
+
+def test_demo_rejects_a_window_too_short_to_train(tmp_path: Path) -> None:
+    run = _demo(tmp_path / "home", "--months", "12")
+    assert run.returncode == 2
+    assert "--months" in run.stderr
