@@ -107,6 +107,8 @@ def generate(home: Path, n: int, seed: int = 7) -> dict[str, int]:
     write("supply_edges", {
         "seller_uscc": ids[seller], "buyer_uscc": ids[buyer], "month": np.repeat(month, k),
         "amount_fen": np.repeat(sales // k, k),
+        "seller_consented": np.ones(len(seller), dtype=bool),
+        "buyer_consented": np.ones(len(seller), dtype=bool),
     })  # fmt: skip
 
     flows_per_firm = 24  # two a month over the last year

@@ -65,7 +65,8 @@ def _activity() -> list[dict[str, object]]:
 
 def _edges() -> list[dict[str, object]]:
     def e(seller: str, buyer: str, mo: date, amount: int) -> dict[str, object]:
-        return {"seller_uscc": seller, "buyer_uscc": buyer, "month": mo, "amount_fen": amount}
+        return {"seller_uscc": seller, "buyer_uscc": buyer, "month": mo, "amount_fen": amount,
+                "seller_consented": True, "buyer_consented": True}  # fmt: skip
 
     jan25, jan24 = date(2025, 1, 1), date(2024, 1, 1)
     return [

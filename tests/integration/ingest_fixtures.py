@@ -1,8 +1,10 @@
 """Hand-built raw feeds per RAW_SCHEMAS, with known faults, for the ingest tests.
 
 Three enterprises of 柯桥: A (consents to everything), B (consents to everything, registered under
-the historic 绍兴县 code 330621), C (no consent at all). Rows are written per source with the exact
-contract schemas; ``FAULTS`` lists every row that must be quarantined and why.
+the historic 绍兴县 code 330621), C (no consent at all), and an outside buyer (no consent). Invoices
+run B→A (both consented), A→outside (seller only), C→A (buyer only) and C→outside (neither). Rows
+are written per source with the exact contract schemas; ``FAULTS`` lists every row that must be
+quarantined and why.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def invoices() -> list[dict[str, Any]]:
     rows.append({**rows[1], "invoice_id": "INVBAD2", "amount_fen": -70})  # negative normal
     rows.append({**rows[1], "invoice_id": "INVBAD3", "issued_on": date(2030, 1, 1)})  # future
     rows.append({**rows[1], "invoice_id": "INVFW", "seller_uscc": FULLWIDTH_A})  # normalised, ok
+    # neither party consented (C sells to an outside buyer): held back
+    rows.append({**rows[3], "invoice_id": "INVCX", "buyer_uscc": BUYER})
     return rows
 
 

@@ -79,14 +79,80 @@ def test_fullwidth_uscc_is_normalised_not_rejected(ingested) -> None:
 
 
 def test_enterprise_without_consent_contributes_nothing(ingested) -> None:
-    """Enterprise C has no consent: none of its consented-source rows is accepted or aggregated."""
+    """Enterprise C has no consent: none of its own rows is accepted, nothing is aggregated for
+    it, and its sales invoices survive only as A's purchases (under A's consent, not C's)."""
     lake, _feed, _summary = ingested
-    for source in CONSENTED_SOURCES:
-        column = "seller_uscc" if source == "invoices" else "uscc"
-        assert _rows(lake, source, f"{column} = '{fx.C}'") == [], source
+    for source in CONSENTED_SOURCES - {"invoices"}:
+        assert _rows(lake, source, f"uscc = '{fx.C}'") == [], source
     assert _rows(lake, "monthly_activity", f"uscc = '{fx.C}'") == []
+    kept = duckdb.sql(
+        f"SELECT DISTINCT buyer_uscc, consent_id, buyer_consent_id FROM "
+        f"read_parquet('{lake.table('invoices')}/*.parquet') WHERE seller_uscc = '{fx.C}'"
+    ).fetchall()
+    assert kept == [(fx.A, None, f"CS-{fx.A[-4:]}")]
+    edges = _rows(lake, "supply_edges", f"seller_uscc = '{fx.C}' AND seller_consented")
+    assert edges == []
     held = _rows(lake, "quarantine", f"reasons LIKE '%consent:%' AND row LIKE '%{fx.C}%'")
-    assert len(held) >= 1 + 3 + 3 + 3 + 1  # tax, invoices, utilities, social insurance, bureau
+    assert len(held) >= 1 + 1 + 3 + 3 + 1  # tax, invoice to outsider, utilities, SI, bureau
+
+
+def test_invoice_is_kept_when_either_party_consented_and_held_when_neither(ingested) -> None:
+    """An invoice is evidence about both parties: kept under the seller's or the buyer's consent,
+    held back (``consent:invoices``) only when neither consented."""
+    lake, _feed, _summary = ingested
+    got = {
+        inv: (seller_cid, buyer_cid)
+        for inv, seller_cid, buyer_cid in duckdb.sql(
+            f"SELECT invoice_id, consent_id, buyer_consent_id FROM "
+            f"read_parquet('{lake.table('invoices')}/*.parquet') "
+            "WHERE invoice_id IN ('INV0100', 'INV0101', 'INV0102', 'INV0103')"
+        ).fetchall()
+    }
+    cs_a, cs_b = f"CS-{fx.A[-4:]}", f"CS-{fx.B[-4:]}"
+    assert got == {
+        "INV0100": (cs_b, cs_a),  # B → A: both
+        "INV0101": (cs_a, None),  # A → outside buyer: seller only
+        "INV0102": (cs_a, None),  # A → consumer: seller only
+        "INV0103": (None, cs_a),  # C → A: buyer only
+    }
+    held = _rows(lake, "quarantine", "source = 'invoices' AND row LIKE '%INVCX%'")
+    assert [r[4] for r in held] == ["consent:invoices"]
+
+
+def test_supply_edges_say_which_end_consented(ingested) -> None:
+    """Each edge records whether the seller's and the buyer's consent covered it."""
+    lake, _feed, _summary = ingested
+    flags = {
+        (s, b): (sc, bc)
+        for s, b, sc, bc in duckdb.sql(
+            f"SELECT seller_uscc, buyer_uscc, bool_or(seller_consented), bool_or(buyer_consented) "
+            f"FROM read_parquet('{lake.table('supply_edges')}/*.parquet') GROUP BY 1, 2"
+        ).fetchall()
+    }
+    assert flags == {
+        (fx.B, fx.A): (True, True),
+        (fx.A, fx.BUYER): (True, False),
+        (fx.C, fx.A): (False, True),
+    }
+
+
+def test_features_use_an_invoice_only_for_its_consenting_party(ingested, tmp_path: Path) -> None:
+    """In the feature snapshot C (no consent) has no sales, buyers or PageRank from A's
+    purchase invoices, while A counts C among its suppliers."""
+    from datetime import date
+
+    from loomcredit.pipeline.features.snapshot import build_snapshot
+
+    lake, _feed, _summary = ingested
+    out = build_snapshot(lake, date(2024, 3, 31), out=tmp_path / "snap.parquet")
+    rows = {r["uscc"]: r for r in pq.read_table(out).to_pylist()}
+    assert rows[fx.A]["suppliers_12m"] == 2  # B and C
+    assert rows[fx.A]["buyers_12m"] == 1  # the outside buyer (the consumer is no edge)
+    c = rows[fx.C]
+    assert c["sales_12m_fen"] == 0
+    assert c["buyers_12m"] == 0
+    assert c["network_pagerank"] is None
+    assert rows[fx.A]["network_pagerank"] is not None
 
 
 def test_consented_rows_record_their_consent(ingested) -> None:
@@ -132,11 +198,12 @@ def test_monthly_sales_net_of_void_and_red_invoices(ingested) -> None:
     assert rows[0][2] == 6_500_000
 
 
-def test_monthly_purchases_come_from_accepted_invoices_only(ingested) -> None:
-    """A's January purchases are B's invoice (1,000,000); C's 4,000,000 was held (no consent)."""
+def test_monthly_purchases_come_from_the_buyers_consented_invoices(ingested) -> None:
+    """A's January purchases are B's invoice (1,000,000) and C's (4,000,000): A's consent covers
+    its purchase invoices whoever the seller is."""
     lake, _feed, _summary = ingested
     rows = _rows(lake, "monthly_activity", f"uscc = '{fx.A}' AND month = DATE '2024-01-01'")
-    assert rows[0][3] == 1_000_000
+    assert rows[0][3] == 5_000_000
 
 
 def test_news_names_resolved_and_negated_events_dropped(ingested) -> None:
@@ -235,7 +302,7 @@ def test_quality_report_is_offline_html_and_json(tmp_path: Path) -> None:
     assert 'src="http' not in page
     data = json.loads(summary.report_json.read_text(encoding="utf-8"))
     run = data["this_run"]
-    assert run["rows_in"] == run["accepted"] + run["quarantined"] == 63
+    assert run["rows_in"] == run["accepted"] + run["quarantined"] == 64
     assert data["coverage"]["enterprises"] == 3
 
 

@@ -220,6 +220,9 @@ INTEGRATED_SCHEMAS: dict[str, pa.Schema] = {
             ("month", DATE),
             ("amount_fen", FEN),
             ("invoices", INT),
+            # which end's invoices consent covers the edge: features use an end only for it
+            ("seller_consented", pa.bool_()),
+            ("buyer_consented", pa.bool_()),
         ]
     ),
     "risk_events": pa.schema(

@@ -5,6 +5,12 @@ month): buyer concentration (HHI, top-1 and top-5 share), counterparties, churn 
 the share of sales to buyers that already show risk events as of the date (contagion), degree, and
 PageRank. PageRank is computed in Python (scipy sparse power iteration, as networkx does) on the
 edge list as of the date, identically for both engines; everything else is an Ibis expression.
+
+Consent (DOMAIN.md §12): an edge is used for its seller only where ``seller_consented`` (the
+seller's invoices consent covered it) and for its buyer only where ``buyer_consented``. So the
+buyer-side figures (concentration, churn, contagion) come from the seller's consented sales, the
+supplier count from the buyer's consented purchases, and an enterprise that never consented gets
+no network figures, PageRank included, from its partners' invoices.
 """
 
 from __future__ import annotations
@@ -47,12 +53,29 @@ FEATURES = (
 )  # fmt: skip
 
 
-def recent_edges(tables: Tables, *, as_of: date) -> Any:
-    """Seller–buyer amounts over the last 12 available months (known by ``as_of``)."""
+def _side(e: Any, side: str | None) -> Any:
+    """Edges usable for the seller (``side="seller"``), the buyer, or either (``None``)."""
+    if side == "seller":
+        return e.filter(e.seller_consented.fill_null(False))
+    if side == "buyer":
+        return e.filter(e.buyer_consented.fill_null(False))
+    return e
+
+
+def recent_edges(tables: Tables, *, as_of: date, side: str | None = None) -> Any:
+    """Seller–buyer amounts over the last 12 available months (known by ``as_of``).
+
+    ``side`` keeps only the edges usable for that end (see the module note); with ``None`` every
+    edge is kept and ``seller_ok`` / ``buyer_ok`` say whether each end consented in the window.
+    """
     last = Cutoffs.at(as_of).sales_month
-    e = tables.supply_edges
+    e = _side(tables.supply_edges, side)
     e = e.filter(in_months(e.month, last, 12) & e.buyer_uscc.notnull())
-    return e.group_by(["seller_uscc", "buyer_uscc"]).aggregate(amount=e.amount_fen.sum())
+    return e.group_by(["seller_uscc", "buyer_uscc"]).aggregate(
+        amount=e.amount_fen.sum(),
+        seller_ok=e.seller_consented.fill_null(False).any(),
+        buyer_ok=e.buyer_consented.fill_null(False).any(),
+    )
 
 
 def _concentration(pairs: Any) -> Any:
@@ -71,7 +94,7 @@ def _concentration(pairs: Any) -> Any:
 
 def _churn(tables: Tables, as_of: date, pairs: Any) -> Any:
     last = Cutoffs.at(as_of).sales_month
-    e = tables.supply_edges
+    e = _side(tables.supply_edges, "seller")
     e = e.filter(in_months(e.month, last, 12, skip=12) & e.buyer_uscc.notnull())
     prev = e.group_by(["seller_uscc", "buyer_uscc"]).aggregate(amount=e.amount_fen.sum())
     w = ibis.window(group_by="seller_uscc", order_by=[ibis.desc("amount"), "buyer_uscc"])
@@ -118,13 +141,14 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     Returns:
         One row per enterprise that sold or bought in the window.
     """
-    pairs = recent_edges(tables, as_of=as_of)
-    sup = pairs.group_by(pairs.buyer_uscc.name("uscc")).aggregate(
-        suppliers_12m=pairs.seller_uscc.nunique().cast("int64")
+    pairs = recent_edges(tables, as_of=as_of, side="seller")
+    bought = recent_edges(tables, as_of=as_of, side="buyer")
+    sup = bought.group_by(bought.buyer_uscc.name("uscc")).aggregate(
+        suppliers_12m=bought.seller_uscc.nunique().cast("int64")
     )
     conc = _concentration(pairs)
     nodes = (
-        pairs.select(uscc=pairs.seller_uscc).union(pairs.select(uscc=pairs.buyer_uscc)).distinct()
+        pairs.select(uscc=pairs.seller_uscc).union(bought.select(uscc=bought.buyer_uscc)).distinct()
     )
     out = nodes.left_join(conc, "uscc").drop("uscc_right")
     out = out.left_join(sup, "uscc").drop("uscc_right")
@@ -152,7 +176,9 @@ def pagerank(edges: pa.Table, *, alpha: float = 0.85, tol: float = 1e-10) -> pa.
         tol: Convergence tolerance per node (L1).
 
     Returns:
-        Columns ``uscc`` and ``network_pagerank`` (scaled so the mean node scores 1.0).
+        Columns ``uscc`` and ``network_pagerank`` (scaled so the mean node scores 1.0). When the
+        edges carry ``seller_ok`` / ``buyer_ok``, only enterprises that consented at one of their
+        ends are returned (the rank is computed on the whole network).
     """
     import numpy as np
     import pyarrow.compute as pc
@@ -181,9 +207,20 @@ def pagerank(edges: pa.Table, *, alpha: float = 0.85, tol: float = 1e-10) -> pa.
         rank = alpha * (rank @ transition + rank[dangling].sum() / n) + (1.0 - alpha) / n
         if np.abs(rank - previous).sum() < n * tol:
             break
-    return pa.table(
+    ranked = pa.table(
         {
             "uscc": pa.array(nodes.tolist(), pa.string()),
             "network_pagerank": pa.array(rank * n, pa.float64()),
         }
     )
+    if "seller_ok" not in edges.column_names or "buyer_ok" not in edges.column_names:
+        return ranked
+    seller_ok = pc.fill_null(edges.column("seller_ok"), False)
+    buyer_ok = pc.fill_null(edges.column("buyer_ok"), False)
+    consenting = pa.concat_arrays(
+        [
+            pc.filter(edges.column("seller_uscc"), seller_ok).combine_chunks(),
+            pc.filter(edges.column("buyer_uscc"), buyer_ok).combine_chunks(),
+        ]
+    )
+    return ranked.filter(pc.is_in(ranked.column("uscc"), value_set=pc.unique(consenting)))

@@ -25,7 +25,9 @@ NEEDED: dict[str, tuple[str, ...]] = {
         "uscc", "month", "sales_fen", "purchases_fen", "invoices_issued", "invoices_void",
         "invoices_red", "kwh", "steam_t", "headcount",
     ),
-    "supply_edges": ("seller_uscc", "buyer_uscc", "month", "amount_fen"),
+    "supply_edges": (
+        "seller_uscc", "buyer_uscc", "month", "amount_fen", "seller_consented", "buyer_consented",
+    ),
     "risk_events": ("uscc", "occurred_on", "kind", "severity", "source"),
     "registry": ("uscc", "industry_code", "region_code", "status", "change_type", "changed_on"),
     "tax": ("uscc", "period", "tax_type", "due_fen", "paid_fen", "paid_on", "credit_grade"),

@@ -2,7 +2,10 @@
 
 - ``monthly_activity`` and ``supply_edges`` are stored one file per month (``part-YYYYMM``); a run
   recomputes only the months its new rows touch, so a new month appends a file and re-ingesting
-  nothing new touches nothing.
+  nothing new touches nothing. An invoice counts in the seller's sales only under the seller's
+  invoices consent and in the buyer's purchases only under the buyer's; each supply edge says
+  which of its ends consented (``seller_consented``, ``buyer_consented``), and features use an
+  end only for its consenting party.
 - ``enterprise`` (one row per USCC: latest registry state, every alias, PII encrypted and hashed)
   is rebuilt when registry rows arrive.
 - ``risk_events`` gets one file per run with the events found in that run's new rows: news
@@ -76,6 +79,15 @@ def _affected_months(run: _Run, sources: list[str]) -> list[str]:
     return [r[0].isoformat() for r in rows.fetchall() if r[0] is not None]
 
 
+def _side_consented(column: str) -> str:
+    """SQL: the invoice's party in ``column`` had a live invoices consent on its issue day
+    (the same test as the ingest gate, :mod:`.consent`), so that side may be used for it."""
+    return (
+        "EXISTS (SELECT 1 FROM live_consent AS lc WHERE lc.source = 'invoices' "
+        f"AND lc.uscc = inv.{column} AND CAST(inv.issued_on AS TIMESTAMPTZ) < lc.valid_until)"
+    )
+
+
 def _month_filter(expr: str, months: list[str]) -> str:
     listed = ", ".join(f"DATE '{m}'" for m in months)
     return f"CAST({expr} AS DATE) IN ({listed})"
@@ -87,8 +99,10 @@ def _monthly_activity(run: _Run, months: list[str]) -> None:
     inv = _rel(run, "invoices")
     if inv:
         ctes.append(
-            f"inv AS (SELECT *, CAST(date_trunc('month', issued_on) AS DATE) AS month "
-            f"FROM {inv} WHERE {_month_filter(MONTH_OF['invoices'], months)})"
+            f"inv AS (SELECT *, CAST(date_trunc('month', issued_on) AS DATE) AS month, "
+            f"{_side_consented('seller_uscc')} AS seller_consented, "
+            f"{_side_consented('buyer_uscc')} AS buyer_consented "
+            f"FROM {inv} AS inv WHERE {_month_filter(MONTH_OF['invoices'], months)})"
         )
         ctes.append(
             f"sales AS (SELECT seller_uscc AS uscc, month, CAST(sum({SIGNED}) AS BIGINT) AS "
@@ -96,14 +110,12 @@ def _monthly_activity(run: _Run, months: list[str]) -> None:
             "count(*) FILTER (WHERE status = 'void') AS invoices_void, "
             "count(*) FILTER (WHERE status = 'red') AS invoices_red, "
             "count(DISTINCT buyer_uscc) FILTER (WHERE status = 'normal') AS buyers "
-            "FROM inv GROUP BY 1, 2)"
+            "FROM inv WHERE seller_consented GROUP BY 1, 2)"
         )
         ctes.append(
             f"purch AS (SELECT buyer_uscc AS uscc, month, CAST(sum({SIGNED}) AS BIGINT) AS "
             "purchases_fen, count(DISTINCT seller_uscc) FILTER (WHERE status = 'normal') AS "
-            "sellers FROM inv SEMI JOIN (SELECT uscc, valid_until FROM live_consent "
-            "WHERE source = 'invoices') AS lc ON lc.uscc = inv.buyer_uscc "
-            "AND CAST(inv.issued_on AS TIMESTAMPTZ) < lc.valid_until GROUP BY 1, 2)"
+            "sellers FROM inv WHERE buyer_consented GROUP BY 1, 2)"
         )
         keys += ["sales", "purch"]
     simple = {
@@ -175,8 +187,10 @@ def _supply_edges(run: _Run, months: list[str]) -> None:
         "CREATE OR REPLACE TABLE se_new AS SELECT seller_uscc, buyer_uscc, "
         "CAST(date_trunc('month', issued_on) AS DATE) AS month, "
         f"CAST(sum({SIGNED}) AS BIGINT) AS amount_fen, "
-        "CAST(count(*) FILTER (WHERE status = 'normal') AS BIGINT) AS invoices "
-        f"FROM {inv} WHERE buyer_uscc IS NOT NULL AND status <> 'void' AND "
+        "CAST(count(*) FILTER (WHERE status = 'normal') AS BIGINT) AS invoices, "
+        f"bool_or({_side_consented('seller_uscc')}) AS seller_consented, "
+        f"bool_or({_side_consented('buyer_uscc')}) AS buyer_consented "
+        f"FROM {inv} AS inv WHERE buyer_uscc IS NOT NULL AND status <> 'void' AND "
         f"{_month_filter(MONTH_OF['invoices'], months)} GROUP BY 1, 2, 3"
     )
     for month in months:

@@ -20,7 +20,12 @@ import duckdb
 
 from loomcredit.pipeline.entity import EntityResolver
 from loomcredit.pipeline.ingest import codes, integrate, manifest, quality
-from loomcredit.pipeline.ingest.consent import DEFAULT_PURPOSES, consent_join, live_consents_sql
+from loomcredit.pipeline.ingest.consent import (
+    DEFAULT_PURPOSES,
+    consent_columns,
+    consent_join,
+    live_consents_sql,
+)
 from loomcredit.pipeline.ingest.dedupe import duplicate_reason, existing_join, rank_sql
 from loomcredit.pipeline.ingest.model import (
     FileCount,
@@ -167,10 +172,10 @@ class _Run:
         """``fin_<source>``: the checked rows with duplicate and consent reasons added."""
         existing = relation(parquet_list(self.lake.table(source)))
         ex_join, seen = existing_join(source, "c", existing)
-        c_join, c_id, c_reason = consent_join(source, "c")
+        c_join, c_ids, c_reason = consent_join(source, "c")
         dup = duplicate_reason("c", seen)
         self.sql(
-            f"CREATE TABLE fin_{source} AS SELECT c.*, {c_id} AS consent_id, "
+            f"CREATE TABLE fin_{source} AS SELECT c.*, {c_ids}, "
             f"list_filter(list_concat(c._reasons, [{dup}, "
             f"CASE WHEN len(c._reasons) = 0 THEN {c_reason} END]), lambda x: x IS NOT NULL) "
             f"AS _all "
@@ -250,8 +255,9 @@ class _Run:
             ]
         stamp = f"TIMESTAMPTZ '{self.ingested_at.isoformat()}'"
         out = self._stage_path(source, f"part-r{self.run_id:05d}.parquet")
+        consent_ids = ", ".join(f"f.{c}" for c in consent_columns(source))
         self.sql(
-            f"COPY (SELECT {', '.join(cols)}, {stamp} AS ingested_at, f.consent_id "
+            f"COPY (SELECT {', '.join(cols)}, {stamp} AS ingested_at, {consent_ids} "
             f"FROM fin_{source} AS f {joins} WHERE len(f._all) = 0) TO '{out}' (FORMAT parquet)"
         )
 
