@@ -131,3 +131,20 @@ def test_help_and_bad_option(args):
     """--help works; an unknown --kind is a usage error."""
     result = run(*args)
     assert result.exit_code == (0 if args == ["--help"] else 2)
+
+
+def test_digits_with_an_impossible_birth_date_say_why_neither_kind_fits():
+    """An 18-digit code with 30 February in the birth-date place could be a mistyped ID or a
+    USCC: the one line gives both reasons (exit 1)."""
+    result = run("360426199102300071")
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "resident ID: birth date 19910230 is not a real date" in line
+    assert "USCC: check character" in line
+
+
+def test_a_code_starting_with_9_is_judged_as_a_uscc_only():
+    """A 市场监管 code (9…) with a bad check character is not also diagnosed as an ID."""
+    result = run("91330604609674830X")
+    assert "resident ID" not in result.stderr

@@ -64,6 +64,18 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+def _ambiguous(code: str) -> bool:
+    """18 characters shaped like a resident ID (17 digits, a province digit 1–8 first, then a
+    digit or X) whose birth date is not real: as likely a mistyped ID as a USCC."""
+    return (
+        len(code) == _ID_LENGTHS[1]
+        and code[:17].isdigit()
+        and code[0] in "12345678"
+        and code[17] in "0123456789X"
+        and not _looks_like_resident_id(code)
+    )
+
+
 def _looks_like_resident_id(code: str) -> bool:
     """17 digits then a digit or X, a province digit 1–8 first, and a real birth date."""
     if len(code) == _ID_LENGTHS[0]:
@@ -174,8 +186,15 @@ def check_code(raw: str, kind: Kind = Kind.AUTO, *, on: date | None = None) -> d
     except InvalidCode as first_error:
         try:
             return check_code(code, second, on=on)
-        except InvalidCode:
-            raise first_error from None
+        except InvalidCode as second_error:
+            if not _ambiguous(code):
+                raise first_error from None
+            # It could be either, so say why it is neither.
+            errors = {first: first_error.reason, second: second_error.reason}
+            raise InvalidCode(
+                code,
+                f"as a resident ID: {errors[Kind.ID]}; as a USCC: {errors[Kind.USCC]}",
+            ) from None
 
 
 def _print_table(info: dict[str, Any], console: Console) -> None:
