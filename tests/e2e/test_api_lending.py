@@ -265,3 +265,54 @@ def test_role_matrix_over_http(api: tuple[TestClient, FixedClock]) -> None:
                 assert r.status_code < 400, (name, path, r.status_code, r.text)
             else:
                 assert r.status_code == 403, (name, path, r.status_code)
+
+
+def test_reviewer_approves_at_most_the_limit_and_that_is_lent(
+    api: tuple[TestClient, FixedClock],
+) -> None:
+    """Asked ¥2.5m (review): approving more than asked is refused; an approved ¥400k is lent."""
+    client, _ = api
+    officer, risk, firm = (
+        login(client, "officer"),
+        login(client, "risk_manager"),
+        login(client, "firm"),
+    )
+    body = {"uscc": USCC, "amount": money("2500000.00"), "term_months": 12}
+    app = client.post("/api/v1/applications", json=body, headers=officer).json()
+    assert app["status"] == "in_review"
+    assert app["approved"] is None
+    url = f"/api/v1/applications/{app['id']}/review"
+    too_much = client.post(
+        url, json={"verdict": "approve", "approved_amount": money("3000000.00")}, headers=risk
+    )
+    assert too_much.status_code == 422
+    assert "no larger than" in too_much.json()["detail"]
+    ok = client.post(
+        url, json={"verdict": "approve", "approved_amount": money("400000.00")}, headers=risk
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["approved"] == money("400000.00")
+    contract = client.get(f"/api/v1/applications/{app['id']}/contract", headers=firm).json()
+    assert (contract["amount"], contract["amount_asked"]) == (
+        money("400000.00"),
+        money("2500000.00"),
+    )
+    client.post(f"/api/v1/applications/{app['id']}/accept", json={}, headers=firm)
+    loan = client.post(
+        f"/api/v1/applications/{app['id']}/disburse",
+        json={"as_of": "2026-01-05"},
+        headers={**officer, "Idempotency-Key": "lim-1"},
+    ).json()
+    assert loan["principal"] == money("400000.00")
+
+
+def test_malformed_json_says_it_is_not_json(api: tuple[TestClient, FixedClock]) -> None:
+    """A body that is not JSON gets a 422 saying so and where, not a bare parser code."""
+    client, _ = api
+    r = client.post(
+        "/api/v1/applications",
+        content=b'{"uscc": ',
+        headers={**login(client, "officer"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert "not valid JSON" in r.json()["detail"]

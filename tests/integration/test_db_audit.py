@@ -60,7 +60,7 @@ def test_resident_id_encrypted_at_rest_and_masked_by_role(tmp_path: Path) -> Non
     from loomcredit.service_layer.users import Role, User
 
     svc = build_service(Settings(home=tmp_path))
-    rid = "330621198001011234"
+    rid = "330621198001011236"
     now = datetime(2026, 1, 5, tzinfo=UTC)
     with svc.uow() as uow:
         app = origination.create_application(
@@ -86,7 +86,7 @@ def test_resident_id_encrypted_at_rest_and_masked_by_role(tmp_path: Path) -> Non
     with svc.engine.connect() as conn:
         stored = conn.execute(select(orm.applications)).mappings().one()
     assert rid not in str(dict(stored))
-    assert seen_by_reviewer["legal_rep_id"] == "330***********1234"
+    assert seen_by_reviewer["legal_rep_id"] == "330***********1236"
     assert seen_by_officer["legal_rep_id"] == rid
     with svc.uow() as uow:
         assert [r.action for r in uow.audit_records()].count("pii.read") == 1

@@ -100,7 +100,7 @@ def test_ledger_balances_and_principal_reconciles(
                         term=rng.randint(1, 12),
                         method=str(extra),
                         as_of=day,
-                        now=NOW,
+                        now=datetime.combine(day, NOW.timetz()),
                     )
                     origination.accept_contract(uow, firm, app["id"], now=NOW)
                     loan = disbursement.disburse(

@@ -254,3 +254,145 @@ def test_applicant_request_for_human_review_lands_in_queue() -> None:
         origination.request_review(
             uow, User("x", Role.APPLICANT, "91330603MA2B00000X"), row["id"], now=NOW
         )
+
+
+def limited_decider(limit_yuan: str) -> Any:
+    """Every application goes to review with the engine's limit below what is asked."""
+
+    def decide(uscc: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, Any]:
+        return {
+            "band": "review",
+            "annual_rate": "0.05",
+            "limit": Money.parse(limit_yuan).minor,
+            "pd": "0.03",
+            "reasons": ["R-LIMIT"],
+        }
+
+    return decide
+
+
+def _apply_limited(uow: FakeUow, asked: str, limit: str) -> int:
+    row = origination.create_application(
+        uow,
+        limited_decider(limit),
+        User("alice", Role.OFFICER),
+        uscc=_uscc(),
+        amount=Money.parse(asked),
+        term=12,
+        method="annuity",
+        as_of=date(2026, 1, 5),
+        now=NOW,
+    )
+    return int(row["id"])
+
+
+def test_reviewer_cannot_approve_above_the_engine_limit() -> None:
+    """Asked ¥800,000, limit ¥300,000: approving the amount asked is refused, naming the limit."""
+    uow = FakeUow()
+    app_id = _apply_limited(uow, "800000", "300000")
+    with pytest.raises(origination.InvalidRequestError, match=r"300,000\.00"):
+        origination.review(uow, User("bob", Role.REVIEWER), app_id, "approve", comment="", now=NOW)
+    assert uow.apps[app_id]["status"] == "in_review"
+
+
+def test_reviewer_approves_a_lower_amount_and_the_contract_uses_it() -> None:
+    """An approval at the limit is stored apart from the amount asked; the contract lends it."""
+    uow = FakeUow()
+    app_id = _apply_limited(uow, "800000", "300000")
+    origination.review(
+        uow,
+        User("bob", Role.REVIEWER),
+        app_id,
+        "approve",
+        comment="at the limit",
+        now=NOW,
+        approved=Money.parse("300000"),
+    )
+    row = uow.apps[app_id]
+    assert (row["status"], row["approved_fen"], row["amount_fen"]) == (
+        "approved",
+        30_000_000,
+        80_000_000,
+    )
+    assert origination.approved_amount(row) == Money.parse("300000")
+
+
+def test_approval_cannot_exceed_the_amount_asked() -> None:
+    """A reviewer cannot approve more than the applicant asked for."""
+    uow = FakeUow()
+    app_id = _apply_limited(uow, "200000", "900000")
+    with pytest.raises(origination.InvalidRequestError, match="no larger than"):
+        origination.review(
+            uow,
+            User("bob", Role.REVIEWER),
+            app_id,
+            "approve",
+            comment="",
+            now=NOW,
+            approved=Money.parse("200000.01"),
+        )
+
+
+def test_risk_manager_exception_above_the_limit_needs_a_comment() -> None:
+    """Only a risk manager approves above the limit, and only with a comment; it is audited."""
+    uow = FakeUow()
+    app_id = _apply_limited(uow, "800000", "300000")
+    risk = User("carol", Role.RISK_MANAGER)
+    with pytest.raises(origination.InvalidRequestError):
+        origination.review(uow, risk, app_id, "approve", comment="  ", now=NOW)
+    out = origination.review(uow, risk, app_id, "approve", comment="新订单已核实", now=NOW)
+    assert out["status"] == "approved"
+    assert origination.approved_amount(uow.apps[app_id]) == Money.parse("800000")
+
+
+def test_applicant_who_asks_for_review_is_the_last_modifier() -> None:
+    """Asking for a person records the applicant as the last modifier (maker-checker)."""
+
+    def auto(uscc: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, Any]:
+        return {"band": "auto_approve", "annual_rate": "0.05", "limit": amount.minor}
+
+    uow, uscc = FakeUow(), _uscc()
+    firm = User("firm", Role.APPLICANT, uscc)
+    row = origination.create_application(
+        uow,
+        auto,
+        User("alice", Role.OFFICER),
+        uscc=uscc,
+        amount=Money.parse("100000"),
+        term=12,
+        method="annuity",
+        as_of=date(2026, 1, 5),
+        now=NOW,
+    )
+    assert uow.apps[row["id"]]["approved_fen"] == 10_000_000
+    origination.request_review(uow, firm, row["id"], now=NOW)
+    assert uow.apps[row["id"]]["updated_by"] == "firm"
+    assert uow.apps[row["id"]]["approved_fen"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("legal_rep_id", "123456789012345678", "legal_rep_id 123"),
+        ("legal_rep_id", "11010519491231002Y", "not a valid resident ID"),
+        ("as_of", date(2026, 1, 6), "after today"),
+    ],
+)
+def test_bad_application_fields_say_what_to_fix(field: str, value: Any, message: str) -> None:
+    """A resident ID failing its check (shown masked) or a future as_of is refused, nothing kept."""
+    uow = FakeUow()
+    kwargs: dict[str, Any] = {"as_of": date(2026, 1, 5), field: value}
+    with pytest.raises(origination.InvalidRequestError, match=message) as err:
+        origination.create_application(
+            uow,
+            review_decider,
+            User("alice", Role.OFFICER),
+            uscc=_uscc(),
+            amount=Money.parse("100000"),
+            term=12,
+            method="annuity",
+            now=NOW,
+            **kwargs,
+        )
+    assert "123456789012345678" not in str(err.value)
+    assert uow.apps == {}

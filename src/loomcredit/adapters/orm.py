@@ -49,6 +49,7 @@ applications = Table(
     Column("legal_rep_enc", Text, nullable=True),  # AES-256-GCM, base64 (DOMAIN.md §2)
     Column("legal_rep_hash", String(64), nullable=True, index=True),  # HMAC-SHA256 join key
     _money("amount_fen"),
+    Column("approved_fen", BigInteger, nullable=True),  # since 0003: null until approved
     Column("currency", CHAR(3), nullable=False, server_default="CNY"),
     Column("term_months", Integer, nullable=False),
     Column("method", String(20), nullable=False),

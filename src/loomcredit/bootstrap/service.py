@@ -46,6 +46,7 @@ def rule_based_decider(
         "limit": min(amount.minor, 300_000_000),
         "pd": "0.020000",
         "reasons": ["FALLBACK_RULES: amount-based bands; the credit model is not wired"],
+        "band_reasons": [f"按金额分层（兜底规则）/ amount-based band: {band}"],
         "rate_build_up": {"lpr_1y": str(lpr), "spread": str(spread)},
         "engine": "fallback-rules-v1",
     }
@@ -63,7 +64,9 @@ def engine_decider(settings: Settings) -> Callable[..., dict[str, Any]] | None:
         return None
 
     def decide(uscc: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, Any]:
-        rec = ds.decide(DecisionRequest(uscc, amount, term_months=term, method=method), as_of)
+        rec = ds.decide(
+            DecisionRequest(uscc, amount, term_months=term, method=method), as_of, explain=True
+        )
         return {
             "band": rec.band.value,
             "annual_rate": str(rec.price.annual_rate),
@@ -76,8 +79,12 @@ def engine_decider(settings: Settings) -> Callable[..., dict[str, Any]] | None:
                 "all_in_rate": str(rec.price.all_in_rate),
                 "bound": rec.price.bound,
             },
+            "band_reasons": [f"{r.text_zh} / {r.text_en}" for r in rec.band_reasons],
             "decision_id": rec.decision_id,
             "engine": f"loom-decision {rec.policy_version} / {rec.model_version}",
+            # The whole record (DESIGN.md §4): rules, features, price and limit build-ups, plan,
+            # versions and what would change the outcome, so a reviewer sees every step.
+            "record": rec.to_dict(),
         }
 
     return decide

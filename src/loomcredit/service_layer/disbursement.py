@@ -9,6 +9,7 @@ from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
 from loomcredit.domain.ledger import Account, JournalEntry, Posting, reversal_of
 from loomcredit.domain.money import Money, Rate
 from loomcredit.domain.schedule import Method, Schedule, build_schedule
+from loomcredit.service_layer.origination import approved_amount
 from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require, require_enterprise
 
@@ -93,7 +94,7 @@ def disburse(
         raise LoanStateError(
             f"application {app_id} is {app['status']}; the contract must be accepted first"
         )
-    amount = Money(app["amount_fen"], app["currency"])
+    amount = approved_amount(app)
     rate = Rate(app["annual_rate"])
     sched = build_schedule(amount, rate, app["term_months"], as_of, Method.parse(app["method"]))
     row = {

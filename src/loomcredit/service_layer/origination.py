@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
-from loomcredit.domain.identity import parse_uscc
+from loomcredit.domain.errors import InvalidCode, LoanStateError, LoomError, NotFound
+from loomcredit.domain.identity import mask_resident_id, parse_resident_id, parse_uscc
 from loomcredit.domain.money import Money, Rate
 from loomcredit.domain.schedule import Method, build_schedule
 from loomcredit.domain.waterfall import DEFAULT_ORDER
@@ -69,6 +69,13 @@ def create_application(
     require(user, Action.APPLY)
     code = parse_uscc(uscc).code
     require_enterprise(user, code)
+    if as_of > now.date():
+        raise InvalidRequestError(
+            f"as_of {as_of.isoformat()} is after today ({now.date().isoformat()}); "
+            "a decision uses only data known on its date"
+        )
+    if legal_rep_id is not None:
+        legal_rep_id = _resident_id(legal_rep_id, now.date())
     if not amount.is_positive() or amount.currency != "CNY":
         raise InvalidRequestError("amount must be a positive CNY amount")
     if not 1 <= term <= MAX_TERM:
@@ -93,6 +100,7 @@ def create_application(
         "method": Method.parse(method).name.lower(),
         "status": _BAND_STATUS[band],
         "band": band,
+        "approved_fen": amount.minor if band == "auto_approve" else None,
         "annual_rate": str(rate),
         "penalty_uplift": DEFAULT_UPLIFT,
         "decision_json": json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
@@ -117,6 +125,30 @@ def create_application(
         now,
     )
     return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def _resident_id(raw: str, today: date) -> str:
+    """A valid legal representative's resident ID, or a 422 that says why (ID masked)."""
+    try:
+        return parse_resident_id(raw, on=today).number
+    except InvalidCode as exc:
+        shown = mask_resident_id(raw) if len(raw) == 18 else "the value given"
+        raise InvalidRequestError(
+            f"legal_rep_id {shown} is not a valid resident ID: {exc.reason}"
+        ) from None
+
+
+def approved_amount(row: Row) -> Money:
+    """The amount approved (by the engine or a reviewer); the amount asked for older rows."""
+    fen = row.get("approved_fen")
+    return Money(row["amount_fen"] if fen is None else int(fen), row["currency"])
+
+
+def _engine_limit(row: Row) -> Money | None:
+    """The limit the decision engine set, if its record says."""
+    decision = json.loads(row["decision_json"]) if row.get("decision_json") else {}
+    limit = decision.get("limit")
+    return Money(int(limit), row["currency"]) if isinstance(limit, int) else None
 
 
 def get_application(
@@ -152,15 +184,29 @@ def request_review(
         raise LoanStateError(
             f"application {app_id} is {row['status']}; only a decided one can be reviewed"
         )
-    uow.update_application(app_id, status="in_review", updated_at=now)
+    uow.update_application(
+        app_id, status="in_review", approved_fen=None, updated_by=user.name, updated_at=now
+    )
     uow.audit(user.name, "review.requested", f"application:{app_id}", {"reason": reason}, now)
     return get_application(uow, user, app_id, now=now, audit_pii=False)
 
 
 def review(
-    uow: UnitOfWork, user: User, app_id: int, verdict: str, *, comment: str, now: datetime
+    uow: UnitOfWork,
+    user: User,
+    app_id: int,
+    verdict: str,
+    *,
+    comment: str,
+    now: datetime,
+    approved: Money | None = None,
 ) -> Row:
-    """Approve, decline or return an application in the queue (maker-checker, authority)."""
+    """Approve, decline or return an application in the queue (maker-checker, authority).
+
+    An approval is for ``approved`` (default: the amount asked), at most the amount asked and at
+    most the decision engine's limit; only a risk manager may approve above that limit, as an
+    exception with a comment (例外审批), and the audit record says so.
+    """
     require(user, Action.REVIEW)
     row = uow.get_application(app_id, lock=True)
     if row is None:
@@ -173,28 +219,65 @@ def review(
         raise AccessDeniedError(
             "maker-checker: the creator or last modifier cannot review this application"
         )
-    if verdict == "approve" and not can_approve(user, Money(row["amount_fen"], row["currency"])):
-        raise AccessDeniedError(
-            f"approval authority of {user.role.value} does not cover this amount"
-        )
+    detail: dict[str, Any] = {"comment": comment}
+    fields: dict[str, Any] = {}
+    if verdict == "approve":
+        amount = _check_approval(user, row, approved, comment)
+        limit = _engine_limit(row)
+        fields["approved_fen"] = amount.minor
+        detail |= {
+            "asked_fen": row["amount_fen"],
+            "approved_fen": amount.minor,
+            "limit_fen": None if limit is None else limit.minor,
+            "exception": limit is not None and amount > limit,
+        }
     status = {"approve": "approved", "decline": "declined", "return": "returned"}[verdict]
     uow.update_application(
-        app_id, status=status, reviewed_by=user.name, review_comment=comment, updated_at=now
+        app_id,
+        status=status,
+        reviewed_by=user.name,
+        review_comment=comment,
+        updated_at=now,
+        **fields,
     )
-    uow.audit(user.name, f"review.{verdict}", f"application:{app_id}", {"comment": comment}, now)
+    uow.audit(user.name, f"review.{verdict}", f"application:{app_id}", detail, now)
     return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
+def _check_approval(user: User, row: Row, approved: Money | None, comment: str) -> Money:
+    asked = Money(row["amount_fen"], row["currency"])
+    amount = asked if approved is None else approved
+    if amount.currency != asked.currency or not amount.is_positive() or amount > asked:
+        raise InvalidRequestError(
+            f"approved_amount must be a positive {asked.currency} amount "
+            f"no larger than the {asked.format()} asked"
+        )
+    limit = _engine_limit(row)
+    exception = limit is not None and amount > limit
+    if exception and (user.role is not Role.RISK_MANAGER or not comment.strip()):
+        raise InvalidRequestError(
+            f"the decision limit is {limit.format() if limit else '-'}, below the "
+            f"{amount.format()} to approve; approve an approved_amount no larger than the limit,"
+            " or a risk manager approves an exception with a comment"
+        )
+    if not can_approve(user, amount):
+        raise AccessDeniedError(
+            f"approval authority of {user.role.value} does not cover {amount.format()}"
+        )
+    return amount
 
 
 def contract(uow: UnitOfWork, user: User, app_id: int, *, as_of: date, now: datetime) -> Row:
     """The contract offered: amount, rate build-up, annualised rate, schedule, penalty, order."""
     row = get_application(uow, user, app_id, now=now, audit_pii=False)
     rate = Rate(row["annual_rate"])
-    amount = Money(row["amount_fen"], row["currency"])
+    amount = approved_amount(row)
     sched = build_schedule(amount, rate, row["term_months"], as_of, Method.parse(row["method"]))
     decision: dict[str, Any] = row["decision"]
     return {
         "application_id": app_id,
         "amount": amount,
+        "amount_asked": Money(row["amount_fen"], row["currency"]),
         "annual_rate": row["annual_rate"],
         "annual_rate_percent": rate.percent(2),
         "rate_build_up": decision.get("rate_build_up", {"annual_rate": row["annual_rate"]}),
@@ -231,7 +314,7 @@ def accept_contract(uow: UnitOfWork, user: User, app_id: int, *, now: datetime) 
         raise LoanStateError(
             f"application {app_id} is {row['status']}; only an approved one can be accepted"
         )
-    uow.update_application(app_id, status="accepted", updated_at=now)
+    uow.update_application(app_id, status="accepted", updated_by=user.name, updated_at=now)
     uow.audit(user.name, "contract.accepted", f"application:{app_id}", {}, now)
     return get_application(uow, user, app_id, now=now, audit_pii=False)
 

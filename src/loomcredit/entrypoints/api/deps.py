@@ -78,6 +78,8 @@ def to_json(value: Any) -> Any:
         for k, v in value.items():
             if k.endswith("_fen") and isinstance(v, int):
                 out[k.removesuffix("_fen")] = money_out(v, cur)
+            elif k.endswith("_fen") and v is None:
+                out[k.removesuffix("_fen")] = None
             elif k == "accrued_penalty_e8":
                 out["accrued_penalty"] = money_out(
                     round_fraction(Fraction(int(v), 100_000_000)), cur

@@ -84,6 +84,11 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors()[:5]:
+            if err.get("type") == "json_invalid":
+                why = (err.get("ctx") or {}).get("error", "")
+                at = err.get("loc", ("body", "?"))[-1]
+                parts.append(f"the body is not valid JSON ({why} at character {at})")
+                continue
             where = ".".join(str(p) for p in err.get("loc", ()))
             parts.append(f"{where}: {err.get('msg')}")
         return problem(422, "invalid-request", "; ".join(parts) or "invalid request")

@@ -85,7 +85,10 @@ def queue(user: CurrentUser, uow: Uow) -> list[dict[str, Any]]:
 @router.post("/applications/{app_id}/review", tags=["review"], summary="Approve / decline / return")
 def review(app_id: Id, body: ReviewIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """A reviewer's verdict (maker-checker and approval authority enforced)."""
-    row = origination.review(uow, user, app_id, body.verdict, comment=body.comment, now=svc.clock())
+    approved = body.approved_amount.money() if body.approved_amount else None
+    row = origination.review(
+        uow, user, app_id, body.verdict, comment=body.comment, now=svc.clock(), approved=approved
+    )
     uow.commit()
     return to_json(row)
 

@@ -48,6 +48,11 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     verdict: Literal["approve", "decline", "return"]
     comment: str = Field(default="", max_length=2000)
+    approved_amount: MoneyIn | None = Field(
+        default=None,
+        description="amount approved (default: the amount asked); at most the decision's limit "
+        "unless a risk manager approves an exception with a comment",
+    )
 
 
 class HumanReviewIn(BaseModel):
