@@ -16,9 +16,9 @@ pytestmark = pytest.mark.integration
 LOOM = str(Path(sys.executable).parent / "loom")
 
 
-def _loom(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+def _loom(args: list[str], home: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOOM_")}
-    env.update({"LOOM_HOME": str(home), "COLUMNS": "200"})
+    env.update({"LOOM_HOME": str(home), "COLUMNS": str(columns)})
     return subprocess.run([LOOM, *args], capture_output=True, text=True, env=env, check=False)
 
 
@@ -49,3 +49,29 @@ def test_cli_bad_date_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done = _loom(["ingest", "--from", str(feed), "--as-of", "31/03/2024"], tmp_path / "home")
     assert done.returncode == 2
     assert "--as-of" in done.stderr
+
+
+def test_cli_unusable_home_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """LOOM_HOME pointing at a file is refused with one line naming the path, exit 2."""
+    home = tmp_path / "a-file"
+    home.write_text("not a folder")
+    feed = fx.write_feed(tmp_path / "feed")
+    done = _loom(["ingest", "--from", str(feed), "--as-of", "2024-03-31"], home)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert str(home) in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_error_stays_one_line_on_a_narrow_terminal(tmp_path: Path) -> None:
+    """A corrupt file's error (a long message) is not wrapped on an 60-column terminal."""
+    feed = tmp_path / "feed"
+    (feed / "raw" / "tax").mkdir(parents=True)
+    (feed / "raw" / "tax" / "part-0.parquet").write_text("garbage")
+    done = _loom(["ingest", "--from", str(feed)], tmp_path / "home", columns=60)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "part-0.parquet" in lines[0]
+    assert not (tmp_path / "home" / "lake" / "integrated" / "tax").exists()

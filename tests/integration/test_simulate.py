@@ -340,3 +340,29 @@ def test_recorded_faults_are_really_in_the_data(con: duckdb.DuckDBPyConnection) 
     ).fetchall()[0][0]
     recorded = sum(1 for s, _, f in faults if s == "invoices" and f == "future_date")
     assert future == recorded > 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-n", "0"],
+        ["-n", "30", "--months", "0"],
+        ["-n", "30", "--start", "2023-13"],
+        ["-n", "30", "--seed", "-1"],
+        ["-n", "30", "--format", "xml"],
+        ["-n", "30", "--default-rate", "2"],
+        ["-n", "30", "--fault-rate", "-0.1"],
+    ],
+)
+def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str]) -> None:
+    """Each bad setting exits 2 with one ``error:`` line and no traceback; nothing is written."""
+    from loomcredit.entrypoints.cli.main import app
+
+    out = tmp_path / "lake"
+    result = CliRunner().invoke(app, ["simulate", *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    assert not out.exists()

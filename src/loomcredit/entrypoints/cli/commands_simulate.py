@@ -55,14 +55,18 @@ def simulate(
             chunk_size=chunk_size,
         )
     except ValueError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from exc
     if out is None:
         from loomcredit.config import get_settings
 
         out = get_settings().lake
     if out.exists() and not out.is_dir():
-        err_console.print(f"[bold red]error:[/] {out} exists and is not a folder.")
+        err_console.print(
+            f"[bold red]error:[/] {out} exists and is not a folder.",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(2)
     with Progress(
         TextColumn("[bold]模拟 simulating"),
@@ -80,7 +84,11 @@ def simulate(
         try:
             summary = run_simulation(config, out, progress=on_progress)
         except OSError as exc:
-            err_console.print(f"[bold red]error:[/] cannot write to {out}: {exc.strerror or exc}")
+            err_console.print(
+                f"[bold red]error:[/] cannot write to {out}: {exc.strerror or exc}",
+                soft_wrap=True,
+                highlight=False,
+            )
             raise typer.Exit(2) from exc
     table = Table(title=f"模拟完成 simulated {summary.enterprises} 企业 × {summary.months} 月")
     table.add_column("数据源 source")

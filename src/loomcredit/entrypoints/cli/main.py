@@ -53,10 +53,22 @@ def version() -> None:
 _register()
 
 
+def _error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+
+
 def main() -> None:
-    """Run the CLI; expected errors become one clear line and exit status 2."""
+    """Run the CLI; expected errors become one clear line and exit status 2.
+
+    Expected errors are Loom's own (bad input, bad files) and the file system refusing a path
+    (``LOOM_HOME`` or an output folder that cannot be created or written).
+    """
     try:
         app()
     except LoomError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        _error(str(exc))
+        sys.exit(2)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        _error(f"cannot use{where}: {exc.strerror or exc}")
         sys.exit(2)

@@ -62,6 +62,8 @@ class SimulationConfig:
             raise ValueError(f"Format must be one of {', '.join(FORMATS)}, not {self.fmt!r}.")
         if self.chunk_size < 10:
             raise ValueError("The chunk size must be at least 10 enterprises.")
+        if self.seed < 0:
+            raise ValueError(f"The seed must be a whole number ≥ 0, not {self.seed}.")
         _parse_month(self.start)
 
     @property
