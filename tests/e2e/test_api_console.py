@@ -102,7 +102,7 @@ def test_console_shows_queue_and_loan(server: tuple[str, Service]) -> None:
         page.fill("#pass", PW)
         page.click("#signin")
         page.wait_for_selector("#queue-rows tr")
-        assert "¥800000.00" in page.inner_text("#queue-rows")
+        assert "¥800,000.00" in page.inner_text("#queue-rows")
         page.evaluate("sessionStorage.clear()")
         page.goto(f"{base}/console/loans/{loan['id']}")
         page.fill("#user", "off")
@@ -110,5 +110,75 @@ def test_console_shows_queue_and_loan(server: tuple[str, Service]) -> None:
         page.click("#signin")
         page.wait_for_selector("#loan-rows tr")
         assert len(page.query_selector_all("#loan-rows tr")) == 6
-        assert "¥50000.00" in page.inner_text("#loan-facts")
+        assert "¥50,000.00" in page.inner_text("#loan-facts")
         browser.close()
+
+
+def test_reviewer_decides_and_applicant_accepts_in_the_console(
+    server: tuple[str, Service],
+) -> None:
+    """A reviewer opens an application, is refused above the limit, approves at it; the applicant
+    then sees the annualised rate and accepts the contract, all in the browser."""
+    from playwright.sync_api import sync_playwright
+
+    base, svc = server
+    uscc = generate_uscc("330603", random.Random(12))
+    add_user(svc, "rev", "reviewer", PW)
+    add_user(svc, "firm", "applicant", PW, uscc)
+
+    def limited(u: str, amount: Money, term: int, method: str, as_of: date) -> dict[str, object]:
+        return {
+            "band": "review",
+            "annual_rate": "0.0525",
+            "limit": 30_000_000,
+            "band_reasons": ["可贷额度低于申请金额 / limit below the amount asked"],
+        }
+
+    with svc.uow() as uow:
+        app = origination.create_application(
+            uow,
+            limited,
+            User("off", Role.OFFICER),
+            uscc=uscc,
+            amount=Money.parse("800000"),
+            term=12,
+            method="annuity",
+            as_of=date(2026, 1, 5),
+            now=datetime(2026, 1, 5, tzinfo=UTC),
+        )
+        uow.commit()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page()
+        page.goto(base + "/console")
+        page.fill("#user", "rev")
+        page.fill("#pass", PW)
+        page.click("#signin")
+        page.click("#queue-rows tr")
+        page.wait_for_selector("#review-form:not([hidden])")
+        assert "limit below the amount asked" in page.inner_text("#app-reasons")
+        assert page.input_value("#approved") == "300000.00"
+        page.fill("#approved", "800000")
+        page.click("#approve")
+        page.wait_for_function("document.getElementById('error').textContent.length > 0")
+        assert "¥300,000.00" in page.inner_text("#error")
+        page.fill("#approved", "300000")
+        page.click("#approve")
+        page.wait_for_selector("#review-form", state="hidden")
+        assert "已批准 Approved" in page.inner_text("#app-facts")
+        page.click("#signout")
+        page.fill("#user", "firm")
+        page.fill("#pass", PW)
+        page.click("#signin")
+        page.click("#apps-rows tr")
+        page.wait_for_selector("#accept:not([hidden])")
+        assert page.inner_text("#contract-rate") == "5.25%"
+        assert len(page.query_selector_all("#contract-rows tr")) == 12
+        page.click("#accept")
+        page.wait_for_selector("#accept", state="hidden")
+        assert "已签约 Accepted" in page.inner_text("#app-facts")
+        browser.close()
+    with svc.uow() as uow:
+        row = uow.get_application(app["id"])
+    assert row is not None
+    assert (row["status"], row["approved_fen"]) == ("accepted", 30_000_000)
