@@ -316,3 +316,31 @@ def test_malformed_json_says_it_is_not_json(api: tuple[TestClient, FixedClock]) 
     )
     assert r.status_code == 422
     assert "not valid JSON" in r.json()["detail"]
+
+
+def test_return_and_resubmit_over_http(api: tuple[TestClient, FixedClock]) -> None:
+    """A reviewer returns an application; the officer resubmits a smaller amount; it is decided
+    again (auto-approved under the fallback's ¥500k line)."""
+    client, _ = api
+    officer, reviewer = login(client, "officer"), login(client, "reviewer")
+    body = {"uscc": USCC, "amount": money("900000.00"), "term_months": 12}
+    app = client.post("/api/v1/applications", json=body, headers=officer).json()
+    r = client.post(
+        f"/api/v1/applications/{app['id']}/review",
+        json={"verdict": "return", "comment": "金额过高 amount too high"},
+        headers=reviewer,
+    )
+    assert r.json()["status"] == "returned"
+    r = client.post(
+        f"/api/v1/applications/{app['id']}/resubmit",
+        json={"amount": money("300000.00")},
+        headers=reviewer,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        f"/api/v1/applications/{app['id']}/resubmit",
+        json={"amount": money("300000.00")},
+        headers=officer,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["approved"]) == ("approved", money("300000.00"))

@@ -15,6 +15,7 @@ from loomcredit.adapters.security import (
     read_token,
     verify_password,
 )
+from loomcredit.domain.errors import LoanStateError
 from loomcredit.domain.money import Money
 from loomcredit.service_layer import origination
 from loomcredit.service_layer.audit import GENESIS, AuditRecord, record_hash, verify_chain
@@ -396,3 +397,52 @@ def test_bad_application_fields_say_what_to_fix(field: str, value: Any, message:
         )
     assert "123456789012345678" not in str(err.value)
     assert uow.apps == {}
+
+
+def test_returned_application_is_resubmitted_and_decided_again() -> None:
+    """A returned application is changed by the officer, decided again and back in the queue;
+    the officer is its last modifier, and a reviewer other than them can then approve it."""
+    uow = FakeUow()
+    app_id = _apply(uow, User("alice", Role.OFFICER), "900000")
+    bob = User("bob", Role.REVIEWER)
+    origination.review(uow, bob, app_id, "return", comment="请补充流水", now=NOW)
+    with pytest.raises(LoanStateError):
+        origination.review(uow, bob, app_id, "approve", comment="", now=NOW)
+    out = origination.resubmit(
+        uow,
+        review_decider,
+        User("dave", Role.OFFICER),
+        app_id,
+        amount=Money.parse("600000"),
+        term=None,
+        as_of=date(2026, 1, 5),
+        now=NOW,
+    )
+    assert (out["status"], out["amount_fen"], out["updated_by"]) == (
+        "in_review",
+        60_000_000,
+        "dave",
+    )
+    assert ("dave", "application.resubmitted") in uow.log
+    with pytest.raises(AccessDeniedError):
+        origination.review(uow, User("dave", Role.REVIEWER), app_id, "approve", comment="", now=NOW)
+    assert origination.review(uow, bob, app_id, "approve", comment="ok", now=NOW)["status"] == (
+        "approved"
+    )
+
+
+def test_only_a_returned_application_can_be_resubmitted() -> None:
+    """Resubmitting one that is still in review is a state conflict."""
+    uow = FakeUow()
+    app_id = _apply(uow, User("alice", Role.OFFICER))
+    with pytest.raises(LoanStateError):
+        origination.resubmit(
+            uow,
+            review_decider,
+            User("alice", Role.OFFICER),
+            app_id,
+            amount=None,
+            term=6,
+            as_of=date(2026, 1, 5),
+            now=NOW,
+        )

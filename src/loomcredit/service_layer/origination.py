@@ -267,6 +267,70 @@ def _check_approval(user: User, row: Row, approved: Money | None, comment: str) 
     return amount
 
 
+def resubmit(
+    uow: UnitOfWork,
+    decider: Decider,
+    user: User,
+    app_id: int,
+    *,
+    amount: Money | None,
+    term: int | None,
+    as_of: date,
+    now: datetime,
+) -> Row:
+    """Change a returned application (amount, term) and decide again; the changer becomes the
+    last modifier, so maker-checker keeps them from reviewing it."""
+    require(user, Action.APPLY)
+    row = uow.get_application(app_id, lock=True)
+    if row is None:
+        raise NotFound(f"application {app_id} does not exist")
+    require_enterprise(user, row["uscc"])
+    if row["status"] != "returned":
+        raise LoanStateError(
+            f"application {app_id} is {row['status']}; only a returned one can be resubmitted"
+        )
+    if as_of > now.date():
+        raise InvalidRequestError(f"as_of {as_of.isoformat()} is after today")
+    asked = amount or Money(row["amount_fen"], row["currency"])
+    months = term or int(row["term_months"])
+    if not asked.is_positive() or asked.currency != "CNY":
+        raise InvalidRequestError("amount must be a positive CNY amount")
+    if not 1 <= months <= MAX_TERM:
+        raise InvalidRequestError(f"term must be 1-{MAX_TERM} months")
+    decision = decider(row["uscc"], asked, months, row["method"], as_of)
+    band = str(decision.get("band"))
+    if band not in BANDS:
+        raise LoomError(f"the decision engine returned an unknown band {band!r}")
+    rate = contract_rate(str(decision["annual_rate"]))
+    uow.update_application(
+        app_id,
+        amount_fen=asked.minor,
+        term_months=months,
+        status=_BAND_STATUS[band],
+        band=band,
+        annual_rate=str(rate),
+        approved_fen=asked.minor if band == "auto_approve" else None,
+        decision_json=json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
+        updated_by=user.name,
+        updated_at=now,
+    )
+    uow.audit(
+        user.name,
+        "application.resubmitted",
+        f"application:{app_id}",
+        {"amount_fen": asked.minor, "term_months": months},
+        now,
+    )
+    uow.audit(
+        "decision-engine",
+        "decision",
+        f"application:{app_id}",
+        {"band": band, "rate": str(rate)},
+        now,
+    )
+    return get_application(uow, user, app_id, now=now, audit_pii=False)
+
+
 def contract(uow: UnitOfWork, user: User, app_id: int, *, as_of: date, now: datetime) -> Row:
     """The contract offered: amount, rate build-up, annualised rate, schedule, penalty, order."""
     row = get_application(uow, user, app_id, now=now, audit_pii=False)

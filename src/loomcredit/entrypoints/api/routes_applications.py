@@ -9,7 +9,14 @@ from fastapi import APIRouter
 from loomcredit.adapters.security import issue_token, verify_password
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow, to_json
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import ApplicationIn, AsOfIn, HumanReviewIn, Login, ReviewIn
+from loomcredit.entrypoints.api.schemas import (
+    ApplicationIn,
+    AsOfIn,
+    HumanReviewIn,
+    Login,
+    ResubmitIn,
+    ReviewIn,
+)
 from loomcredit.service_layer import origination
 from loomcredit.service_layer.users import Action, Role, UnauthenticatedError, require
 
@@ -88,6 +95,26 @@ def review(app_id: Id, body: ReviewIn, user: CurrentUser, svc: Svc, uow: Uow) ->
     approved = body.approved_amount.money() if body.approved_amount else None
     row = origination.review(
         uow, user, app_id, body.verdict, comment=body.comment, now=svc.clock(), approved=approved
+    )
+    uow.commit()
+    return to_json(row)
+
+
+@router.post(
+    "/applications/{app_id}/resubmit", tags=["review"], summary="Resubmit a returned application"
+)
+def resubmit(app_id: Id, body: ResubmitIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """Change a returned application and decide again; the changer cannot then review it."""
+    now = svc.clock()
+    row = origination.resubmit(
+        uow,
+        svc.decider,
+        user,
+        app_id,
+        amount=body.amount.money() if body.amount else None,
+        term=body.term_months,
+        as_of=body.as_of or now.date(),
+        now=now,
     )
     uow.commit()
     return to_json(row)

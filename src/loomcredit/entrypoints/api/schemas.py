@@ -55,6 +55,15 @@ class ReviewIn(BaseModel):
     )
 
 
+class ResubmitIn(BaseModel):
+    """Changes to a returned application (omitted fields stay as they were)."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: MoneyIn | None = None
+    term_months: int | None = Field(default=None, ge=1, le=60)
+    as_of: date | None = None
+
+
 class HumanReviewIn(BaseModel):
     """The applicant asks for a person to look at an automated decision."""
 
