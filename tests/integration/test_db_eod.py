@@ -182,6 +182,44 @@ def test_partial_repayment_follows_the_waterfall(svc: Service) -> None:
     assert sum(tb.values()) == 0
 
 
+def test_instalment_paid_before_its_due_date_is_not_overdue(svc: Service) -> None:
+    """Paid two days early, the money waits in suspense and settles the instalment when it falls
+    due: no DPD, no penalty, 正常; the ledger moves it from suspense and still balances."""
+    from loomcredit.service_layer import repayment
+
+    loan_id = open_loan(svc)
+    with svc.uow() as uow:
+        first = uow.installments(loan_id)[0]
+        firm = User("firm", Role.APPLICANT, uow.get_loan(loan_id)["uscc"])
+        repayment.repay(
+            uow,
+            firm,
+            loan_id,
+            Money(first["principal_fen"] + first["interest_fen"]),
+            key="early-1",
+            received_on=first["due_on"] - timedelta(days=2),
+            now=fixed(2026, 2, 3),
+        )
+        uow.commit()
+    for d in range(4, 11):
+        run(svc, date(2026, 2, d))
+    row = loan(svc, loan_id)
+    assert (row["dpd"], row["grade"], row["accrued_penalty_e8"], row["suspense_fen"]) == (
+        0,
+        1,
+        0,
+        0,
+    )
+    assert row["outstanding_fen"] == 12_000_000 - first["principal_fen"]
+    with svc.uow() as uow:
+        paid = uow.installments(loan_id)[0]
+        tb = uow.trial_balance()
+    assert paid["principal_paid_fen"] == paid["principal_fen"]
+    assert tb.get("SUSPENSE", 0) == 0
+    assert tb["INTEREST_INCOME"] == -first["interest_fen"]
+    assert sum(tb.values()) == 0
+
+
 def test_sql_bucket_and_floor_agree_with_the_domain(svc: Service) -> None:
     """The set-based CASE expressions give the domain's bucket() and floor_grade() for every DPD."""
     from sqlalchemy import text

@@ -293,6 +293,26 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         return self._insert(orm.repayments, row)
 
     # -- end of day ----------
+    def loans_with_suspense_due(self, as_of: date) -> list[int]:
+        """Ids of active loans with suspense and an unpaid instalment due by ``as_of``."""
+        lo, i = orm.loans, orm.installments
+        due = (
+            select(i.c.loan_id)
+            .where(
+                i.c.loan_id == lo.c.id,
+                i.c.due_on <= as_of,
+                (i.c.principal_paid_fen < i.c.principal_fen)
+                | (i.c.interest_paid_fen < i.c.interest_fen),
+            )
+            .exists()
+        )
+        stmt = (
+            select(lo.c.id)
+            .where(lo.c.status == "active", lo.c.suspense_fen > 0, due)
+            .order_by(lo.c.id)
+        )
+        return [int(r[0]) for r in self.conn.execute(stmt)]
+
     def run_eod(self, as_of: date, finished_at: datetime) -> Row:
         """Set-based EOD guarded by the ``eod_runs`` row for the date."""
         if self._one(select(orm.eod_runs).where(orm.eod_runs.c.as_of == as_of)) is not None:

@@ -1,5 +1,6 @@
-"""Use case: end of day (日终) — accrual of penalty and compound interest, DPD and bucket,
-five-grade floor, reminders T−7/T−3/T−1 into the outbox.
+"""Use case: end of day (日终) — money held in suspense applied to what falls due, accrual of
+penalty and compound interest, DPD and bucket, five-grade floor, reminders T−7/T−3/T−1 into the
+outbox.
 
 The work is done set-based by the store (INSERT … SELECT / UPDATE … FROM), in one transaction
 guarded by a row per date in ``eod_runs``: running a date twice changes nothing, and a crash
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from loomcredit.service_layer.repayment import apply_suspense
 from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
 
@@ -20,6 +22,9 @@ REMINDER_DAYS = (7, 3, 1)
 def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
     """Run end of day for ``as_of`` and commit; returns counts (``already`` if it had run)."""
     require(user, Action.RUN_EOD)
+    # A borrower who paid before the due date is not overdue: apply suspense first (few loans).
+    for loan_id in uow.loans_with_suspense_due(as_of):
+        apply_suspense(uow, loan_id, as_of, now=now)
     result = uow.run_eod(as_of, now)
     if not result.get("already"):
         uow.audit(user.name, "eod.run", f"eod:{as_of.isoformat()}", dict(result), now)

@@ -201,3 +201,78 @@ def undue_principal_after(insts: list[Row], on: date, outstanding: int) -> int:
     """Principal still owed beyond what is already due on ``on``."""
     due = sum(i["principal_fen"] - i["principal_paid_fen"] for i in insts if i["due_on"] <= on)
     return outstanding - due
+
+
+def apply_suspense(uow: UnitOfWork, loan_id: int, on: date, *, now: datetime) -> int:
+    """Apply money held in suspense (a payment that came before its due date) to what has fallen
+    due on ``on``, by the same waterfall; returns the fen applied. Nothing due, nothing moves, so
+    running it again for the same day changes nothing."""
+    loan = uow.get_loan(loan_id, lock=True)
+    if loan is None or loan["status"] != "active" or loan["suspense_fen"] <= 0:
+        return 0
+    cur = loan["currency"]
+    insts = uow.installments(loan_id)
+    items = due_items(loan, insts, on)
+    if not items:
+        return 0
+    alloc = allocate(Money(loan["suspense_fen"], cur), items)
+    by = {c: m.minor for c, m in alloc.by_component().items()}
+    principal = by.get(Component.PRINCIPAL, 0)
+    interest = by.get(Component.INTEREST, 0)
+    penalty = by.get(Component.PENALTY, 0) + by.get(Component.COMPOUND, 0)
+    applied = principal + interest + penalty
+    if applied == 0:
+        return 0
+    for line in alloc.lines:
+        for i in insts:
+            if i["number"] == line.item.installment:
+                if line.item.component is Component.PRINCIPAL:
+                    i["principal_paid_fen"] += line.paid.minor
+                elif line.item.component is Component.INTEREST:
+                    i["interest_paid_fen"] += line.paid.minor
+    uow.put_installments(loan_id, [i for i in insts if i["due_on"] <= on])
+    outstanding = loan["outstanding_fen"] - principal
+    settled = all(
+        i["principal_paid_fen"] >= i["principal_fen"]
+        and i["interest_paid_fen"] >= i["interest_fen"]
+        for i in insts
+    )
+    paid_penalty = loan["penalty_paid_fen"] + penalty
+    closed = (
+        outstanding == 0
+        and settled
+        and penalty_due_fen({**loan, "penalty_paid_fen": paid_penalty}) == 0
+    )
+    uow.update_loan(
+        loan_id,
+        outstanding_fen=outstanding,
+        penalty_paid_fen=paid_penalty,
+        suspense_fen=loan["suspense_fen"] - applied,
+        status="closed" if closed else "active",
+    )
+    post(
+        uow,
+        f"sus-{loan_id}-{on.isoformat()}",
+        loan_id,
+        on,
+        "suspense applied 暂收款冲抵到期款",
+        [
+            (SUSPENSE, Money(applied, cur)),
+            (LOAN_PRINCIPAL, Money(-principal, cur)),
+            (INTEREST_INCOME, Money(-interest, cur)),
+            (PENALTY_INCOME, Money(-penalty, cur)),
+        ],
+    )
+    uow.audit(
+        "eod",
+        "suspense.applied",
+        f"loan:{loan_id}",
+        {
+            "on": on.isoformat(),
+            "principal_fen": principal,
+            "interest_fen": interest,
+            "penalty_fen": penalty,
+        },
+        now,
+    )
+    return applied

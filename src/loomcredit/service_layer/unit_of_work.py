@@ -132,6 +132,11 @@ class UnitOfWork(abc.ABC):
 
     # -- end of day ----------
     @abc.abstractmethod
+    def loans_with_suspense_due(self, as_of: date) -> list[int]:
+        """Active loans holding money in suspense with something unpaid due on or before
+        ``as_of``."""
+
+    @abc.abstractmethod
     def run_eod(self, as_of: date, finished_at: datetime) -> Row:
         """Set-based end of day for ``as_of``; returns counts, or ``{"already": True}``."""
 
