@@ -30,6 +30,7 @@ class ChunkView:
     post: np.ndarray
     active: np.ndarray
     uscc: pa.Array
+    frailty: np.ndarray
 
     @classmethod
     def of(cls, chunk: Chunk, panel: Panel, firms: Firms) -> ChunkView:
@@ -42,6 +43,7 @@ class ChunkView:
             post=panel.post[s],
             active=panel.active[s],
             uscc=pa.array(firms.uscc[chunk.lo : chunk.hi]),
+            frailty=panel.frailty[s],
         )
 
 
@@ -137,8 +139,10 @@ def build_tax(
     vat_due = np.round(
         0.13 * np.maximum(view.total - view.purchases, 0) * rng.uniform(0.7, 1.0, shape)
     )
+    # Healthy firms are rarely late (0.4 % of months on average), the frailer ones more often.
+    healthy = np.minimum(0.05, 0.0025 * np.exp(0.9 * view.frailty))[:, None]
     p_arrear = np.where(
-        view.dist >= 0, np.minimum(0.8, 0.12 + 0.08 * np.maximum(view.dist, 0)), 0.004
+        view.dist >= 0, np.minimum(0.8, 0.12 + 0.08 * np.maximum(view.dist, 0)), healthy
     )
     p_arrear = np.where(view.post >= 0, 0.9, p_arrear)
     arrear = (rng.random(shape) < p_arrear) & view.active & (vat_due > 0)
@@ -214,7 +218,8 @@ def build_bureau(
     dpd = np.where(overdue > 0, rng.choice([30, 60, 90], f.size), 0)
     dpd = np.where(pp >= 0, np.where(pp >= 3, 180, 90), dpd)
     npl = np.where(pp >= 1, overdue, 0)
-    inquiries = rng.poisson(np.where(dd >= 0, 1.5 + 0.3 * np.minimum(dd, 6), 0.4))
+    base = 0.35 * np.exp(0.3 * view.frailty[f])  # frailer firms shop for credit more often
+    inquiries = rng.poisson(np.where(dd >= 0, 1.5 + 0.3 * np.minimum(dd, 6), base))
     guarantee = (rng.random(chunk.size) < 0.25)[f] * loans * rng.uniform(0.2, 1.0, f.size)
     reported = timeline.first_day[q_cols[qi] + BURN_IN + 1] - 1
     return pa.Table.from_arrays(
