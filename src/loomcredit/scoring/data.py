@@ -279,6 +279,7 @@ def prepare(
     missing = [c for c in [target, id_col, time_col, *drop] if c and c not in df.columns]
     if missing:
         raise DataError(f"Columns not in the table: {', '.join(missing)}.")
+    df = df.reset_index(drop=True)  # features are rebuilt on 0..n-1 (a concat repeats labels)
     if dedupe:
         before = len(df)
         df = df.drop_duplicates().reset_index(drop=True)

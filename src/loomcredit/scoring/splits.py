@@ -2,7 +2,8 @@
 
 Two rules: when rows carry a date, validation rows come strictly after every training row
 (out of time); otherwise folds are stratified by outcome. When a borrower id is given, every row
-of one borrower lands on the same side, so a firm's later snapshot never validates its earlier one.
+of one borrower lands on the same side, so a firm's later snapshot never validates its earlier one
+(with dates too: out of time and out of sample).
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ class Split:
     label: str
 
 
-def out_of_time_split(times: np.ndarray, *, valid_fraction: float = 0.25) -> Split:
+def out_of_time_split(
+    times: np.ndarray,
+    *,
+    valid_fraction: float = 0.25,
+    ids: np.ndarray | None = None,
+    n_folds: int = 3,
+    random_state: int = 0,
+) -> list[Split]:
     """Hold out the latest rows: validation starts at a cut-off date.
 
     Parameters
@@ -46,19 +54,31 @@ def out_of_time_split(times: np.ndarray, *, valid_fraction: float = 0.25) -> Spl
         Observation dates (``datetime64``).
     valid_fraction : float
         Share of rows, counted from the latest, that go to validation (default=0.25). The
-        cut-off is a date, so every row of that date is on the same side. A borrower
-        seen in both periods stays in both: that is how the model is used (firms are scored
-        again later), and the time order is what protects against leakage.
+        cut-off is a date, so every row of that date is on the same side.
+    ids : numpy.ndarray, optional
+        Borrower ids (default=None). When given, validation is also out of sample: borrowers
+        are dealt into ``n_folds`` groups, and each split validates one group's rows after the
+        cut-off with a model trained on the other groups' rows before it. Time order alone does
+        not protect panel data: a firm's snapshot a month before the cut-off carries the same
+        future default (``default_12m``) as its snapshots after it, so a model could learn the
+        firm rather than the risk, from an outcome a bank would not know yet. Every borrower is
+        validated once, so the pooled metrics rest on all defaulters of the period.
+    n_folds : int
+        Borrower groups when ``ids`` are given (default=3).
+    random_state : int
+        Seed of the borrower draw (default=0).
 
     Returns
     -------
-    Split
-        Training rows before the cut-off, validation rows on or after it.
+    list of Split
+        One split (no ids) or ``n_folds`` splits: training rows before the cut-off, validation
+        rows on or after it.
 
     Raises
     ------
     DataError
-        When all rows share one date, so no out-of-time split exists.
+        When all rows share one date, so no out-of-time split exists, or there are fewer
+        borrowers than folds.
     """
     t = np.asarray(times, dtype="datetime64[ns]")
     uniq = np.unique(t)
@@ -68,10 +88,26 @@ def out_of_time_split(times: np.ndarray, *, valid_fraction: float = 0.25) -> Spl
     cut = np.datetime64(int(cutoff), "ns")
     if cut <= uniq[0]:
         cut = uniq[1]
-    train = np.flatnonzero(t < cut)
-    valid = np.flatnonzero(t >= cut)
     label = f"out of time: validation from {np.datetime_as_string(cut, unit='D')}"
-    return Split(train=train, valid=valid, label=label)
+    before, after = t < cut, t >= cut
+    if ids is None:
+        return [Split(train=np.flatnonzero(before), valid=np.flatnonzero(after), label=label)]
+    id_arr = np.asarray(ids)
+    borrowers = np.unique(id_arr)
+    if len(borrowers) < n_folds:
+        raise DataError(f"An out-of-sample split needs at least {n_folds} borrowers.")
+    order = np.random.default_rng(random_state).permutation(len(borrowers))
+    group = np.empty(len(borrowers), dtype=np.int64)
+    group[order] = np.arange(len(borrowers)) % n_folds
+    row_group = group[np.searchsorted(borrowers, id_arr)]
+    return [
+        Split(
+            train=np.flatnonzero(before & (row_group != k)),
+            valid=np.flatnonzero(after & (row_group == k)),
+            label=f"{label}, borrower group {k + 1}/{n_folds} held out",
+        )
+        for k in range(n_folds)
+    ]
 
 
 def kfold_splits(
@@ -137,7 +173,7 @@ def inner_split(
     """
     n = len(y)
     if times is not None and len(np.unique(times)) > 1:
-        return out_of_time_split(times, valid_fraction=fraction)
+        return out_of_time_split(times, valid_fraction=fraction)[0]
     if ids is not None:
         n_splits = max(2, round(1.0 / fraction))
         return next(kfold_splits(y, n_splits=n_splits, ids=ids, random_state=random_state))

@@ -4,8 +4,11 @@
 every training fold: a calibration split is held out; the scorecard (binning, IV selection,
 regression) and the booster (with its own early-stopping split) are fitted on the rest; Platt
 calibration is fitted on the calibration split. Validation rows are touched only to measure.
-With a time column the split is out of time; otherwise stratified k-fold (grouped by id) gives
-out-of-fold metrics and the saved models are refitted on all rows.
+With a time column the split is out of time (and, with a borrower id, out of sample too: each of
+three borrower groups is validated after the cut-off by models trained on the other groups before
+it, and the saved models are refitted on every borrower's rows before the cut-off); otherwise
+stratified k-fold (grouped by id) gives out-of-fold metrics and the saved models are refitted on
+all rows.
 """
 
 from __future__ import annotations
@@ -122,7 +125,10 @@ def fit_bundle(ds: Dataset, rows: np.ndarray, cfg: TrainConfig) -> Bundle:
         The fitted models.
     """
     ids = ds.ids[rows] if ds.ids is not None else None
-    times = ds.times[rows] if ds.times is not None else None
+    # With borrower ids the calibration rows are whole borrowers drawn from every date: holding
+    # out the latest dates instead would take the newest rows (the ones with a year-on-year
+    # history) away from fitting. Without ids, dated rows calibrate on the latest ones.
+    times = ds.times[rows] if ds.times is not None and ids is None else None
     cal = inner_split(
         ds.y[rows], fraction=cfg.calib_fraction, ids=ids, times=times, random_state=cfg.random_state
     )
@@ -154,8 +160,15 @@ def _evaluate(
     """Validation predictions of both models, and the bundle to save (OOT) or None (k-fold)."""
     splits: list[Split]
     if ds.times is not None:
-        splits = [out_of_time_split(ds.times, valid_fraction=cfg.valid_fraction)]
+        splits = out_of_time_split(
+            ds.times, valid_fraction=cfg.valid_fraction, ids=ds.ids, random_state=cfg.random_state
+        )
         scheme = splits[0].label
+        if len(splits) > 1:
+            scheme = scheme.split(", borrower group")[0] + (
+                f", out of sample: {len(splits)} borrower groups, each validated by a model "
+                "trained on the others (pooled)"
+            )
     elif cfg.folds > 1:
         splits = list(
             kfold_splits(ds.y, n_splits=cfg.folds, ids=ds.ids, random_state=cfg.random_state)
@@ -194,6 +207,9 @@ def _evaluate(
         for m in pd_valid
     }
     extra = {"scheme": scheme, "valid_rows": valid_rows, "y_valid": y_valid, "pd_valid": pd_valid}
+    if len(splits) > 1 and ds.times is not None:  # the saved models learn every borrower's past
+        t = np.asarray(ds.times, dtype="datetime64[ns]")
+        bundle = fit_bundle(ds, np.flatnonzero(t < t[valid_rows].min()), cfg)
     return results, (bundle if ds.times is not None or cfg.folds <= 1 else None), extra
 
 
