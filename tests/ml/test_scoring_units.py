@@ -131,3 +131,23 @@ def test_clone_keeps_parameters() -> None:
     assert copy.get_params()["pdo"] == 40.0
     assert copy.get_params()["min_iv"] == 0.05
     assert copy.offset == pytest.approx(500.0 - 40.0 / math.log(2) * math.log(50.0))
+
+
+def test_rare_decisive_flag_gets_its_own_bin() -> None:
+    """A flag on 1 % of rows with a 60 % bad rate (an overdue bureau account) is binned and
+    selected; a 5 % minimum bin would merge it into the zero bin with IV 0."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    flag = (rng.random(n) < 0.01).astype(float)
+    noise = rng.normal(size=n)
+    y = (rng.random(n) < np.where(flag > 0, 0.6, 0.03)).astype(int)
+    sc = ScorecardClassifier().fit(pd.DataFrame({"overdue": flag, "noise": noise}), y)
+    assert "overdue" in sc.features_
+    assert len(sc.pipeline_.named_steps["binning"].bins_["overdue"]["splits"]) == 1
+
+
+def test_prepare_accepts_a_frame_with_repeated_index_labels() -> None:
+    """Concatenated monthly snapshots repeat index labels; features keep their values."""
+    part = pd.DataFrame({"x": [1.0, 2.0, 3.0], "bad": [0, 1, 0]})
+    ds = prepare(pd.concat([part, part]), "bad")
+    assert ds.X["x"].tolist() == [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]
