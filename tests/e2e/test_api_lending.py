@@ -344,3 +344,27 @@ def test_return_and_resubmit_over_http(api: tuple[TestClient, FixedClock]) -> No
     )
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["approved"]) == ("approved", money("300000.00"))
+
+
+def test_work_is_booked_on_the_business_date_that_follows_end_of_day(
+    api: tuple[TestClient, FixedClock],
+) -> None:
+    """营业日期: without an as_of, an application is decided on the day after the last EOD, as in a
+    core banking system; before any EOD, and never later than, the calendar day."""
+    client, clock = api
+    officer, admin = login(client, "officer"), login(client, "admin")
+    body = {"uscc": USCC, "amount": money("200000.00"), "term_months": 12, "method": "annuity"}
+    first = client.post("/api/v1/applications", json=body, headers=officer)
+    assert first.status_code == 201, first.text
+    assert first.json()["as_of"] == "2026-01-05"  # no EOD yet: the clock's day
+    clock.at = fixed(2026, 11, 29)
+    officer, admin = login(client, "officer"), login(client, "admin")  # tokens expire in 8 h
+    for day in ("2026-01-05", "2026-01-06"):
+        assert client.post("/api/v1/admin/eod", json={"as_of": day}, headers=admin).is_success
+    later = client.post("/api/v1/applications", json=body, headers=officer)
+    assert later.status_code == 201, later.text
+    assert later.json()["as_of"] == "2026-01-07"
+    clock.at = fixed(2026, 1, 6)  # EOD for today already ran: the business date stays today
+    officer = login(client, "officer")
+    again = client.post("/api/v1/applications", json=body, headers=officer)
+    assert again.json()["as_of"] == "2026-01-06"

@@ -58,6 +58,7 @@ applications = Table(
     Column("annual_rate", String(20), nullable=False),
     Column("penalty_uplift", String(10), nullable=False, server_default="0.5"),
     Column("decision_json", Text, nullable=False),
+    Column("as_of", Date, nullable=True),  # since 0004: the date the decision was made as of
     Column("created_by", String(64), nullable=False),
     Column("updated_by", String(64), nullable=False),
     Column("reviewed_by", String(64), nullable=True),

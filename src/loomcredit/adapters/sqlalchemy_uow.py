@@ -313,6 +313,13 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         )
         return [int(r[0]) for r in self.conn.execute(stmt)]
 
+    def last_eod_date(self) -> date | None:
+        """The latest ``eod_runs`` date (a crashed run leaves no row, see ``run_eod``)."""
+        value = self.conn.execute(select(func.max(orm.eod_runs.c.as_of))).scalar()
+        if isinstance(value, str):  # SQLite returns MAX() of a DATE column as text
+            return date.fromisoformat(value)
+        return value
+
     def run_eod(self, as_of: date, finished_at: datetime) -> Row:
         """Set-based EOD guarded by the ``eod_runs`` row for the date."""
         if self._one(select(orm.eod_runs).where(orm.eod_runs.c.as_of == as_of)) is not None:

@@ -9,7 +9,7 @@ half-way rolls back so the date can simply be run again.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from loomcredit.service_layer.repayment import apply_suspense
 from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
@@ -17,6 +17,20 @@ from loomcredit.service_layer.users import Action, User, require
 
 #: Days before a due date on which a reminder is queued.
 REMINDER_DAYS = (7, 3, 1)
+
+
+def business_date(uow: UnitOfWork, now: datetime) -> date:
+    """营业日期 The business date new work is booked on when a request names none.
+
+    As in a core banking system, the business date follows end of day: the day after the last
+    date EOD completed for. It never runs ahead of the calendar (EOD for today, run tonight,
+    does not move new applications to tomorrow), and before the first EOD it is today.
+    """
+    today = now.date()
+    last = uow.last_eod_date()
+    if last is None:
+        return today
+    return min(last + timedelta(days=1), today)
 
 
 def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:

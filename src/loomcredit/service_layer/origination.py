@@ -104,6 +104,7 @@ def create_application(
         "annual_rate": str(rate),
         "penalty_uplift": DEFAULT_UPLIFT,
         "decision_json": json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
+        "as_of": as_of,
         "created_by": user.name,
         "updated_by": user.name,
         "created_at": now,
@@ -311,6 +312,7 @@ def resubmit(
         annual_rate=str(rate),
         approved_fen=asked.minor if band == "auto_approve" else None,
         decision_json=json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
+        as_of=as_of,
         updated_by=user.name,
         updated_at=now,
     )

@@ -141,6 +141,10 @@ class UnitOfWork(abc.ABC):
         """Set-based end of day for ``as_of``; returns counts, or ``{"already": True}``."""
 
     @abc.abstractmethod
+    def last_eod_date(self) -> date | None:
+        """The latest date end of day has completed for, or None before the first run."""
+
+    @abc.abstractmethod
     def outbox(self, *, created_for: date | None = None) -> list[Row]:
         """Reminders queued."""
 

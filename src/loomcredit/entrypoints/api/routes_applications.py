@@ -17,7 +17,7 @@ from loomcredit.entrypoints.api.schemas import (
     ResubmitIn,
     ReviewIn,
 )
-from loomcredit.service_layer import origination
+from loomcredit.service_layer import eod, origination
 from loomcredit.service_layer.users import Action, Role, UnauthenticatedError, require
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -51,7 +51,7 @@ def create(body: ApplicationIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[s
         amount=body.amount.money(),
         term=body.term_months,
         method=body.method,
-        as_of=body.as_of or now.date(),
+        as_of=body.as_of or eod.business_date(uow, now),
         now=now,
         legal_rep_id=body.legal_rep_id,
     )
@@ -113,7 +113,7 @@ def resubmit(app_id: Id, body: ResubmitIn, user: CurrentUser, svc: Svc, uow: Uow
         app_id,
         amount=body.amount.money() if body.amount else None,
         term=body.term_months,
-        as_of=body.as_of or now.date(),
+        as_of=body.as_of or eod.business_date(uow, now),
         now=now,
     )
     uow.commit()
@@ -136,7 +136,9 @@ def human_review(
 def contract(app_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Amount, rate build-up, annualised rate, schedule, penalty uplift, allocation order."""
     now = svc.clock()
-    return to_json(origination.contract(uow, user, app_id, as_of=now.date(), now=now))
+    return to_json(
+        origination.contract(uow, user, app_id, as_of=eod.business_date(uow, now), now=now)
+    )
 
 
 @router.post("/applications/{app_id}/accept", tags=["contract"], summary="Accept the contract 签约")

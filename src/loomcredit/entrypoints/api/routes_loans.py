@@ -31,7 +31,12 @@ def disburse(
         with svc.uow() as uow:
             try:
                 loan = disbursement.disburse(
-                    uow, user, app_id, key=key, as_of=body.as_of or now.date(), now=now
+                    uow,
+                    user,
+                    app_id,
+                    key=key,
+                    as_of=body.as_of or eod.business_date(uow, now),
+                    now=now,
                 )
                 uow.commit()
                 return to_json(loan)
@@ -75,7 +80,7 @@ def repay(
                 loan_id,
                 body.amount.money(),
                 key=key,
-                received_on=body.received_on or now.date(),
+                received_on=body.received_on or eod.business_date(uow, now),
                 now=now,
                 early=body.early,
             )
@@ -90,7 +95,9 @@ def repay(
 def write_off(loan_id: Id, body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Write off the outstanding principal as an entry."""
     now = svc.clock()
-    out = disbursement.write_off(uow, user, loan_id, as_of=body.as_of or now.date(), now=now)
+    out = disbursement.write_off(
+        uow, user, loan_id, as_of=body.as_of or eod.business_date(uow, now), now=now
+    )
     uow.commit()
     return to_json(out)
 
@@ -100,7 +107,7 @@ def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow
     """Reverse a write-off with a mirror entry."""
     now = svc.clock()
     out = disbursement.reverse_write_off(
-        uow, user, loan_id, body.entry_id, as_of=body.as_of or now.date(), now=now
+        uow, user, loan_id, body.entry_id, as_of=body.as_of or eod.business_date(uow, now), now=now
     )
     uow.commit()
     return to_json(out)
@@ -110,7 +117,7 @@ def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow
 def run_eod(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Run end of day for a date (idempotent)."""
     now = svc.clock()
-    return to_json(eod.run_eod(uow, user, body.as_of or now.date(), now=now))
+    return to_json(eod.run_eod(uow, user, body.as_of or eod.business_date(uow, now), now=now))
 
 
 @router.get("/ledger/trial-balance", tags=["ledger"], summary="Trial balance 试算平衡")
