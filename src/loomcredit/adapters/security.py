@@ -45,9 +45,17 @@ def issue_token(subject: str, role: str, secret: str, *, now: datetime, ttl: tim
 def read_token(token: str, secret: str, *, now: datetime) -> dict[str, str]:
     """The claims of a valid token; raises :class:`BadTokenError` otherwise (expiry at ``now``)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"verify_exp": False})
+        # Times are checked against the service's clock below, not the machine's.
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False},
+        )
     except jwt.PyJWTError as exc:
         raise BadTokenError(str(exc)) from exc
     if int(claims.get("exp", 0)) <= int(now.timestamp()):
         raise BadTokenError("token expired")
+    if int(claims.get("iat", 0)) > int(now.timestamp()):
+        raise BadTokenError("token issued in the future")
     return {"sub": str(claims["sub"]), "role": str(claims["role"])}
