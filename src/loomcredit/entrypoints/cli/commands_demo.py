@@ -79,6 +79,7 @@ def stage_domain() -> None:
 
 
 MARKER = ".loom-demo"
+LENDING_MONTHS = 3
 
 
 def _month_end(first_of_month: date) -> date:
@@ -95,10 +96,9 @@ def _add_months(first_of_month: date, n: int) -> date:
 class DemoPlan:
     """The dates every stage works on, derived from the simulated window.
 
-    The last simulated month's data arrive during the following month, so the bank decides at the
-    end of that month (``as_of``). Training snapshots start six months in (features need history)
-    and stop twelve months before the last simulated month (the label needs twelve months of
-    outcome).
+    The bank decides at ``as_of`` and services the loans for three months after it. Training
+    snapshots start six months in (features need history) and stop twelve months before the last
+    simulated month (the label needs twelve months of outcome).
     """
 
     start: date
@@ -111,8 +111,14 @@ class DemoPlan:
 
     @property
     def as_of(self) -> date:
-        """Decision date: end of the month after the last simulated month."""
-        return _month_end(_add_months(self.last_month, 1))
+        """Decision date: three months before the data end, so that three months of servicing
+        bring the book's business date to the end of the simulated data."""
+        return _month_end(_add_months(self.last_month, -3))
+
+    @property
+    def business_date(self) -> date:
+        """The day after the demo's last end of day (what the console and API then book on)."""
+        return self.as_of + timedelta(days=31 * LENDING_MONTHS + 1)
 
     @property
     def training(self) -> tuple[date, date]:
@@ -178,7 +184,7 @@ def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) 
     )
     with console.status("ingesting: validate, quarantine, consent, entity resolution, news…"):
         summary = ingest(
-            settings.lake, LakePaths(settings.home), pii_key=key, as_of=plan.as_of,
+            settings.lake, LakePaths(settings.home), pii_key=key, as_of=plan.business_date,
             truth=settings.lake / "truth", clock=lambda: datetime.now(UTC),
         )  # fmt: skip
     _print_summary(summary)
@@ -235,13 +241,18 @@ def _applications(records: list[DecisionRecord]) -> list[dict[str, Any]]:
 def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionRecord]) -> None:
     """Maker-checker origination, exactly-once disbursement, repayments and three months of EOD."""
     from loomcredit.bootstrap.service import build_service, run_demo_lending
+    from loomcredit.domain.delinquency import Grade
     from loomcredit.domain.money import Money
 
     _header("6 · 审批、放款与贷后 Approval, disbursement and post-loan")
     svc = build_service(settings, real_decider=True)
     with console.status("lending: review, disbursement, repayments, end of day…"):
         book = run_demo_lending(
-            settings, decisions=_applications(records), months=3, start=plan.as_of, service=svc
+            settings,
+            decisions=_applications(records),
+            months=LENDING_MONTHS,
+            start=plan.as_of,
+            service=svc,
         )
     table = Table("", "count", title="贷款账簿 Loan book")
     table.add_row("申请 applications", str(book.applications))
@@ -252,7 +263,9 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     table.add_row("还款 repayments posted", str(book.repayments))
     table.add_row("日终 end-of-day runs", str(book.eod_days))
     table.add_row("余额 outstanding", Money(book.outstanding_fen).format())
-    grades = "  ".join(f"{g}级:{n}" for g, n in sorted(book.by_grade.items()))
+    grades = "  ".join(
+        f"{Grade(g).label_zh} {Grade(g).label_en}: {n}" for g, n in sorted(book.by_grade.items())
+    )
     table.add_row("五级分类 five-grade classification", grades)
     balanced = sum(book.trial_balance.values()) == 0
     table.add_row(
@@ -299,7 +312,9 @@ def demo(
             f"控制台 console: http://127.0.0.1:{port}/console · API docs: "
             f"http://127.0.0.1:{port}/docs\n"
             "demo users 演示用户: demo_officer, demo_reviewer, demo_risk_manager, demo_collector, "
-            "demo_auditor, demo_admin · password 密码: loom-demo-2026 · Ctrl-C to stop"
+            "demo_auditor, demo_admin · password 密码: loom-demo-2026 · Ctrl-C to stop\n"
+            f"营业日期 business date: {plan.business_date} (the day after the last end of day; "
+            "applications without as_of are decided on it)"
         )
         run_server(host="127.0.0.1", port=port)
 
