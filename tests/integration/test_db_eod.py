@@ -262,3 +262,39 @@ def test_write_off_and_reversal_are_entries(svc: Service) -> None:
                 uow, risk, loan_id, wo["entry_id"], as_of=date(2026, 6, 3), now=fixed(2026, 6, 3)
             )
     assert loan(svc, loan_id)["status"] == "active"
+
+
+def test_skipped_dates_are_caught_up_like_running_each_day(svc: Service, tmp_path: Path) -> None:
+    """EOD for a date after a gap runs the missing days first: same penalty/DPD as day by day."""
+    kind = "postgresql" if svc.engine.dialect.name == "postgresql" else "sqlite"
+    loan_id = open_loan(svc)
+    run(svc, date(2026, 2, 6))
+    out = run(svc, date(2026, 2, 12))  # 7..11 skipped
+    assert out["days_run"] == 6
+    for other_url in database_url(kind, tmp_path / "daily"):
+        (tmp_path / "daily").mkdir(exist_ok=True)
+        daily = build_service(Settings(home=tmp_path / "daily"), url=other_url)
+        daily.decider = fixed_decider
+        other_id = open_loan(daily)
+        for d in range(6, 13):
+            assert run(daily, date(2026, 2, d))["days_run"] == 1
+        want = loan(daily, other_id)
+        daily.engine.dispose()
+    got = loan(svc, loan_id)
+    for key in ("dpd", "bucket", "grade", "accrued_penalty_e8"):
+        assert got[key] == want[key], key
+    assert got["accrued_penalty_e8"] > 0
+    assert run(svc, date(2026, 2, 12)) == {"already": True}
+
+
+def test_crash_during_catch_up_reruns_without_double_posting(svc: Service) -> None:
+    """Days committed before a crash stay done; the rerun does only what is missing."""
+    loan_id = open_loan(svc)
+    run(svc, date(2026, 2, 6))
+    run(svc, date(2026, 2, 8))  # catch-up committed 7 and 8
+    with svc.uow() as uow:
+        uow.run_eod(date(2026, 2, 9), fixed(2026, 2, 9))
+        # crash before commit
+    out = run(svc, date(2026, 2, 10))
+    assert out["days_run"] == 2
+    assert loan(svc, loan_id)["dpd"] == 5

@@ -34,8 +34,30 @@ def business_date(uow: UnitOfWork, now: datetime) -> date:
 
 
 def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
-    """Run end of day for ``as_of`` and commit; returns counts (``already`` if it had run)."""
+    """Run end of day for ``as_of`` and commit; returns counts (``already`` if it had run).
+
+    End of day runs each calendar day in order: if the last completed date is earlier than
+    ``as_of − 1``, the missing days run first (catch-up), each in its own transaction guarded
+    by its ``eod_runs`` row, so a crash half-way is simply rerun and no day posts twice.
+    Before the first end of day ever, only ``as_of`` runs. ``days_run`` counts the days done.
+    """
     require(user, Action.RUN_EOD)
+    last = uow.last_eod_date()
+    first = as_of if last is None or last >= as_of else last + timedelta(days=1)
+    days_run = 0
+    day = first
+    while day < as_of:
+        if not _run_one_day(uow, user, day, now=now).get("already"):
+            days_run += 1
+        day += timedelta(days=1)
+    result = _run_one_day(uow, user, as_of, now=now)
+    if result.get("already"):
+        return result
+    return {**result, "days_run": days_run + 1}
+
+
+def _run_one_day(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
+    """One date of end of day in one transaction (suspense, accrual, DPD, reminders)."""
     # A borrower who paid before the due date is not overdue: apply suspense first (few loans).
     for loan_id in uow.loans_with_suspense_due(as_of):
         apply_suspense(uow, loan_id, as_of, now=now)

@@ -105,8 +105,8 @@ def eod_cmd(
         Console().print(f"日终 {as_of} 已完成 already done; nothing changed")
     else:
         Console().print(
-            f"[green]日终完成 EOD done[/] {as_of}: {out['loans']} loans, "
-            f"{out['reminders']} reminders"
+            f"[green]日终完成 EOD done[/] {as_of}: {out['days_run']} day(s) run 补跑天数, "
+            f"{out['loans']} loans, {out['reminders']} reminders"
         )
 
 
