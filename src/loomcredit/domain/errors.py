@@ -89,3 +89,7 @@ class PolicyViolation(LoomError, ValueError):
 
 class NotFound(LoomError, LookupError):
     """The requested record does not exist."""
+
+
+class DateOutOfRange(NotFound, ValueError):
+    """A date the reference data does not cover (e.g. before the first LPR release)."""

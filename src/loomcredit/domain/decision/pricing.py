@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from fractions import Fraction
 
 from loomcredit.domain.decision.policy import PricingPolicy
-from loomcredit.domain.errors import NotFound
+from loomcredit.domain.errors import DateOutOfRange
 
 BP = Decimal("0.0001")
 
@@ -50,7 +50,12 @@ class LprTable:
         dates = [q.effective_on for q in self.quotes]
         index = bisect.bisect_right(dates, on) - 1
         if index < 0:
-            raise NotFound(f"no LPR in force on {on.isoformat()} (table starts later)")
+            raise DateOutOfRange(
+                f"no LPR in force on {on.isoformat()}: the LPR table starts on "
+                f"{dates[0].isoformat()}; use as_of on or after that date"
+                if dates
+                else f"no LPR in force on {on.isoformat()}: the LPR table is empty"
+            )
         return self.quotes[index]
 
     def one_year_on(self, on: date) -> Decimal:

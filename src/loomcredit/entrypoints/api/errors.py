@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from loomcredit.adapters.security import BadTokenError
 from loomcredit.domain.errors import (
+    DateOutOfRange,
     InvalidAmount,
     InvalidCode,
     LoanStateError,
@@ -20,6 +21,7 @@ from loomcredit.domain.errors import (
     NotFound,
     ScheduleError,
 )
+from loomcredit.service_layer.decisioning import InvalidApplicationError
 from loomcredit.service_layer.disbursement import IdempotencyConflictError
 from loomcredit.service_layer.origination import InvalidRequestError
 from loomcredit.service_layer.users import AccessDeniedError, UnauthenticatedError
@@ -54,10 +56,12 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (UnauthenticatedError, 401, "unauthenticated"),
     (BadTokenError, 401, "unauthenticated"),
     (AccessDeniedError, 403, "forbidden"),
+    (DateOutOfRange, 422, "date-out-of-range"),
     (NotFound, 404, "not-found"),
     (IdempotencyConflictError, 409, "idempotency-conflict"),
     (LoanStateError, 409, "state-conflict"),
     (InvalidRequestError, 422, "invalid-request"),
+    (InvalidApplicationError, 422, "invalid-application"),
     (InvalidAmount, 422, "invalid-amount"),
     (InvalidCode, 422, "invalid-code"),
     (ScheduleError, 422, "invalid-schedule"),
