@@ -46,6 +46,45 @@ def contract_rate(text: str) -> Decimal:
     return value.quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
+def _check_request(amount: Money, term: int, as_of: date, now: datetime) -> None:
+    """What every decision request must satisfy before the engine is asked."""
+    if as_of > now.date():
+        raise InvalidRequestError(
+            f"as_of {as_of.isoformat()} is after today ({now.date().isoformat()}); "
+            "a decision uses only data known on its date"
+        )
+    if not amount.is_positive() or amount.currency != "CNY":
+        raise InvalidRequestError("amount must be a positive CNY amount")
+    if not 1 <= term <= MAX_TERM:
+        raise InvalidRequestError(f"term must be 1-{MAX_TERM} months")
+
+
+def _decide(decider: Decider, uscc: str, amount: Money, term: int, method: str, as_of: date) -> Row:
+    """Ask the engine and return the application fields its decision sets."""
+    decision = decider(uscc, amount, term, method, as_of)
+    band = str(decision.get("band"))
+    if band not in BANDS:
+        raise LoomError(f"the decision engine returned an unknown band {band!r}")
+    return {
+        "status": _BAND_STATUS[band],
+        "band": band,
+        "annual_rate": str(contract_rate(str(decision["annual_rate"]))),
+        "approved_fen": amount.minor if band == "auto_approve" else None,
+        "decision_json": json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
+        "as_of": as_of,
+    }
+
+
+def _audit_decision(uow: UnitOfWork, app_id: int, decided: Row, now: datetime) -> None:
+    uow.audit(
+        "decision-engine",
+        "decision",
+        f"application:{app_id}",
+        {"band": decided["band"], "rate": decided["annual_rate"]},
+        now,
+    )
+
+
 def create_application(
     uow: UnitOfWork,
     decider: Decider,
@@ -69,28 +108,16 @@ def create_application(
     require(user, Action.APPLY)
     code = parse_uscc(uscc).code
     require_enterprise(user, code)
-    if as_of > now.date():
-        raise InvalidRequestError(
-            f"as_of {as_of.isoformat()} is after today ({now.date().isoformat()}); "
-            "a decision uses only data known on its date"
-        )
+    _check_request(amount, term, as_of, now)
     if legal_rep_id is not None:
         legal_rep_id = _resident_id(legal_rep_id, now.date())
-    if not amount.is_positive() or amount.currency != "CNY":
-        raise InvalidRequestError("amount must be a positive CNY amount")
-    if not 1 <= term <= MAX_TERM:
-        raise InvalidRequestError(f"term must be 1-{MAX_TERM} months")
     try:
         Method.parse(method)
     except (LoomError, ValueError):
         raise InvalidRequestError(
             f"unknown method {method!r}; use annuity, equal_principal or interest_only"
         ) from None
-    decision = decider(code, amount, term, method, as_of)
-    band = str(decision.get("band"))
-    if band not in BANDS:
-        raise LoomError(f"the decision engine returned an unknown band {band!r}")
-    rate = contract_rate(str(decision["annual_rate"]))
+    decided = _decide(decider, code, amount, term, method, as_of)
     row = {
         "uscc": code,
         "legal_rep_id": legal_rep_id,
@@ -98,13 +125,8 @@ def create_application(
         "currency": amount.currency,
         "term_months": term,
         "method": Method.parse(method).name.lower(),
-        "status": _BAND_STATUS[band],
-        "band": band,
-        "approved_fen": amount.minor if band == "auto_approve" else None,
-        "annual_rate": str(rate),
         "penalty_uplift": DEFAULT_UPLIFT,
-        "decision_json": json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
-        "as_of": as_of,
+        **decided,
         "created_by": user.name,
         "updated_by": user.name,
         "created_at": now,
@@ -118,13 +140,7 @@ def create_application(
         {"uscc": code, "amount_fen": amount.minor},
         now,
     )
-    uow.audit(
-        "decision-engine",
-        "decision",
-        f"application:{app_id}",
-        {"band": band, "rate": str(rate)},
-        now,
-    )
+    _audit_decision(uow, app_id, decided, now)
     return get_application(uow, user, app_id, now=now, audit_pii=False)
 
 
@@ -290,29 +306,15 @@ def resubmit(
         raise LoanStateError(
             f"application {app_id} is {row['status']}; only a returned one can be resubmitted"
         )
-    if as_of > now.date():
-        raise InvalidRequestError(f"as_of {as_of.isoformat()} is after today")
     asked = amount or Money(row["amount_fen"], row["currency"])
     months = term or int(row["term_months"])
-    if not asked.is_positive() or asked.currency != "CNY":
-        raise InvalidRequestError("amount must be a positive CNY amount")
-    if not 1 <= months <= MAX_TERM:
-        raise InvalidRequestError(f"term must be 1-{MAX_TERM} months")
-    decision = decider(row["uscc"], asked, months, row["method"], as_of)
-    band = str(decision.get("band"))
-    if band not in BANDS:
-        raise LoomError(f"the decision engine returned an unknown band {band!r}")
-    rate = contract_rate(str(decision["annual_rate"]))
+    _check_request(asked, months, as_of, now)
+    decided = _decide(decider, row["uscc"], asked, months, row["method"], as_of)
     uow.update_application(
         app_id,
         amount_fen=asked.minor,
         term_months=months,
-        status=_BAND_STATUS[band],
-        band=band,
-        annual_rate=str(rate),
-        approved_fen=asked.minor if band == "auto_approve" else None,
-        decision_json=json.dumps(decision, ensure_ascii=False, sort_keys=True, default=str),
-        as_of=as_of,
+        **decided,
         updated_by=user.name,
         updated_at=now,
     )
@@ -323,13 +325,7 @@ def resubmit(
         {"amount_fen": asked.minor, "term_months": months},
         now,
     )
-    uow.audit(
-        "decision-engine",
-        "decision",
-        f"application:{app_id}",
-        {"band": band, "rate": str(rate)},
-        now,
-    )
+    _audit_decision(uow, app_id, decided, now)
     return get_application(uow, user, app_id, now=now, audit_pii=False)
 
 
