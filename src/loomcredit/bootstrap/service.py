@@ -137,13 +137,9 @@ def build_service(
     db = url or settings.sqlalchemy_url
     if upgrade:
         upgrade_database(db)
-    from loomcredit.pipeline.ingest.pii import load_or_create_key
+    from loomcredit.bootstrap.keys import pii_key
 
-    key = load_or_create_key(
-        env_key=settings.pii_key,
-        key_file=settings.pii_key_file,
-        default_file=Path(settings.home) / "keys" / "pii.key",
-    )
+    key = pii_key(settings)
     svc = Service(settings=settings, engine=make_engine(db), pii_key=key)
     if real_decider:
         svc.decider = engine_decider(settings) or rule_based_decider

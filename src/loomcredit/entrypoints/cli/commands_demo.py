@@ -161,9 +161,9 @@ def _prepare_home(home: Path) -> None:
 
 def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) -> None:
     """Simulate the cluster into the raw zone, then ingest it (quarantine, consent, resolution)."""
+    from loomcredit.bootstrap.keys import pii_key
     from loomcredit.entrypoints.cli.commands_ingest import _print_summary
     from loomcredit.pipeline.ingest import LakePaths, ingest
-    from loomcredit.pipeline.ingest.pii import load_or_create_key
     from loomcredit.pipeline.simulate import SimulationConfig, simulate
 
     _header("2 · 数据采集与整合 Data collection and integration")
@@ -177,11 +177,7 @@ def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) 
         f"{sim.total_rows:,} raw rows in {len(sim.rows)} sources, {sim.defaults} defaults (truth) "
         f"in {sim.seconds:.1f} s"
     )
-    key = load_or_create_key(
-        env_key=settings.pii_key,
-        key_file=settings.pii_key_file,
-        default_file=settings.home / "keys" / "pii.key",
-    )
+    key = pii_key(settings)
     with console.status("ingesting: validate, quarantine, consent, entity resolution, news…"):
         summary = ingest(
             settings.lake, LakePaths(settings.home), pii_key=key, as_of=plan.business_date,

@@ -102,10 +102,10 @@ def ingest(
     """导入数据 Ingest raw feeds into the lake (validate, quarantine, consent, resolve, report)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from loomcredit.bootstrap.keys import pii_key
     from loomcredit.config import get_settings
     from loomcredit.pipeline.ingest import LakePaths
     from loomcredit.pipeline.ingest import ingest as run_ingest
-    from loomcredit.pipeline.ingest.pii import load_or_create_key
 
     settings = get_settings()
     when = _parse_day(as_of)
@@ -113,11 +113,7 @@ def ingest(
         when = datetime.now(UTC).date()
     if evaluate is not None and not evaluate.is_dir():
         raise _fail(f"--evaluate: no such folder {evaluate}")
-    key = load_or_create_key(
-        env_key=settings.pii_key,
-        key_file=settings.pii_key_file,
-        default_file=settings.home / "keys" / "pii.key",
-    )
+    key = pii_key(settings)
     lake = LakePaths(settings.home)
     if source is None:
         source = settings.lake
