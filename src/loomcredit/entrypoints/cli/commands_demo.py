@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from loomcredit.domain.daycount import add_months, days_in_month
+
 if TYPE_CHECKING:
     from loomcredit.config import Settings
     from loomcredit.domain.decision.record import DecisionRecord
@@ -82,14 +84,8 @@ MARKER = ".loom-demo"
 LENDING_MONTHS = 3
 
 
-def _month_end(first_of_month: date) -> date:
-    nxt = date(first_of_month.year + first_of_month.month // 12, first_of_month.month % 12 + 1, 1)
-    return nxt - timedelta(days=1)
-
-
-def _add_months(first_of_month: date, n: int) -> date:
-    k = first_of_month.year * 12 + first_of_month.month - 1 + n
-    return date(k // 12, k % 12 + 1, 1)
+def _month_end(day: date) -> date:
+    return day.replace(day=days_in_month(day.year, day.month))
 
 
 @dataclass(frozen=True)
@@ -107,13 +103,13 @@ class DemoPlan:
     @property
     def last_month(self) -> date:
         """First day of the last simulated month."""
-        return _add_months(self.start, self.months - 1)
+        return add_months(self.start, self.months - 1)
 
     @property
     def as_of(self) -> date:
         """Decision date: three months before the data end, so that three months of servicing
         bring the book's business date to the end of the simulated data."""
-        return _month_end(_add_months(self.last_month, -3))
+        return _month_end(add_months(self.last_month, -3))
 
     @property
     def business_date(self) -> date:
@@ -123,7 +119,7 @@ class DemoPlan:
     @property
     def training(self) -> tuple[date, date]:
         """First and last snapshot month of the training set."""
-        return _add_months(self.start, 6), _add_months(self.last_month, -12)
+        return add_months(self.start, 6), add_months(self.last_month, -12)
 
     @classmethod
     def parse(cls, start: str, months: int) -> DemoPlan:
