@@ -111,6 +111,7 @@ def test_console_shows_queue_and_loan(server: tuple[str, Service]) -> None:
         page.wait_for_selector("#loan-rows tr")
         assert len(page.query_selector_all("#loan-rows tr")) == 6
         assert "¥50,000.00" in page.inner_text("#loan-facts")
+        assert "等额本息 Annuity" in page.inner_text("#loan-facts")
         browser.close()
 
 
@@ -174,6 +175,10 @@ def test_reviewer_decides_and_applicant_accepts_in_the_console(
         page.wait_for_selector("#accept:not([hidden])")
         assert page.inner_text("#contract-rate") == "5.25%"
         assert len(page.query_selector_all("#contract-rows tr")) == 12
+        assert "等额本息 annuity" in page.inner_text("#contract-facts")
+        assert "按申请的还款方式 / the repayment method asked for" in page.inner_text(
+            "#contract-facts"
+        )
         page.click("#accept")
         page.wait_for_selector("#accept", state="hidden")
         assert "已签约 Accepted" in page.inner_text("#app-facts")

@@ -6,7 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from loomcredit.adapters.policy_file import load_policy
-from loomcredit.domain.decision.plan import build_plan, due_months, first_due_date, plan_shape
+from loomcredit.domain.decision.plan import (
+    build_plan,
+    due_months,
+    first_due_date,
+    plan_shape,
+    shape_for_start,
+)
 from loomcredit.domain.money import Money
 
 POLICY = load_policy()
@@ -90,3 +96,39 @@ def test_no_principal_in_august_or_the_cny_window_even_after_a_peak():
     assert by_month[8] == 0  # after a 1.3 July
     assert by_month[2] == 0  # after a 1.3 January, but inside the CNY window
     assert by_month[1] == 100  # 2027-01-20 (after a 1.0 December) is before the window (01-23)
+
+
+def test_a_plan_lent_in_the_month_it_was_suggested_is_unchanged():
+    """Another start day in the same month keeps the same due dates, so the same weights."""
+    shape = plan_shape("annuity", 12, START, CLUSTER, POLICY.plan)
+    assert shape_for_start(shape, START, date(2026, 3, 28)) == shape
+
+
+def test_a_plan_lent_two_months_later_keeps_its_months():
+    """Suggested on 2026-03-02 (Apr…Mar: 100/100/100/110/0/0/120/120/100/0/0/100), lent on
+    2026-05-04 (Jun…May): each month keeps its weight; March, repaid in the suggestion only at
+    maturity, now repays nothing; the result is what the engine suggests for 2026-05-04."""
+    shape = plan_shape("annuity", 12, START, CLUSTER, POLICY.plan)
+    moved = shape_for_start(shape, START, date(2026, 5, 4))
+    assert moved.weights == (100, 110, 0, 0, 120, 120, 100, 0, 0, 0, 100, 100)
+    assert moved == plan_shape("annuity", 12, date(2026, 5, 4), CLUSTER, POLICY.plan)
+
+
+def test_a_moved_plan_repays_nothing_in_the_cny_window():
+    """20 January 2027 is before the CNY window (repays 100) but 20 January 2028 is inside it
+    (CNY 2028-01-26, window from 01-12): a year later January repays nothing."""
+    profile = "1.3 1.3 0.6 0.6 0.6 1.3 1.3 1.0 1.0 1.0 1.0 1.0"
+    own = tuple(Decimal(x) for x in profile.split())
+    shape = plan_shape("annuity", 12, START, own, POLICY.plan)
+    assert dict(zip(due_months(START, 12), shape.weights, strict=True))[1] == 100
+    moved = shape_for_start(shape, START, date(2027, 2, 1))  # Mar 2027 … Feb 2028
+    by_month = dict(zip(due_months(date(2027, 2, 1), 12), moved.weights, strict=True))
+    assert (by_month[1], by_month[8]) == (0, 0)
+    assert moved.weights[-1] > 0
+
+
+def test_other_methods_do_not_move():
+    """A plan that is not custom has no weights to move."""
+    flat = tuple(Decimal("1.0") for _ in range(12))
+    shape = plan_shape("equal_principal", 12, START, flat, POLICY.plan)
+    assert shape_for_start(shape, START, date(2026, 9, 1)) == shape

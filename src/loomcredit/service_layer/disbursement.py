@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from loomcredit.domain.errors import LoanStateError, LoomError, NotFound
 from loomcredit.domain.ledger import Account, JournalEntry, Posting, reversal_of
-from loomcredit.domain.money import Money, Rate
-from loomcredit.domain.schedule import Method, Schedule, build_schedule
-from loomcredit.service_layer.origination import approved_amount
+from loomcredit.domain.money import Money
+from loomcredit.domain.schedule import Schedule
+from loomcredit.service_layer.loan_plan import approved_amount, loan_plan
 from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require, require_enterprise
 
@@ -95,8 +95,7 @@ def disburse(
             f"application {app_id} is {app['status']}; the contract must be accepted first"
         )
     amount = approved_amount(app)
-    rate = Rate(app["annual_rate"])
-    sched = build_schedule(amount, rate, app["term_months"], as_of, Method.parse(app["method"]))
+    plan = loan_plan(app, as_of)  # the contract's plan and schedule for this start date
     row = {
         "application_id": app_id,
         "disbursement_key": key,
@@ -107,7 +106,7 @@ def disburse(
         "rate_ppm": int(Decimal(app["annual_rate"]) * 1_000_000),
         "penalty_uplift": app["penalty_uplift"],
         "uplift_pct": int(Decimal(app["penalty_uplift"]) * 100),
-        "method": app["method"],
+        "method": plan.method.value,
         "start_date": as_of,
         "status": "active",
         "outstanding_fen": amount.minor,
@@ -119,7 +118,7 @@ def disburse(
         raise IdempotencyConflictError(
             "a concurrent request disbursed this application; retry to read it"
         ) from None
-    uow.put_installments(loan_id, schedule_rows(sched))
+    uow.put_installments(loan_id, schedule_rows(plan.schedule))
     post(
         uow,
         f"disb-{loan_id}",

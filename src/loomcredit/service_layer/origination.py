@@ -10,8 +10,9 @@ from typing import Any
 from loomcredit.domain.errors import InvalidCode, LoanStateError, LoomError, NotFound
 from loomcredit.domain.identity import mask_resident_id, parse_resident_id, parse_uscc
 from loomcredit.domain.money import Money, Rate
-from loomcredit.domain.schedule import Method, build_schedule
+from loomcredit.domain.schedule import Method
 from loomcredit.domain.waterfall import DEFAULT_ORDER
+from loomcredit.service_layer.loan_plan import approved_amount, loan_plan
 from loomcredit.service_layer.service_ports import BANDS, Decider
 from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
 from loomcredit.service_layer.users import (
@@ -153,12 +154,6 @@ def _resident_id(raw: str, today: date) -> str:
         raise InvalidRequestError(
             f"legal_rep_id {shown} is not a valid resident ID: {exc.reason}"
         ) from None
-
-
-def approved_amount(row: Row) -> Money:
-    """The amount approved (by the engine or a reviewer); the amount asked for older rows."""
-    fen = row.get("approved_fen")
-    return Money(row["amount_fen"] if fen is None else int(fen), row["currency"])
 
 
 def _engine_limit(row: Row) -> Money | None:
@@ -330,11 +325,14 @@ def resubmit(
 
 
 def contract(uow: UnitOfWork, user: User, app_id: int, *, as_of: date, now: datetime) -> Row:
-    """The contract offered: amount, rate build-up, annualised rate, schedule, penalty, order."""
+    """The contract offered for a loan starting on ``as_of``: amount, rate build-up, annualised
+    rate, the repayment plan (the decision's when it suggested one: method, seasonal and why) and
+    its schedule, penalty, allocation order. Disbursing on the same date books this schedule."""
     row = get_application(uow, user, app_id, now=now, audit_pii=False)
     rate = Rate(row["annual_rate"])
     amount = approved_amount(row)
-    sched = build_schedule(amount, rate, row["term_months"], as_of, Method.parse(row["method"]))
+    plan = loan_plan(row, as_of)
+    sched = plan.schedule
     decision: dict[str, Any] = row["decision"]
     return {
         "application_id": app_id,
@@ -343,7 +341,18 @@ def contract(uow: UnitOfWork, user: User, app_id: int, *, as_of: date, now: date
         "annual_rate": row["annual_rate"],
         "annual_rate_percent": rate.percent(2),
         "rate_build_up": decision.get("rate_build_up", {"annual_rate": row["annual_rate"]}),
-        "method": row["method"],
+        "method": plan.method.value,
+        "method_zh": plan.label_zh,
+        "plan": {
+            "method": plan.method.value,
+            "label_zh": plan.label_zh,
+            "seasonal": plan.seasonal,
+            "reason_zh": plan.reason_zh,
+            "reason_en": plan.reason_en,
+            "from_decision": plan.from_decision,
+        },
+        "method_asked": row["method"],
+        "start_date": as_of,
         "term_months": row["term_months"],
         "penalty_uplift": row["penalty_uplift"],
         "penalty_rate_percent": rate.uplift(Decimal(row["penalty_uplift"])).percent(2),

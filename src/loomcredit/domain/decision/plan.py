@@ -6,12 +6,13 @@ that follow a month at or above the repayment factor, in proportion to that mont
 collected in a peak month pays down the next due date; DOMAIN.md §7, §11). No principal falls due
 in August or in the Chinese New Year window (CNY − 14 days to 正月十五, from the lunar calendar),
 except at maturity. Other firms get the method they asked for. Due dates are the 20th of each
-month, the first in the month after start.
+month, the first in the month after start. :func:`shape_for_start` moves a suggested plan to a loan
+that starts in another month than the one it was suggested for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -117,6 +118,34 @@ def plan_shape(
         "季节性经营：淡季只付息，旺季回款后还本",
         "seasonal firm: interest only through troughs, principal after peaks",
     )
+
+
+def shape_for_start(shape: PlanShape, suggested_for: date, start: date) -> PlanShape:
+    """The plan suggested for a loan starting on ``suggested_for``, for one starting on ``start``.
+
+    Custom weights belong to the calendar month of each due date (principal after a peak month,
+    none in August), so when the first due date moves each period takes the weight its month had in
+    the suggestion. A month the suggestion covered only at maturity (where the last period may
+    repay in a trough) or not at all (terms under a year) repays nothing before maturity, nor does
+    a due date in the Chinese New Year window; the last period repays the rest, as in
+    :func:`plan_shape`. Other methods, and a start with the same first due date, are unchanged.
+    """
+    if shape.method != "custom" or first_due_date(start) == first_due_date(suggested_for):
+        return shape
+    periods = len(shape.weights)
+    by_month: dict[int, int] = {}
+    for month, weight in zip(
+        due_months(suggested_for, periods)[:-1], shape.weights[:-1], strict=True
+    ):
+        by_month[month] = min(weight, by_month.get(month, weight))
+    first = first_due_date(start)
+    weights = [
+        0 if is_cny_window(add_months(first, k)) else by_month.get(month, 0)
+        for k, month in enumerate(due_months(start, periods))
+    ]
+    if weights[-1] == 0:
+        weights[-1] = min((w for w in weights if w > 0), default=100)
+    return replace(shape, weights=tuple(weights))
 
 
 def _custom_plan(principal: Money, weights: tuple[int, ...]) -> list[Money]:

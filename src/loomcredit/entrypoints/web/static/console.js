@@ -21,6 +21,8 @@ const STATUS = { in_review: "审批中 In review", approved: "已批准 Approved
   active: "正常还款 Active", closed: "已结清 Closed", written_off: "已核销 Written off" };
 const BAND = { auto_approve: "自动通过 Auto-approve", review: "人工审批 Review", decline: "拒绝 Decline" };
 const GRADE = { 1: "正常 Normal", 2: "关注 Special mention", 3: "次级 Substandard", 4: "可疑 Doubtful", 5: "损失 Loss" };
+const METHOD = { annuity: "等额本息 Annuity", equal_principal: "等额本金 Equal principal",
+  interest_only: "先息后本 Interest only", custom: "自定义本金计划 Custom (seasonal) plan" };
 const say = (t) => t in STATUS ? STATUS[t] : t in BAND ? BAND[t] : t;
 const REVIEWERS = ["reviewer", "risk_manager"];
 const cell = (row, text) => { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); };
@@ -123,8 +125,11 @@ async function showContract(a, role) {
   if (!offered) return;
   const c = await api(`/api/v1/applications/${a.id}/contract`);
   $("contract-rate").textContent = c.annual_rate_percent;
+  const plan = c.plan || {};
   facts($("contract-facts"), [["金额 Amount", money(c.amount)], ["利息合计 Total interest", money(c.total_interest)],
-    ["罚息利率 Penalty rate", c.penalty_rate_percent], ["还款方式 Method", c.method],
+    ["罚息利率 Penalty rate", c.penalty_rate_percent], ["还款方式 Method", `${c.method_zh || ""} ${c.method}`.trim()],
+    ["还款计划 Plan", (plan.seasonal ? "季节性 Seasonal · " : "") + `${plan.reason_zh || "—"} / ${plan.reason_en || "—"}`],
+    ["起息日 Start", c.start_date],
     ["清偿顺序 Allocation order", c.allocation_order.components.join(" → ")]]);
   rows($("contract-rows"), c.schedule, (i) => [i.number, i.due_on, money(i.principal), money(i.interest), money(i.payment)]);
 }
@@ -159,6 +164,7 @@ async function showLoan(id) {
   $("loan").hidden = false;
   $("loan-id").textContent = "#" + l.id;
   facts($("loan-facts"), [["状态 Status", say(l.status)], ["未还本金 Outstanding", money(l.outstanding)],
+    ["还款方式 Method", METHOD[l.method] || l.method],
     ["逾期天数 DPD", l.dpd], ["五级分类 Grade", GRADE[l.grade] || l.grade], ["账龄 Bucket", l.bucket]]);
   rows($("loan-rows"), l.installments, (i) => [i.number, i.due_on, money(i.principal), money(i.interest), money(i.principal_paid)]);
 }
