@@ -185,6 +185,7 @@ class DemoSummary:
     repayments: int = 0
     eod_days: int = 0
     by_grade: dict[int, int] = field(default_factory=dict)
+    by_method: dict[str, int] = field(default_factory=dict)  # repayment method booked (custom…)
     trial_balance: dict[str, int] = field(default_factory=dict)
 
 
@@ -327,6 +328,7 @@ def run_demo_lending(  # noqa: C901 - a linear script
         summary.outstanding_fen = sum(b["outstanding_fen"] for b in book)
         for b in book:
             summary.by_grade[b["grade"]] = summary.by_grade.get(b["grade"], 0) + 1
+            summary.by_method[b["method"]] = summary.by_method.get(b["method"], 0) + 1
         summary.trial_balance = uow.trial_balance()
     if console is not None:
         console.print(
