@@ -129,11 +129,17 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
     loan = client.get(f"/api/v1/loans/{loan_id}", headers=firm).json()
     outstanding = loan["outstanding"]["amount"]
     assert outstanding == _sum("600000.00", "-" + first["principal"]["amount"])
-    # early repayment of everything plus 10 yuan: loan closes, 10.00 held in suspense
+    # early repayment of everything, the interest on it from the last due date (15 days at 4.5 %,
+    # ACT/360, rounded half up) and 10 yuan more: loan closes, 10.00 held in suspense
+    from decimal import ROUND_HALF_UP, Decimal
+
+    to_date = (Decimal(outstanding) * Decimal("0.045") * 15 / 360).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
     r = client.post(
         f"/api/v1/loans/{loan_id}/repayments",
         json={
-            "amount": money(_sum(outstanding, "10.00")),
+            "amount": money(_sum(_sum(outstanding, str(to_date)), "10.00")),
             "received_on": "2026-02-20",
             "early": True,
         },
@@ -141,6 +147,7 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
     )
     assert r.status_code == 201, r.text
     assert r.json()["loan_status"] == "closed"
+    assert r.json()["interest"] == money(str(to_date))
     assert r.json()["suspense"] == money("10.00")
     tb = client.get("/api/v1/ledger/trial-balance", headers=officer).json()
     assert tb["balanced"]

@@ -1,5 +1,6 @@
 """Book laws under random sequences of disbursements, repayments and end-of-day runs: after every
-step the ledger balances and outstanding principal = disbursed − principal repaid, to the fen."""
+step the ledger balances, outstanding principal = disbursed − principal repaid, and the interest
+and penalty receivables equal what was recognised and not yet received, to the fen."""
 
 from __future__ import annotations
 
@@ -70,6 +71,20 @@ def check(uow: SqlAlchemyUnitOfWork) -> None:
         )
     ).scalar_one()
     assert sched == outstanding  # the stored schedule owes exactly the outstanding principal
+    # accrual accounting: the receivables are what was recognised and not yet received, loan by
+    # loan; income is everything recognised; a closed loan leaves nothing receivable
+    rows = conn.execute(select(orm.loans)).mappings().all()
+    for r in rows:
+        assert r["interest_recognised_fen"] >= r["interest_received_fen"], dict(r)
+        assert r["penalty_recognised_fen"] >= r["penalty_paid_fen"], dict(r)
+        if r["status"] == "closed":
+            assert r["interest_recognised_fen"] == r["interest_received_fen"], dict(r)
+    owed = sum(r["interest_recognised_fen"] - r["interest_received_fen"] for r in rows)
+    assert tb.get("INTEREST_RECEIVABLE", 0) == owed
+    assert tb.get("INTEREST_INCOME", 0) == -sum(r["interest_recognised_fen"] for r in rows)
+    assert tb.get("PENALTY_RECEIVABLE", 0) == sum(
+        r["penalty_recognised_fen"] - r["penalty_paid_fen"] for r in rows
+    )
 
 
 @settings(max_examples=25, deadline=None)

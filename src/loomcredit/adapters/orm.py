@@ -86,6 +86,12 @@ loans = Table(
     Column("uplift_pct", Integer, nullable=False),
     # Penalty + compound interest accrued, in 1e-8 fen (exact integers on SQLite and PostgreSQL).
     Column("accrued_penalty_e8", BigInteger, nullable=False, server_default="0"),
+    # Since 0005: normal interest accrued in the current period, not yet due (1e-8 fen), and
+    # income recognised (accrued or billed, posted to the receivable) and received to date.
+    Column("accrued_interest_e8", BigInteger, nullable=False, server_default="0"),
+    _money("interest_recognised_fen"),
+    _money("interest_received_fen"),
+    _money("penalty_recognised_fen"),
     _money("penalty_paid_fen"),
     _money("suspense_fen"),
     Column("dpd", Integer, nullable=False, server_default="0"),
@@ -160,6 +166,10 @@ loan_days = Table(
     _money("overdue_principal_fen"),
     _money("overdue_interest_fen"),
     Column("penalty_accrual_e8", BigInteger, nullable=False),
+    # Since 0005: normal interest accrued that day, and income recognised that day (fen).
+    Column("interest_accrual_e8", BigInteger, nullable=False, server_default="0"),
+    Column("interest_fen", BigInteger, nullable=False, server_default="0"),
+    Column("penalty_fen", BigInteger, nullable=False, server_default="0"),
 )
 
 outbox = Table(

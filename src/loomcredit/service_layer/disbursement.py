@@ -18,6 +18,8 @@ SETTLEMENT = Account.SETTLEMENT
 LOAN_PRINCIPAL = Account.LOAN_PRINCIPAL
 INTEREST_INCOME = Account.INTEREST_INCOME
 PENALTY_INCOME = Account.PENALTY_INCOME
+INTEREST_RECEIVABLE = Account.INTEREST_RECEIVABLE
+PENALTY_RECEIVABLE = Account.PENALTY_RECEIVABLE
 SUSPENSE = Account.SUSPENSE
 WRITE_OFF = Account.WRITE_OFF
 
@@ -142,7 +144,8 @@ def disburse(
 
 
 def write_off(uow: UnitOfWork, user: User, loan_id: int, *, as_of: date, now: datetime) -> Row:
-    """Write off the outstanding principal (核销) as an entry; the loan leaves the active book."""
+    """Write off (核销) the outstanding principal and the interest and penalty recognised but not
+    received, as one entry; the loan leaves the active book (the claim itself remains)."""
     require(user, Action.WRITE_OFF)
     loan = uow.get_loan(loan_id, lock=True)
     if loan is None:
@@ -151,7 +154,10 @@ def write_off(uow: UnitOfWork, user: User, loan_id: int, *, as_of: date, now: da
         raise LoanStateError(
             f"loan {loan_id} is {loan['status']}; only active loans with principal"
         )
-    amount = Money(loan["outstanding_fen"], loan["currency"])
+    cur = loan["currency"]
+    amount = Money(loan["outstanding_fen"], cur)
+    interest = Money(max(0, loan["interest_recognised_fen"] - loan["interest_received_fen"]), cur)
+    penalty = Money(max(0, loan["penalty_recognised_fen"] - loan["penalty_paid_fen"]), cur)
     entry = f"wo-{loan_id}-{as_of.isoformat()}"
     post(
         uow,
@@ -159,14 +165,30 @@ def write_off(uow: UnitOfWork, user: User, loan_id: int, *, as_of: date, now: da
         loan_id,
         as_of,
         "write-off 核销",
-        [(WRITE_OFF, amount), (LOAN_PRINCIPAL, -amount)],
+        [
+            (WRITE_OFF, amount + interest + penalty),
+            (LOAN_PRINCIPAL, -amount),
+            (INTEREST_RECEIVABLE, -interest),
+            (PENALTY_RECEIVABLE, -penalty),
+        ],
     )
-    uow.update_loan(loan_id, status="written_off", outstanding_fen=0)
+    uow.update_loan(
+        loan_id,
+        status="written_off",
+        outstanding_fen=0,
+        interest_recognised_fen=loan["interest_recognised_fen"] - interest.minor,
+        penalty_recognised_fen=loan["penalty_recognised_fen"] - penalty.minor,
+    )
     uow.audit(
         user.name,
         "loan.written_off",
         f"loan:{loan_id}",
-        {"amount_fen": amount.minor, "entry": entry},
+        {
+            "amount_fen": amount.minor,
+            "interest_fen": interest.minor,
+            "penalty_fen": penalty.minor,
+            "entry": entry,
+        },
         now,
     )
     return {"loan_id": loan_id, "entry_id": entry, "amount": amount}
@@ -197,7 +219,15 @@ def reverse_write_off(
         [(p.account, p.amount) for p in mirror.postings],
         reverses=entry_id,
     )
-    restored = original.amount_on(WRITE_OFF, loan["currency"]).minor
-    uow.update_loan(loan_id, status="active", outstanding_fen=restored)
+    cur = loan["currency"]
+    uow.update_loan(
+        loan_id,
+        status="active",
+        outstanding_fen=-original.amount_on(LOAN_PRINCIPAL, cur).minor,
+        interest_recognised_fen=loan["interest_recognised_fen"]
+        - original.amount_on(INTEREST_RECEIVABLE, cur).minor,
+        penalty_recognised_fen=loan["penalty_recognised_fen"]
+        - original.amount_on(PENALTY_RECEIVABLE, cur).minor,
+    )
     uow.audit(user.name, "entry.reversed", f"loan:{loan_id}", {"entry": entry_id}, now)
     return {"loan_id": loan_id, "entry_id": rev_id, "reverses": entry_id}

@@ -13,6 +13,7 @@ from loomcredit.adapters.security import read_token
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork
 from loomcredit.bootstrap.service import Service
 from loomcredit.domain.money import Money, round_fraction
+from loomcredit.entrypoints.api.schemas import Text
 from loomcredit.service_layer.users import Role, UnauthenticatedError, User
 
 _bearer = HTTPBearer(auto_error=False)
@@ -56,7 +57,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 #: A record id in a path: a positive 32-bit integer (larger values are a 422, not a crash).
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 IdempotencyKey = Annotated[
-    str,
+    Text,
     Header(alias="Idempotency-Key", min_length=1, max_length=100, description="unique per request"),
 ]
 
@@ -80,8 +81,8 @@ def to_json(value: Any) -> Any:
                 out[k.removesuffix("_fen")] = money_out(v, cur)
             elif k.endswith("_fen") and v is None:
                 out[k.removesuffix("_fen")] = None
-            elif k == "accrued_penalty_e8":
-                out["accrued_penalty"] = money_out(
+            elif k in ("accrued_penalty_e8", "accrued_interest_e8"):
+                out[k.removesuffix("_e8")] = money_out(
                     round_fraction(Fraction(int(v), 100_000_000)), cur
                 )
             elif k == "password_hash":
