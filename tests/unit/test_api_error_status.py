@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -14,8 +16,11 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from loomcredit.domain.decision.pricing import LprQuote, LprTable
-from loomcredit.entrypoints.api import errors
+from loomcredit.entrypoints.api import deps, errors, routes_loans
+from loomcredit.entrypoints.api.deps import IdempotencyKey
+from loomcredit.entrypoints.api.schemas import AsOfIn, Login, RepaymentIn, ReviewIn
 from loomcredit.service_layer.decisioning import InvalidApplicationError
+from loomcredit.service_layer.users import Role, User
 
 
 def client() -> TestClient:
@@ -47,3 +52,133 @@ def test_date_before_the_lpr_table_is_422_naming_the_first_date() -> None:
     r = client().get("/lpr")
     assert r.status_code == 422
     assert "starts on 2019-08-20" in r.json()["detail"]
+
+
+# Found by the schemathesis fuzzer (tests/e2e/test_api_fuzz.py), issue 7.
+
+
+def bodies() -> TestClient:
+    """A bare app with Loom's error mapping, the request models, and GET + POST on one path."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/review")
+    def review(body: ReviewIn, key: IdempotencyKey) -> dict[str, str]:
+        return {"comment": body.comment, "key": key}
+
+    @app.post("/login")
+    def login(body: Login) -> dict[str, str]:
+        return {"username": body.username}
+
+    @app.post("/eod")
+    def as_of(body: AsOfIn) -> dict[str, str | None]:
+        return {"as_of": body.as_of.isoformat() if body.as_of else None}
+
+    @app.post("/repay")
+    def repay(body: RepaymentIn) -> dict[str, bool]:
+        return {"early": body.early}
+
+    @app.get("/things")
+    def things() -> list[str]:
+        return []
+
+    @app.post("/things")
+    def add_thing() -> None:
+        return None
+
+    return TestClient(app)
+
+
+def _problem(r: Any, status: int) -> str:
+    """The detail of a problem+json response with the given status."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    detail: str = r.json()["detail"]
+    return detail
+
+
+def test_nul_in_free_text_is_422_naming_the_field() -> None:
+    """Was a 500 on PostgreSQL (text cannot hold U+0000): a comment, a user name, a header."""
+    c = bodies()
+    r = c.post(
+        "/review",
+        json={"verdict": "approve", "comment": "ok\x00"},
+        headers={"Idempotency-Key": "k"},
+    )
+    assert "comment: must not contain the NUL character" in _problem(r, 422)
+    r = c.post("/login", json={"username": "a\x00", "password": "x"})
+    assert "username: must not contain the NUL character" in _problem(r, 422)
+    r = c.post("/review", json={"verdict": "approve"}, headers={"Idempotency-Key": "k\x00"})
+    assert "Idempotency-Key: must not contain the NUL character" in _problem(r, 422)
+    ok = c.post(
+        "/review", json={"verdict": "approve", "comment": "好"}, headers={"Idempotency-Key": "k"}
+    )
+    assert ok.json() == {"comment": "好", "key": "k"}
+
+
+def test_a_number_is_not_a_date() -> None:
+    """``{"as_of": 0}`` was read as 1970-01-01 (and end of day ran for it): a date is YYYY-MM-DD."""
+    c = bodies()
+    for bad in (0, 1767571200, "1767571200", "2026-01-05T00:00:00"):
+        assert "as_of" in _problem(c.post("/eod", json={"as_of": bad}), 422)
+    assert c.post("/eod", json={"as_of": "2026-01-05"}).json() == {"as_of": "2026-01-05"}
+
+
+def test_numbers_and_flags_are_not_coerced_from_strings() -> None:
+    """The schema says integer / boolean: ``"12"`` or ``"true"`` is a 422, not silently accepted."""
+    c = bodies()
+    money = {"amount": "1.00", "currency": "CNY"}
+    assert "early" in _problem(c.post("/repay", json={"amount": money, "early": "true"}), 422)
+    assert "early" in _problem(c.post("/repay", json={"amount": money, "early": 1}), 422)
+    assert c.post("/repay", json={"amount": money, "early": True}).json() == {"early": True}
+
+
+def test_405_lists_every_method_of_the_path_in_allow() -> None:
+    """RFC 9110: a 405 carries ``Allow``; it was dropped, and Starlette names only one route's."""
+    r = bodies().delete("/things")
+    _problem(r, 405)
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+
+
+def test_a_body_that_is_not_utf8_is_400_saying_so() -> None:
+    """FastAPI said only "There was an error parsing the body"."""
+    r = bodies().post(
+        "/eod", content=b'{"as_of": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert "not UTF-8" in _problem(r, 400)
+
+
+class _Uow:
+    """Just what the end-of-day route reads before it runs anything."""
+
+    def __init__(self, last: date | None) -> None:
+        self.last = last
+
+    def last_eod_date(self) -> date | None:
+        return self.last
+
+
+def eod_client(last: date | None) -> TestClient:
+    """The real loans router, signed in as admin on 2026-01-05, end of day last run for ``last``."""
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(routes_loans.router)
+    app.dependency_overrides[deps.get_service] = lambda: SimpleNamespace(
+        clock=lambda: datetime(2026, 1, 5, 12, tzinfo=UTC)
+    )
+    app.dependency_overrides[deps.get_uow] = lambda: _Uow(last)
+    app.dependency_overrides[deps.current_user] = lambda: User("admin", Role.ADMIN)
+    return TestClient(app)
+
+
+def test_end_of_day_far_from_today_is_422_asking_to_check_the_year() -> None:
+    """A typo such as 1026 moved the business date a thousand years back; 9999 ran for ever."""
+    for day in ("1026-01-05", "9999-12-31", "2024-12-31"):
+        r = eod_client(None).post("/api/v1/admin/eod", json={"as_of": day})
+        assert "check the year" in _problem(r, 422)
+
+
+def test_end_of_day_catches_up_a_year_at_most_per_request() -> None:
+    """From 2025-09-01, 2026-09-03 is 367 days of catch-up: run up to 2026-09-02 first."""
+    r = eod_client(date(2025, 9, 1)).post("/api/v1/admin/eod", json={"as_of": "2026-09-03"})
+    assert "run it for 2026-09-02 first" in _problem(r, 422)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from loomcredit.adapters.security import BadTokenError
 from loomcredit.domain.errors import (
@@ -39,9 +42,10 @@ class Problem(BaseModel):
     detail: str
 
 
-#: Declared error responses for the OpenAPI schema.
+#: Declared error responses for the OpenAPI schema: problem+json bodies (inline, since a
+#: ``model`` would be declared as application/json, which the API never sends for an error).
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "description": text, "content": {PROBLEM: {}}}
+    code: {"description": text, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
     for code, text in (
         (400, "Bad request"),
         (401, "Not signed in / token expired"),
@@ -69,16 +73,35 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
-def problem(status: int, kind: str, detail: str) -> JSONResponse:
-    """A problem+json response."""
+def problem(
+    status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A problem+json response (``headers`` such as ``Allow`` on a 405 are kept)."""
     body = Problem(
         type=f"https://loom.example/problems/{kind}",
         title=kind.replace("-", " "),
         status=status,
         detail=detail,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (RFC 9110 ``Allow`` on a 405).
+
+    Starlette names only the first route that matched the path, so a path with a GET and a POST
+    route would advertise just one of them.
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "type": "http"})
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -94,12 +117,23 @@ def install(app: FastAPI) -> None:
                 parts.append(f"the body is not valid JSON ({why} at character {at})")
                 continue
             where = ".".join(str(p) for p in err.get("loc", ()))
-            parts.append(f"{where}: {err.get('msg')}")
+            parts.append(f"{where}: {str(err.get('msg', '')).removeprefix('Value error, ')}")
         return problem(422, "invalid-request", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, "http-error", str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = str(exc.detail)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI says only "There was an error parsing the body".
+            detail = f"the body is not UTF-8 text ({exc.__cause__.reason}); send UTF-8 JSON"
+        try:
+            kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+        except ValueError:
+            kind = "http-error"
+        return problem(exc.status_code, kind, detail, headers)
 
     async def _domain(_: Request, exc: Exception) -> JSONResponse:
         for kind, status, name in _MAP:

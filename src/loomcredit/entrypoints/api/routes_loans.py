@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,6 +14,7 @@ from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import AsOfIn, RepaymentIn, ReversalIn, UserIn
 from loomcredit.service_layer import disbursement, eod, repayment
 from loomcredit.service_layer.audit import verify_chain
+from loomcredit.service_layer.origination import InvalidRequestError
 from loomcredit.service_layer.unit_of_work import DuplicateKey
 from loomcredit.service_layer.users import Action, Role, require, require_enterprise
 
@@ -113,11 +115,30 @@ def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow
     return to_json(out)
 
 
+#: End of day runs for dates at most this far from today, and catches up at most this many days
+#: per request: a typo such as 1026 for 2026 would otherwise move the business date a thousand
+#: years back, or make one request run hundreds of thousands of days.
+EOD_SPAN = timedelta(days=366)
+
+
 @router.post("/admin/eod", tags=["admin"], summary="End of day 日终")
 def run_eod(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
-    """Run end of day for a date (idempotent)."""
+    """Run end of day for a date (idempotent), within a year of today (see EOD_SPAN)."""
     now = svc.clock()
-    return to_json(eod.run_eod(uow, user, body.as_of or eod.business_date(uow, now), now=now))
+    as_of = body.as_of or eod.business_date(uow, now)
+    require(user, Action.RUN_EOD)
+    today = now.date()
+    if abs(as_of - today) > EOD_SPAN:
+        raise InvalidRequestError(
+            f"as_of {as_of} is more than {EOD_SPAN.days} days from today ({today}); check the year"
+        )
+    last = uow.last_eod_date()
+    if last is not None and as_of - last > EOD_SPAN:
+        raise InvalidRequestError(
+            f"end of day last ran for {last}; catching up to {as_of} is more than "
+            f"{EOD_SPAN.days} days in one request: run it for {last + EOD_SPAN} first"
+        )
+    return to_json(eod.run_eod(uow, user, as_of, now=now))
 
 
 @router.get("/ledger/trial-balance", tags=["ledger"], summary="Trial balance 试算平衡")
@@ -153,8 +174,6 @@ def users(body: UserIn, user: CurrentUser, svc: Svc) -> dict[str, Any]:
     try:
         return add_user(svc, body.name, body.role, body.password, body.enterprise_uscc)
     except ValueError as exc:
-        from loomcredit.service_layer.origination import InvalidRequestError
-
         raise InvalidRequestError(str(exc)) from exc
     except DuplicateKey:
         from loomcredit.service_layer.disbursement import IdempotencyConflictError
