@@ -28,6 +28,10 @@ def test_demo_lending_leaves_a_consistent_book(tmp_path: Path) -> None:
     assert out.trial_balance["LOAN_PRINCIPAL"] == out.outstanding_fen
     assert out.by_grade.get(2, 0) >= 1  # the borrower who misses payments is at least 关注
     assert out.by_method == {"annuity": out.loans}  # the fallback rules suggest no plan
+    assert out.prepayments == 2
+    assert out.closed >= 1  # the borrower who repaid in full on day 60
+    assert out.trial_balance["INTEREST_INCOME"] < 0  # accrued nightly and billed
+    assert out.trial_balance["INTEREST_RECEIVABLE"] > 0  # accrued since the last due dates
     with svc.uow() as uow:
         roles = {uow.get_user(f"demo_{r.value}")["role"] for r in Role if r is not Role.APPLICANT}
         assert roles == {r.value for r in Role if r is not Role.APPLICANT}

@@ -57,12 +57,17 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
         statuses = dict(db.execute("SELECT status, count(*) FROM applications GROUP BY status"))
         loans = db.execute("SELECT count(*), sum(principal_fen) FROM loans").fetchone()
         balance = db.execute("SELECT sum(amount_fen) FROM postings").fetchone()[0]
+        accounts = dict(db.execute("SELECT account, sum(amount_fen) FROM postings GROUP BY 1"))
+        early = db.execute("SELECT count(*) FROM repayments WHERE early = 1").fetchone()[0]
     finally:
         db.close()
     assert statuses.get("declined", 0) >= 1, statuses
     assert loans[0] >= 5, "the demo should disburse several loans"
     assert loans[1] > 0
     assert balance == 0, "debits and credits of the book must net to zero"
+    assert accounts.get("INTEREST_RECEIVABLE", 0) > 0, "end of day accrues interest nightly"
+    assert early == 2, "one partial and one full early repayment"
+    assert "提前还款" in out
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

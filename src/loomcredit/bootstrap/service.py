@@ -183,6 +183,7 @@ class DemoSummary:
     disbursed_fen: int = 0
     outstanding_fen: int = 0
     repayments: int = 0
+    prepayments: int = 0  # early repayments (提前还款): one partial, one in full
     eod_days: int = 0
     by_grade: dict[int, int] = field(default_factory=dict)
     by_method: dict[str, int] = field(default_factory=dict)  # repayment method booked (custom…)
@@ -206,7 +207,8 @@ def run_demo_lending(  # noqa: C901 - a linear script
     service: Service | None = None,
 ) -> DemoSummary:
     """Seed demo users for every role, put applications through the workflow, disburse, run
-    ``months`` of end of day with repayments (one borrower in five misses), return the book.
+    ``months`` of end of day with repayments (one borrower in five misses; one prepays a third
+    of its principal on day 45 and another repays in full on day 60), return the book.
 
     ``decisions``: optional dicts with ``uscc``, ``amount_fen``, ``term`` and a ``band`` /
     ``annual_rate`` to replay real decisions; by default eight synthetic applications.
@@ -299,15 +301,45 @@ def run_demo_lending(  # noqa: C901 - a linear script
             summary.loans += 1
             summary.disbursed_fen += loan["principal_fen"]
     end = start + timedelta(days=31 * months)
-    for day in _days(start + timedelta(days=1), end):
+    payers = [(loan_id, applicant) for loan_id, applicant, misses in loans if not misses]
+    early = {start + timedelta(days=45): payers[:1], start + timedelta(days=60): payers[1:2]}
+    for day in _days(start, end):
+        for k, (loan_id, applicant) in enumerate(early.get(day, [])):
+            with svc.uow() as uow:
+                # 提前还款: a third of the principal not yet due on day 45, all of it on day 60
+                quote = repayment.payoff_quote(uow, applicant, loan_id, day)
+                part = quote["principal_not_due_fen"] // 3 // 10_000 * 10_000
+                pay = (
+                    quote["payoff_fen"]
+                    if day - start == timedelta(days=60)
+                    else (quote["due_fen"] + quote["interest_to_date_fen"] + part)
+                )
+                repayment.repay(
+                    uow,
+                    applicant,
+                    loan_id,
+                    Money(pay),
+                    key=f"demo-early-{loan_id}-{day}-{k}",
+                    received_on=day,
+                    now=now,
+                    early=True,
+                )
+                uow.commit()
+                summary.prepayments += 1
         for loan_id, applicant, misses in loans:
             if misses:
                 continue
             with svc.uow() as uow:
                 due = [i for i in uow.installments(loan_id) if i["due_on"] == day]
                 loan = uow.get_loan(loan_id)
-                if due and loan and loan["status"] == "active":
-                    amt = sum(i["principal_fen"] + i["interest_fen"] for i in due)
+                amt = sum(
+                    i["principal_fen"]
+                    - i["principal_paid_fen"]
+                    + i["interest_fen"]
+                    - i["interest_paid_fen"]
+                    for i in due
+                )
+                if amt and loan and loan["status"] == "active":
                     repayment.repay(
                         uow,
                         applicant,

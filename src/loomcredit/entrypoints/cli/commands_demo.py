@@ -252,9 +252,19 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     table.add_row("人工复核通过 approved on review (maker-checker)", str(book.reviewed))
     table.add_row("拒绝 declined", str(book.declined))
     table.add_row("放款 loans disbursed", f"{book.loans} · {Money(book.disbursed_fen).format()}")
+    methods = "  ".join(f"{m}: {n}" for m, n in sorted(book.by_method.items()))
+    table.add_row("还款方式 repayment plans booked", methods)
     table.add_row("还款 repayments posted", str(book.repayments))
+    table.add_row("提前还款 early repayments (one partial, one in full)", str(book.prepayments))
+    table.add_row("结清 loans closed", str(book.closed))
     table.add_row("日终 end-of-day runs", str(book.eod_days))
     table.add_row("余额 outstanding", Money(book.outstanding_fen).format())
+    tb = book.trial_balance
+    table.add_row(
+        "利息收入 interest income (accrued)", Money(-tb.get("INTEREST_INCOME", 0)).format()
+    )
+    table.add_row("应收利息 interest receivable", Money(tb.get("INTEREST_RECEIVABLE", 0)).format())
+    table.add_row("罚息收入 penalty income", Money(-tb.get("PENALTY_INCOME", 0)).format())
     grades = "  ".join(
         f"{Grade(g).label_zh} {Grade(g).label_en}: {n}" for g, n in sorted(book.by_grade.items())
     )
