@@ -1,14 +1,16 @@
 """Benchmark the lending service.
 
 1. End of day for N active loans (default 100,000; 12 instalments each, one in ten in arrears) on
-   SQLite and PostgreSQL: Loom's set-based EOD vs the loan-by-loan loop a user would otherwise write
-   (same rows, same result columns; the loop runs on a slice and its rate is compared).
+   SQLite and PostgreSQL: Loom's set-based EOD (DPD, bucket, grade, normal and penalty accrual,
+   income recognised, one accrual entry per loan, reminders) vs the loan-by-loan loop a user
+   would otherwise write (same rows, same figures and entries; the loop runs on a slice and its
+   rate is compared).
 2. Repayments per second through the HTTP API (uvicorn on loopback, client in a second process),
    vs. direct service calls in-process.
 3. p50/p99 latency of creating an application (decision included) under concurrent load from a
    second process on loopback.
 
-Usage: python bench/bench_service.py [--quick] [--loans N] [--no-pg]
+Usage: python bench/bench_service.py [--quick] [--loans N] [--no-pg] [--eod-only]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from loomcredit.adapters.repositories import eod_sql
 from loomcredit.adapters.sqlalchemy_uow import make_engine
 from loomcredit.bootstrap.service import upgrade_database
 
+E8 = 100_000_000
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 AS_OF = date(2026, 3, 10)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -152,11 +155,50 @@ def naive_eod(engine, as_of: date, limit: int) -> int:
                 for i in unpaid
             )
             acc = owed * loan["rate_ppm"] * (100 + loan["uplift_pct"]) // 360
+            due = [i for i in insts if i["due_on"] <= as_of]
+            not_due = loan["outstanding_fen"] - sum(
+                i["principal_fen"] - i["principal_paid_fen"] for i in due
+            )
+            normal = not_due * loan["rate_ppm"] * 100 // 360
+            period = normal + (
+                0 if any(i["due_on"] == as_of for i in due) else loan["accrued_interest_e8"]
+            )
+            recognised = sum(i["interest_fen"] for i in due) + (period + E8 // 2) // E8
+            interest = recognised - loan["interest_recognised_fen"]
+            pen_total = loan["accrued_penalty_e8"] + acc
+            penalty = (pen_total + E8 // 2) // E8 - loan["penalty_recognised_fen"]
             conn.execute(
                 update(orm.loans)
                 .where(orm.loans.c.id == loan_id)
-                .values(dpd=dpd, accrued_penalty_e8=loan["accrued_penalty_e8"] + acc)
+                .values(
+                    dpd=dpd,
+                    accrued_penalty_e8=pen_total,
+                    accrued_interest_e8=period,
+                    interest_recognised_fen=recognised,
+                    penalty_recognised_fen=loan["penalty_recognised_fen"] + penalty,
+                )
             )
+            if interest or penalty:
+                entry = f"naive-{loan_id}-{as_of.isoformat()}"
+                conn.execute(
+                    insert(orm.journal_entries).values(
+                        id=entry, loan_id=loan_id, booked_on=as_of, description="accrual"
+                    )
+                )
+                legs = [
+                    ("INTEREST_RECEIVABLE", interest),
+                    ("INTEREST_INCOME", -interest),
+                    ("PENALTY_RECEIVABLE", penalty),
+                    ("PENALTY_INCOME", -penalty),
+                ]
+                conn.execute(
+                    insert(orm.postings),
+                    [
+                        {"entry_id": entry, "account": a, "amount_fen": f, "currency": "CNY"}
+                        for a, f in legs
+                        if f
+                    ],
+                )
             done += 1
     return done
 
@@ -200,12 +242,17 @@ import sys, uvicorn
 from loomcredit.bootstrap.service import build_service, add_user
 from loomcredit.config import Settings
 from loomcredit.entrypoints.api.app import create_app
-svc = build_service(Settings(home=sys.argv[1]), secret="bench-secret-bench-secret-bench!")
+svc = build_service(Settings(home=sys.argv[1]), secret="bench-secret-bench-secret-bench!",
+                    real_decider=sys.argv[4] == "engine")
+print("decider:", getattr(svc.decider, "__name__", type(svc.decider).__name__), flush=True)
 for name, role in (("off", "officer"), ("rev", "reviewer")):
     add_user(svc, name, role, "bench-pass-1")
 add_user(svc, "firm", "applicant", "bench-pass-1", sys.argv[3])
 uvicorn.run(create_app(service=svc), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
+
+#: Enterprises and months of the cluster the decision engine is trained on for the API bench.
+ENGINE_CLUSTER = ("300", "24")
 
 CLIENT = """
 import json, sys, time, random, statistics
@@ -213,12 +260,14 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from loomcredit.domain.identity import generate_uscc
 base, n_apps, n_rep, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+cluster = sys.argv[5].split(",") if len(sys.argv) > 5 and sys.argv[5] else []
 rng = random.Random(5)
 with httpx.Client(base_url=base, timeout=60) as c:
     cred = {"username": "off", "password": "bench-pass-1"}
     tok = c.post("/api/v1/auth/token", json=cred).json()["access_token"]
 h = {"Authorization": f"Bearer {tok}"}
-usccs = [generate_uscc("330603", rng) for _ in range(n_apps)]
+usccs = ([rng.choice(cluster) for _ in range(n_apps)] if cluster
+         else [generate_uscc("330603", rng) for _ in range(n_apps)])
 def create(u):
     with httpx.Client(base_url=base, timeout=60) as c:
         t = time.perf_counter()
@@ -236,8 +285,14 @@ print(json.dumps({"p50": statistics.median(lat), "p99": p99, "rate": len(lat) / 
 """
 
 
-def bench_api(quick: bool) -> None:
-    """Start uvicorn on loopback; drive it from a second process."""
+def bench_api(quick: bool, engine: bool = True) -> None:
+    """Start uvicorn on loopback; drive it from a second process.
+
+    With ``engine`` (the default) the service decides with the real decision engine: a small
+    cluster is simulated, ingested, profiled and a model trained by ``loom demo --no-serve``
+    first, and the applications come from that cluster's enterprises (features, score, price
+    and limit on every request); without it, the fallback rules decide.
+    """
     home = Path(tempfile.mkdtemp(prefix="loom-bench-api-"))
     port = free_port()
     env = {**os.environ, "LOOM_DATABASE_URL": ""}
@@ -245,8 +300,44 @@ def bench_api(quick: bool) -> None:
     from loomcredit.domain.identity import generate_uscc
 
     firm_uscc = generate_uscc("330603", random.Random(99))
+    cluster: list[str] = []
+    if engine:
+        t0 = time.perf_counter()
+        firms, months = ENGINE_CLUSTER
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("loom")),
+                "demo",
+                "--enterprises",
+                firms,
+                "--months",
+                months,
+                "--no-serve",
+            ],
+            env={**env, "LOOM_HOME": str(home)},
+            check=True,
+            capture_output=True,
+        )
+        import duckdb
+
+        folder = home / "lake" / "decisions"
+        rows = duckdb.sql(
+            f"SELECT uscc, band FROM read_parquet('{folder}/**/*.parquet')"
+        ).fetchall()
+        cluster = [r[0] for r in rows]
+        firm_uscc = next(r[0] for r in rows if r[1] == "auto_approve")
+        print(f"(engine: {firms} × {months} cluster built in {time.perf_counter() - t0:.0f} s)")
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(home), str(port), firm_uscc], env=env
+        [
+            sys.executable,
+            "-c",
+            SERVER,
+            str(home),
+            str(port),
+            firm_uscc,
+            "engine" if engine else "rules",
+        ],
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -258,7 +349,7 @@ def bench_api(quick: bool) -> None:
                 time.sleep(0.2)
         n_apps, workers = (100, 4) if quick else (1000, 8)
         out = subprocess.run(
-            [sys.executable, "-c", CLIENT, base, str(n_apps), "0", str(workers)],
+            [sys.executable, "-c", CLIENT, base, str(n_apps), "0", str(workers), ",".join(cluster)],
             capture_output=True,
             text=True,
             check=True,
@@ -267,7 +358,8 @@ def bench_api(quick: bool) -> None:
 
         res = json.loads(out.stdout.strip().splitlines()[-1])
         print(
-            f"API create application (decision incl.), {n_apps} from a 2nd process, "
+            f"API create application ({'decision engine' if engine else 'fallback rules'} "
+            f"incl.), {n_apps} from a 2nd process, "
             f"{workers} concurrent: "
             f"p50 {res['p50'] * 1000:.1f} ms, p99 {res['p99'] * 1000:.1f} ms, {res['rate']:.0f}/s",
             flush=True,
@@ -288,20 +380,23 @@ def bench_repayments(base: str, uscc: str, n: int) -> None:
             ).json()
             return {"Authorization": f"Bearer {t['access_token']}"}
 
-        off, firm = tok("off"), tok("firm")
+        off, firm, rev = tok("off"), tok("firm"), tok("rev")
         body = {
             "uscc": uscc,
             "amount": {"amount": "300000.00", "currency": "CNY"},
             "term_months": 12,
         }
         app = c.post("/api/v1/applications", headers=off, json=body).json()
+        if app["status"] == "in_review":
+            verdict = {"verdict": "approve", "comment": "bench"}
+            c.post(f"/api/v1/applications/{app['id']}/review", headers=rev, json=verdict)
         c.post(f"/api/v1/applications/{app['id']}/accept", headers=firm, json={}).raise_for_status()
         loan = c.post(
             f"/api/v1/applications/{app['id']}/disburse",
-            json={"as_of": "2026-01-05"},
+            json={},
             headers={**off, "Idempotency-Key": "bench-disb"},
         ).json()
-        pay = {"amount": {"amount": "1.00", "currency": "CNY"}, "received_on": "2026-01-10"}
+        pay = {"amount": {"amount": "1.00", "currency": "CNY"}}
         t0 = time.perf_counter()
         for k in range(n):
             r = c.post(
@@ -326,22 +421,29 @@ def main() -> None:
         "--loans", type=int, default=None, help="loans for the EOD benchmark (default 100000)"
     )
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    ap.add_argument("--eod-only", action="store_true", help="only the end-of-day benchmark")
+    ap.add_argument("--api-only", action="store_true", help="only the API benchmarks")
+    ap.add_argument(
+        "--rules", action="store_true", help="decide with the fallback rules, not the engine"
+    )
     args = ap.parse_args()
-    n = args.loans or (5_000 if args.quick else 100_000)
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_eod(f"sqlite:///{Path(tmp) / 'eod.db'}", "SQLite", n)
-    if not args.no_pg:
-        import psycopg
+    if not args.api_only:
+        n = args.loans or (5_000 if args.quick else 100_000)
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_eod(f"sqlite:///{Path(tmp) / 'eod.db'}", "SQLite", n)
+        if not args.no_pg:
+            import psycopg
 
-        name = f"loom_bench_{os.getpid()}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        try:
-            bench_eod(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "PostgreSQL", n)
-        finally:
+            name = f"loom_bench_{os.getpid()}"
             with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    bench_api(args.quick)
+                c.execute(f'CREATE DATABASE "{name}"')
+            try:
+                bench_eod(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "PostgreSQL", n)
+            finally:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if not args.eod_only:
+        bench_api(args.quick, engine=not args.rules)
 
 
 if __name__ == "__main__":
