@@ -136,10 +136,16 @@ def test_application_to_closed_loan(api: tuple[TestClient, FixedClock]) -> None:
     to_date = (Decimal(outstanding) * Decimal("0.045") * 15 / 360).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?on=2026-02-20", headers=firm).json()
+    assert quote["interest_to_date"] == money(str(to_date))
+    assert quote["principal_not_due"] == money(outstanding)
+    assert quote["payoff"] == money(_sum(outstanding, str(to_date)))
+    other = login(client, "otherfirm")
+    assert client.get(f"/api/v1/loans/{loan_id}/payoff", headers=other).status_code == 403
     r = client.post(
         f"/api/v1/loans/{loan_id}/repayments",
         json={
-            "amount": money(_sum(_sum(outstanding, str(to_date)), "10.00")),
+            "amount": money(_sum(quote["payoff"]["amount"], "10.00")),
             "received_on": "2026-02-20",
             "early": True,
         },

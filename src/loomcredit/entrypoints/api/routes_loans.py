@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from loomcredit.bootstrap.service import add_user
 from loomcredit.domain.errors import NotFound
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, IdempotencyKey, Svc, Uow, to_json
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import AsOfIn, RepaymentIn, ReversalIn, UserIn
+from loomcredit.entrypoints.api.schemas import (
+    AsOfIn,
+    IsoDate,
+    RepaymentIn,
+    ReversalIn,
+    UserIn,
+)
 from loomcredit.service_layer import disbursement, eod, repayment
 from loomcredit.service_layer.audit import verify_chain
 from loomcredit.service_layer.origination import InvalidRequestError
@@ -66,6 +72,24 @@ def loan(loan_id: Id, user: CurrentUser, uow: Uow) -> dict[str, Any]:
         raise NotFound(f"loan {loan_id} does not exist")
     require_enterprise(user, row["uscc"])
     return to_json({**row, "installments": uow.installments(loan_id)})
+
+
+@router.get("/loans/{loan_id}/payoff", tags=["loans"], summary="Payoff quote 提前还款试算")
+def payoff(
+    loan_id: Id,
+    user: CurrentUser,
+    svc: Svc,
+    uow: Uow,
+    on: Annotated[
+        IsoDate | None,
+        Query(description="day of repayment, YYYY-MM-DD (default: the business date)"),
+    ] = None,
+) -> dict[str, Any]:
+    """What repaying the whole loan on a day costs: due now, interest to date on the principal
+    not yet due, that principal, and the total to send as one ``early`` repayment."""
+    return to_json(
+        repayment.payoff_quote(uow, user, loan_id, on or eod.business_date(uow, svc.clock()))
+    )
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201, tags=["loans"], summary="Repay 还款")
