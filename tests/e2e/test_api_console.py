@@ -111,6 +111,10 @@ def test_console_shows_queue_and_loan(server: tuple[str, Service]) -> None:
         page.wait_for_selector("#loan-rows tr")
         assert len(page.query_selector_all("#loan-rows tr")) == 6
         assert "¥50,000.00" in page.inner_text("#loan-facts")
+        # payoff quote on the business date: principal + interest since 2026-01-05 (4.5 % ACT/360)
+        payoff = page.inner_text("#loan-facts")
+        assert "提前结清 Payoff on" in payoff
+        assert "本期应计利息" in payoff
         assert "等额本息 Annuity" in page.inner_text("#loan-facts")
         browser.close()
 

@@ -161,11 +161,17 @@ $("ask-person").addEventListener("click", () => act(async () => {
 
 async function showLoan(id) {
   const l = await api("/api/v1/loans/" + id);
+  // 提前还款试算: what repaying everything on the business date costs (active loans only)
+  const q = l.status === "active" ? await api(`/api/v1/loans/${id}/payoff`) : null;
   $("loan").hidden = false;
   $("loan-id").textContent = "#" + l.id;
   facts($("loan-facts"), [["状态 Status", say(l.status)], ["未还本金 Outstanding", money(l.outstanding)],
     ["还款方式 Method", METHOD[l.method] || l.method],
-    ["逾期天数 DPD", l.dpd], ["五级分类 Grade", GRADE[l.grade] || l.grade], ["账龄 Bucket", l.bucket]]);
+    ["逾期天数 DPD", l.dpd], ["五级分类 Grade", GRADE[l.grade] || l.grade], ["账龄 Bucket", l.bucket],
+    ["本期应计利息 Interest accrued this period", money(l.accrued_interest)],
+    ["应计罚息复利 Penalty and compound accrued", money(l.accrued_penalty)],
+    ...(q ? [["提前结清 Payoff on " + q.on, `${money(q.payoff)}（本金 principal ${money(q.principal_not_due)}`
+      + ` + 利息至今 interest to date ${money(q.interest_to_date)} + 已到期 due ${money(q.due)}）`]] : [])]);
   rows($("loan-rows"), l.installments, (i) => [i.number, i.due_on, money(i.principal), money(i.interest), money(i.principal_paid)]);
 }
 
