@@ -210,13 +210,13 @@ def test_enterprise_established_after_the_date_has_no_vector(at_d2):
 
 
 def test_rows_dated_or_known_after_the_date_do_not_change_it(lake, at_d2, tmp_path):
-    """Adding LATE rows leaves every D2 vector unchanged; they do show at D3."""
-    home = tmp_path / "copy"
-    shutil.copytree(lake.home, home)
-    late = LakePaths(home)
-    _append(late, LATE, "part-00002")
+    """LATE rows leave every D2 vector unchanged; the same store shows them at D3 once ingested."""
+    late = LakePaths(tmp_path / "copy")
+    shutil.copytree(lake.home, late.home)
     store = OnlineFeatures(late)
     try:
+        a_d3_before = store.get(A, D3)
+        _append(late, LATE, "part-00002")
         again = {uscc: store.get(uscc, D2) for uscc in (*FIRMS, F)}
         a_d3, f_d3 = store.get(A, D3), store.get(F, D3)
     finally:
@@ -224,6 +224,7 @@ def test_rows_dated_or_known_after_the_date_do_not_change_it(lake, at_d2, tmp_pa
     for uscc in (*FIRMS, F):
         assert again[uscc].keys() == at_d2[uscc].keys()
         assert all(_same(at_d2[uscc][k], again[uscc][k]) for k in at_d2[uscc]), uscc
+    assert a_d3_before["bureau_overdue_accounts"] == 3  # the fixture's 28 June report
     assert a_d3["bureau_overdue_accounts"] == 4
     assert a_d3["judicial_labour_3m"] == 1
     assert a_d3["news_wage_arrears_12m"] == at_d2[A]["news_wage_arrears_12m"] + 1

@@ -4,22 +4,25 @@
 
 1. from the snapshot of that date when one has been built (held in memory after the first call);
 2. otherwise from the integrated zone, so everything that arrived after the latest snapshot is
-   used, in a few milliseconds. The zone is held in memory once, each table sorted by enterprise
-   with each enterprise's row range; a call copies that enterprise's rows (plus the risk events
-   of its trading partners, which contagion reads) into an in-memory SQLite database and runs
-   every family's Ibis expression there — the very definitions the snapshot runs on DuckDB and
-   Spark, compiled to SQL once per date and family. PageRank needs the whole network: it comes
-   from the latest snapshot on or before the date (null if there is none). Results are cached.
+   used, in a few milliseconds. The zone is read into memory on the first such call (again after
+   ingest changes a table's folder), each table sorted by enterprise with each enterprise's row
+   range. A call copies that enterprise's rows (plus the risk events of its trading partners,
+   which contagion reads) into an in-memory SQLite database and runs there every family's Ibis
+   expression — the very definitions the snapshot runs on DuckDB and Spark, compiled to SQL once
+   per date and family. PageRank needs the whole network: it comes from the latest snapshot on or
+   before the date (null if there is none). Vectors are cached until the zone changes.
 
 Why SQLite and not DuckDB for this step: DuckDB binds and optimises the ~290-operator feature plan
 again on every ``EXECUTE`` (0.1 s), and even unoptimised it spends ~30 ms setting up operators for
 a few dozen rows; SQLite prepares each family's statement once and runs it on those rows in well
-under a millisecond. The two engines agree on every feature (tests and ``bench/bench_features.py``
-compare each value with the DuckDB snapshot). SQLite has no NaN (it stores NULL); the integrated
-zone holds nulls, never NaN, for missing measurements.
+under a millisecond. The engines agree on every feature (tests and ``bench/bench_features.py``
+compare each value with the DuckDB snapshot), with two caveats kept in mind when writing
+features: SQLite has no NaN (it stores NULL; the integrated zone holds nulls, never NaN), and
+Ibis turns ``greatest``/``least`` into SQLite's ``max``/``min``, which return NULL if any argument
+is NULL where DuckDB ignores it (every current use has non-null arguments).
 
 :meth:`OnlineFeatures.warm` computes a whole date in one DuckDB batch when many decisions on a
-date without a snapshot are expected. Calls are serialised by a lock (one SQLite scratch database).
+date without a snapshot are expected. On-demand calls are serialised by a lock.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ class _Scratch:
     def __init__(self, lake: LakePaths) -> None:
         import ibis
 
+        self.stamp = _zone_stamp(lake)
         self.zone: dict[str, _Sorted] = {}
         self.db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         # Ibis compiles startswith() to LIKE, which must be case-sensitive as on DuckDB.
@@ -170,6 +174,17 @@ class _Scratch:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _zone_stamp(lake: LakePaths) -> tuple[int, ...]:
+    """When each integrated table's folder last changed (ingest adds and replaces files)."""
+    out = []
+    for name in NEEDED:
+        try:
+            out.append(lake.table(name).stat().st_mtime_ns)
+        except FileNotFoundError:
+            out.append(0)
+    return tuple(out)
 
 
 def _read(lake: LakePaths, name: str) -> pa.Table:
@@ -323,15 +338,27 @@ class OnlineFeatures:
             ``uscc``, ``as_of`` and every feature; empty if the enterprise is unknown on that date.
         """
         with self._lock:
-            if self._scratch is None:
-                self._scratch = _Scratch(self.lake)
-            scratch = self._scratch
-            statements = scratch.statements(as_of)
-            scratch.load(uscc)
-            row = _merge([scratch.query(sql, uscc) for sql in statements.values()])
+            self._forget_if_zone_changed()
+            return self._compute(uscc, as_of)
+
+    def _compute(self, uscc: str, as_of: date) -> dict[str, object]:
+        if self._scratch is None:
+            self._scratch = _Scratch(self.lake)
+        scratch = self._scratch
+        statements = scratch.statements(as_of)
+        scratch.load(uscc)
+        row = _merge([scratch.query(sql, uscc) for sql in statements.values()])
         if not row:
             return {}
         return _finish(row, self._pagerank(uscc, as_of), as_of)
+
+    def _forget_if_zone_changed(self) -> None:
+        """Drop the in-memory zone and computed vectors once an integrated table has changed."""
+        if self._scratch is not None and self._scratch.stamp != _zone_stamp(self.lake):
+            log.info("integrated zone changed since it was loaded: reloading on demand")
+            self._scratch.close()
+            self._scratch = None
+            self._cache.clear()
 
     def get(self, uscc: str, as_of: date) -> dict[str, object]:
         """One enterprise's feature vector as of ``as_of``.
@@ -347,13 +374,15 @@ class OnlineFeatures:
         if snap is not None:
             return dict(snap.get(uscc, {}))
         key = (uscc, as_of)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return dict(self._cache[key])
-        row = self.compute(uscc, as_of)
-        self._cache[key] = row
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._forget_if_zone_changed()
+            row = self._cache.get(key)
+            if row is None:
+                row = self._cache[key] = self._compute(uscc, as_of)
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
         return dict(row)
 
     def warm(self, as_of: date) -> int:
