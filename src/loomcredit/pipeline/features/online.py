@@ -69,7 +69,7 @@ class _Sorted:
         runs = pc.run_end_encode(keys)
         ends = runs.run_ends.to_pylist()
         starts = [0, *ends[:-1]] if ends else []
-        self.table = table.combine_chunks()
+        self.table = table
         self.order = order
         self.ranges: dict[object, tuple[int, int]] = dict(
             zip(runs.values.to_pylist(), zip(starts, ends, strict=True), strict=True)
