@@ -137,3 +137,26 @@ def test_warm_holds_every_enterprise_of_the_date(lake):
     for name, value in alone.items():
         if name != "network_pagerank":
             assert warmed[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_one_row_finish_matches_the_snapshot_finish():
+    """The on-demand row gets the snapshot's catalogue order, defaults and types."""
+    from loomcredit.pipeline.features.online import _finish
+    from loomcredit.pipeline.features.snapshot import finish
+
+    row = {"uscc": ff.A, "sales_3m_fen": 12, "sales_yoy_3m": 0.25, "segment": "dyeing",
+           "buyer_hhi_12m": None, "kwh_capacity_score": 110.0, "steam_3m_t": 3}  # fmt: skip
+    raw = pa.table({k: pa.array([v], pa.float64() if v is None else None) for k, v in row.items()})
+    pagerank = pa.table({"uscc": [ff.A], "network_pagerank": [1.5]})
+    want = finish(raw, pagerank, as_of=ff.AS_OF).to_pylist()[0]
+    got = _finish(row, 1.5, ff.AS_OF)
+    assert list(got) == list(want)
+    assert {k: (v, type(v)) for k, v in got.items()} == {k: (v, type(v)) for k, v in want.items()}
+
+
+def test_one_row_finish_refuses_a_fractional_count():
+    """A fractional value for an integer feature is an error, as Arrow's safe cast makes it."""
+    from loomcredit.pipeline.features.online import _finish
+
+    with pytest.raises(ValueError, match="sales_3m_fen"):
+        _finish({"uscc": ff.A, "sales_3m_fen": 1.5}, None, ff.AS_OF)
