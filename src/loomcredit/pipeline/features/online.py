@@ -32,6 +32,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,15 +49,15 @@ log = logging.getLogger(__name__)
 # Tables cut down to the requested enterprise before each on-demand query (by ``uscc``);
 # ``supply_edges`` keeps both directions of its trade, ``risk_events`` also its partners' events.
 _PER_ENTERPRISE = (
-    "enterprise", "monthly_activity", "registry", "tax", "bank_flows", "judicial", "bureau",
-    "risk_events",
+    "enterprise", "monthly_activity", "supply_edges", "registry", "tax", "bank_flows", "judicial",
+    "bureau", "risk_events",
 )  # fmt: skip
 _SNAPSHOT_DIR = "snapshots"
 _Row = tuple[object, ...]
 
 
 class _Sorted:
-    """A table's rows sorted by one key column, with each key's row range.
+    """A table's rows grouped by one key column: each key's positions, found without a scan.
 
     Args:
         table: The rows.
@@ -64,15 +65,21 @@ class _Sorted:
     """
 
     def __init__(self, table: pa.Table, key: str) -> None:
-        order = pc.sort_indices(table, [(key, "ascending")])
-        keys = pc.take(table.column(key), order).combine_chunks()
-        runs = pc.run_end_encode(keys)
-        ends = runs.run_ends.to_pylist()
-        starts = [0, *ends[:-1]] if ends else []
+        import numpy as np
+
+        encoded = pc.dictionary_encode(table.column(key).combine_chunks())
+        size = len(encoded.dictionary)
+        codes = pc.fill_null(encoded.indices, size).to_numpy()  # null keys last, never looked up
+        counts = np.bincount(codes, minlength=size + 1)[:size]
+        ends = np.cumsum(counts)
         self.table = table
-        self.order = order
+        self.order = pa.array(np.argsort(codes, kind="stable"))
         self.ranges: dict[object, tuple[int, int]] = dict(
-            zip(runs.values.to_pylist(), zip(starts, ends, strict=True), strict=True)
+            zip(
+                encoded.dictionary.to_pylist(),
+                zip((ends - counts).tolist(), ends.tolist(), strict=True),
+                strict=True,
+            )
         )
 
     def rows(self, keys: Iterable[object]) -> pa.Table:
@@ -111,17 +118,14 @@ class _Scratch:
         _ensure_math(self.db)
         opened: dict[str, Any] = {}
         for name in NEEDED:
-            table = _read(lake, name)
             target = "market" if name == "market" else f"cur_{name}"
             self.db.execute(f"CREATE TABLE {target} ({_columns(name)})")
-            if name == "market":
-                self.db.executemany(_insert(name, target), _tuples(table))
-            elif name == "supply_edges":
-                self.zone["edges_by_seller"] = _Sorted(table, "seller_uscc")
-                self.zone["edges_by_buyer"] = _Sorted(table, "buyer_uscc")
-            else:
-                self.zone[name] = _Sorted(table, "uscc")
             opened[name] = ibis.table(ibis.schema(schema_of(name)), name=target)
+        self.db.executemany(_insert("market", "market"), _tuples(_read(lake, "market")))
+        # Reading and sorting release the GIL: two tables at a time.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for part in pool.map(lambda name: _sorted(lake, name), _PER_ENTERPRISE):
+                self.zone.update(part)
         self.tables = Tables(**opened)
         self.sql: dict[date, dict[str, str]] = {}
 
@@ -187,13 +191,25 @@ def _zone_stamp(lake: LakePaths) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _sorted(lake: LakePaths, name: str) -> dict[str, _Sorted]:
+    """One per-enterprise table of the zone, sorted for lookups (edges both ways)."""
+    table = _read(lake, name)
+    if name == "supply_edges":
+        return {
+            "edges_by_seller": _Sorted(table, "seller_uscc"),
+            "edges_by_buyer": _Sorted(table, "buyer_uscc"),
+        }
+    return {name: _Sorted(table, "uscc")}
+
+
 def _read(lake: LakePaths, name: str) -> pa.Table:
     schema = schema_of(name)
     files = parquet_files(lake.table(name))
     if not files:
         return schema.empty_table()
     parts = [pq.read_table(f, columns=list(NEEDED[name])).select(list(NEEDED[name])) for f in files]
-    return pa.concat_tables([p.cast(schema) for p in parts])
+    # One chunk: take() on a table of many chunks would copy them all on every lookup.
+    return pa.concat_tables([p.cast(schema) for p in parts]).combine_chunks()
 
 
 def _columns(name: str) -> str:
