@@ -381,3 +381,21 @@ def test_work_is_booked_on_the_business_date_that_follows_end_of_day(
     officer = login(client, "officer")
     again = client.post("/api/v1/applications", json=body, headers=officer)
     assert again.json()["as_of"] == "2026-01-06"
+
+
+def test_a_book_behind_by_more_than_a_year_still_catches_up(
+    api: tuple[TestClient, FixedClock],
+) -> None:
+    """The year-typo guard applies to a first end of day, not to a book whose end of day has
+    fallen behind; a date before the book's first business date is refused."""
+    client, clock = api
+    admin = login(client, "admin")
+    assert client.post("/api/v1/admin/eod", json={"as_of": "2026-01-05"}, headers=admin).is_success
+    clock.at = fixed(2027, 2, 1)
+    admin = login(client, "admin")
+    r = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-08"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["days_run"] == 3
+    r = client.post("/api/v1/admin/eod", json={"as_of": "2026-01-01"}, headers=admin)
+    assert r.status_code == 422
+    assert "first ran for 2026-01-05" in r.json()["detail"]

@@ -315,8 +315,15 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def last_eod_date(self) -> date | None:
         """The latest ``eod_runs`` date (a crashed run leaves no row, see ``run_eod``)."""
-        value = self.conn.execute(select(func.max(orm.eod_runs.c.as_of))).scalar()
-        if isinstance(value, str):  # SQLite returns MAX() of a DATE column as text
+        return self._eod_date(func.max(orm.eod_runs.c.as_of))
+
+    def first_eod_date(self) -> date | None:
+        """The earliest ``eod_runs`` date."""
+        return self._eod_date(func.min(orm.eod_runs.c.as_of))
+
+    def _eod_date(self, column: Any) -> date | None:
+        value = self.conn.execute(select(column)).scalar()
+        if isinstance(value, str):  # SQLite returns MIN()/MAX() of a DATE column as text
             return date.fromisoformat(value)
         return value
 

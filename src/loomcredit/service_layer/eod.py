@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from loomcredit.service_layer.origination import InvalidRequestError
 from loomcredit.service_layer.repayment import apply_suspense
 from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
@@ -39,9 +40,16 @@ def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
     End of day runs each calendar day in order: if the last completed date is earlier than
     ``as_of − 1``, the missing days run first (catch-up), each in its own transaction guarded
     by its ``eod_runs`` row, so a crash half-way is simply rerun and no day posts twice.
-    Before the first end of day ever, only ``as_of`` runs. ``days_run`` counts the days done.
+    Before the first end of day ever, only ``as_of`` runs; a date before the first one is
+    refused (a day the book did not exist on). ``days_run`` counts the days done.
     """
     require(user, Action.RUN_EOD)
+    first = uow.first_eod_date()
+    if first is not None and as_of < first:
+        raise InvalidRequestError(
+            f"end of day first ran for {first}; {as_of} is before the book's first business "
+            "date and cannot run now"
+        )
     last = uow.last_eod_date()
     first = as_of if last is None or last >= as_of else last + timedelta(days=1)
     days_run = 0

@@ -145,6 +145,10 @@ class UnitOfWork(abc.ABC):
         """The latest date end of day has completed for, or None before the first run."""
 
     @abc.abstractmethod
+    def first_eod_date(self) -> date | None:
+        """The earliest date end of day has completed for, or None before the first run."""
+
+    @abc.abstractmethod
     def outbox(self, *, created_for: date | None = None) -> list[Row]:
         """Reminders queued."""
 

@@ -152,11 +152,13 @@ def run_eod(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, An
     as_of = body.as_of or eod.business_date(uow, now)
     require(user, Action.RUN_EOD)
     today = now.date()
-    if abs(as_of - today) > EOD_SPAN:
+    last = uow.last_eod_date()
+    # A typo in the year is caught against today only where no book date exists yet (or ahead
+    # of the calendar): a book whose end of day has fallen behind catches up from its last date.
+    if (last is None and abs(as_of - today) > EOD_SPAN) or as_of - today > EOD_SPAN:
         raise InvalidRequestError(
             f"as_of {as_of} is more than {EOD_SPAN.days} days from today ({today}); check the year"
         )
-    last = uow.last_eod_date()
     if last is not None and as_of - last > EOD_SPAN:
         raise InvalidRequestError(
             f"end of day last ran for {last}; catching up to {as_of} is more than "
