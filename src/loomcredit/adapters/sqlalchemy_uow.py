@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,11 +27,22 @@ from loomcredit.pipeline.ingest.pii import decrypt, encrypt, join_hash
 from loomcredit.service_layer.audit import GENESIS, AuditRecord, record_hash
 from loomcredit.service_layer.unit_of_work import DuplicateKey, Row, UnitOfWork
 
+BUSY_TIMEOUT_S = 60
+
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets a busy timeout and ``BEGIN IMMEDIATE`` so writers serialise."""
+    """An engine; SQLite gets a busy timeout and ``BEGIN IMMEDIATE`` so writers serialise.
+
+    Within one process, SQLite transactions also queue on a lock (taken at BEGIN, given back at
+    COMMIT or ROLLBACK): a waiting request is woken as soon as the writer before it finishes,
+    instead of SQLite's busy handler polling with growing sleeps, which starved unlucky requests
+    for seconds under concurrent load. Other processes still meet the busy timeout.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+        )
+        writer = threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
@@ -40,7 +52,20 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # The holder is the connection, not the thread (a request may end its unit of work
+            # on another thread); past the busy timeout, fall back to SQLite's own waiting.
+            conn.info["writer"] = writer.acquire(timeout=BUSY_TIMEOUT_S)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _end(conn)
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(conn: Connection) -> None:
+            if conn.info.pop("writer", False):
+                writer.release()
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
