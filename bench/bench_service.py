@@ -170,6 +170,10 @@ def naive_eod(engine, as_of: date, limit: int) -> int:
             interest = recognised - loan["interest_recognised_fen"]
             pen_total = loan["accrued_penalty_e8"] + acc
             penalty = (pen_total + E8 // 2) // E8 - loan["penalty_recognised_fen"]
+            if dpd > 90:  # non-accrual: unpaid income reversed, nothing new recognised
+                interest = loan["interest_received_fen"] - loan["interest_recognised_fen"]
+                recognised = loan["interest_received_fen"]
+                penalty = loan["penalty_paid_fen"] - loan["penalty_recognised_fen"]
             conn.execute(
                 update(orm.loans)
                 .where(orm.loans.c.id == loan_id)

@@ -228,3 +228,49 @@ def test_write_off_takes_the_receivables_with_the_principal_and_reversal_restore
     )
     row = loan(svc, loan_id)
     assert row["interest_recognised_fen"] - row["interest_received_fen"] == accrued
+
+
+def test_past_ninety_days_income_is_reversed_and_interest_is_income_only_when_paid(
+    svc: Service,
+) -> None:
+    """非应计: the first instalment (due Feb 5) is never paid. On May 6 (90 days) the loan still
+    carries receivables; on May 7 (91 days) what was recognised and not received leaves income
+    and the receivables; accrual goes on off the books; when the firm pays what is due, that
+    interest and penalty are income at once, and the cured loan accrues into income again."""
+    loan_id = open_loan(svc)
+    firm = User("firm", Role.APPLICANT, str(loan(svc, loan_id)["uscc"]))
+    run(svc, START)
+    run(svc, date(2026, 5, 6))
+    tb, _ = balances(svc)
+    assert loan(svc, loan_id)["dpd"] == 90
+    assert tb["INTEREST_RECEIVABLE"] > 0
+    assert tb["PENALTY_RECEIVABLE"] > 0
+    run(svc, date(2026, 5, 7))
+    tb, _ = balances(svc)
+    assert loan(svc, loan_id)["dpd"] == 91
+    assert (tb.get("INTEREST_RECEIVABLE", 0), tb.get("PENALTY_RECEIVABLE", 0)) == (0, 0)
+    assert (tb.get("INTEREST_INCOME", 0), tb.get("PENALTY_INCOME", 0)) == (0, 0)
+    before = loan(svc, loan_id)["accrued_penalty_e8"]
+    run(svc, date(2026, 5, 8))
+    assert loan(svc, loan_id)["accrued_penalty_e8"] > before  # still accrues, off the books
+    assert balances(svc)[0].get("PENALTY_INCOME", 0) == 0
+    with svc.uow() as uow:
+        due = repayment.payoff_quote(uow, firm, loan_id, date(2026, 5, 9))["due_fen"]
+        out = repayment.repay(
+            uow,
+            firm,
+            loan_id,
+            Money(due),
+            key="cure",
+            received_on=date(2026, 5, 9),
+            now=fixed(2026, 5, 9),
+        )
+        uow.commit()
+    tb, _ = balances(svc)
+    assert tb["INTEREST_INCOME"] == -out["interest_fen"]
+    assert tb["PENALTY_INCOME"] == -out["penalty_fen"] < 0
+    assert (tb.get("INTEREST_RECEIVABLE", 0), tb.get("PENALTY_RECEIVABLE", 0)) == (0, 0)
+    run(svc, date(2026, 5, 10))
+    assert loan(svc, loan_id)["dpd"] == 0
+    assert balances(svc)[0]["INTEREST_RECEIVABLE"] > 0  # accruing into income again
+    assert sum(balances(svc)[0].values()) == 0

@@ -2,7 +2,9 @@
 
 Normal interest accrues daily on principal not yet due at the contract rate, ACT/360
 (DOMAIN.md §8), and is recognised as income against the interest receivable (应收利息); on a
-due date the recognised total is trued up to the instalment's contractual interest.
+due date the recognised total is trued up to the instalment's contractual interest. Beyond
+90 days past due a loan is non-accrual: income recognised but unpaid is reversed, and accrual
+goes on off the books (in the loan's accrued fields) until the loan is paid or cured.
 
 DPD counts from the earliest unpaid instalment due before the day; buckets and the grade floor are
 the domain's (``loomcredit.domain.delinquency``) written as SQL CASE expressions from its
@@ -59,6 +61,11 @@ def _days(dialect: str) -> str:
     return "(CAST(:d AS DATE) - o.first_unpaid)"
 
 
+NON_ACCRUAL_AFTER_DAYS = SUBSTANDARD_AFTER_DAYS
+"""Past this many days overdue (the 次级 floor) interest and penalty still accrue on the loan, but
+no longer as income: what was recognised and not received is reversed out of income and the rest
+is income only when it is paid (非应计: 表外核算)."""
+
 _E8 = 100_000_000
 _HALF = _E8 // 2
 
@@ -90,12 +97,15 @@ def eod_sql(conn: Connection, as_of: date) -> dict[str, int]:
                                overdue_interest_fen, penalty_accrual_e8, interest_accrual_e8,
                                interest_fen, penalty_fen)
         SELECT id, {day}, dpd, {_BUCKET}, {_FLOOR}, op, oi, pen, acc,
-               billed + {_fen("CASE WHEN due_today = 1 THEN acc ELSE accrued + acc END")}
-                   - recognised,
-               {_fen("accrued_pen + pen")} - pen_recognised
+               CASE WHEN dpd > {NON_ACCRUAL_AFTER_DAYS} THEN received - recognised
+                    ELSE billed
+                         + {_fen("CASE WHEN due_today = 1 THEN acc ELSE accrued + acc END")}
+                         - recognised END,
+               CASE WHEN dpd > {NON_ACCRUAL_AFTER_DAYS} THEN pen_paid - pen_recognised
+                    ELSE {_fen("accrued_pen + pen")} - pen_recognised END
         FROM (
             SELECT id, dpd, op, oi, billed, due_today, accrued, recognised, accrued_pen,
-                   pen_recognised,
+                   pen_recognised, received, pen_paid,
                    (op + oi) * rate_ppm * (100 + uplift_pct) / 360 AS pen,
                    (outstanding - due_principal) * rate_ppm * 100 / 360 AS acc
             FROM (
@@ -104,6 +114,8 @@ def eod_sql(conn: Connection, as_of: date) -> dict[str, int]:
                        l.interest_recognised_fen AS recognised,
                        l.accrued_penalty_e8 AS accrued_pen,
                        l.penalty_recognised_fen AS pen_recognised,
+                       l.interest_received_fen AS received,
+                       l.penalty_paid_fen AS pen_paid,
                        COALESCE({_days(dialect)}, 0) AS dpd,
                        CAST(COALESCE(o.op, 0) AS BIGINT) AS op,
                        CAST(COALESCE(o.oi, 0) AS BIGINT) AS oi,
