@@ -273,6 +273,7 @@ import httpx
 from loomcredit.domain.identity import generate_uscc
 base, n_apps, n_rep, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 cluster = sys.argv[5].split(",") if len(sys.argv) > 5 and sys.argv[5] else []
+as_of = sys.argv[6] if len(sys.argv) > 6 else ""
 rng = random.Random(5)
 with httpx.Client(base_url=base, timeout=60) as c:
     cred = {"username": "off", "password": "bench-pass-1"}
@@ -285,6 +286,8 @@ def create(u):
         t = time.perf_counter()
         amount = {"amount": "200000.00", "currency": "CNY"}
         body = {"uscc": u, "amount": amount, "term_months": 12}
+        if as_of:
+            body["as_of"] = as_of
         r = c.post("/api/v1/applications", headers=h, json=body)
         assert r.status_code == 201, r.text
         return time.perf_counter() - t
@@ -299,13 +302,14 @@ print(json.dumps({"first": first, "p50": statistics.median(lat), "p99": p99,
 """
 
 
-def bench_api(quick: bool, engine: bool = True) -> None:
+def bench_api(quick: bool, engine: bool = True, db_url: str | None = None) -> None:
     """Start uvicorn on loopback; drive it from a second process.
 
     With ``engine`` (the default) the service decides with the real decision engine: a small
     cluster is simulated, ingested, profiled and a model trained by ``loom demo --no-serve``
     first, and the applications come from that cluster's enterprises (features, score, price
-    and limit on every request); without it, the fallback rules decide.
+    and limit on every request); without it, the fallback rules decide. ``db_url`` runs the
+    service on that database (PostgreSQL) instead of the SQLite file in the bench's home.
     """
     home = Path(tempfile.mkdtemp(prefix="loom-bench-api-"))
     port = free_port()
@@ -315,6 +319,7 @@ def bench_api(quick: bool, engine: bool = True) -> None:
 
     firm_uscc = generate_uscc("330603", random.Random(99))
     cluster: list[str] = []
+    as_of = ""
     if engine:
         t0 = time.perf_counter()
         firms, months = ENGINE_CLUSTER
@@ -354,6 +359,12 @@ def bench_api(quick: bool, engine: bool = True) -> None:
         cluster = [r[0] for r in rows]
         firm_uscc = next(r[0] for r in rows if r[1] == "auto_approve")
         print(f"(engine: {firms} × {months} cluster built in {time.perf_counter() - t0:.0f} s)")
+        if db_url:  # decide as of the demo book's business date, as the SQLite run does
+            import sqlite3
+
+            with sqlite3.connect(home / "loom.db") as demo_db:
+                last = demo_db.execute("SELECT MAX(as_of) FROM eod_runs").fetchone()[0]
+            as_of = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -364,7 +375,7 @@ def bench_api(quick: bool, engine: bool = True) -> None:
             firm_uscc,
             "engine" if engine else "rules",
         ],
-        env=env,
+        env={**env, "LOOM_DATABASE_URL": db_url} if db_url else env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -388,6 +399,7 @@ def bench_api(quick: bool, engine: bool = True) -> None:
                     "0",
                     str(workers),
                     ",".join(cluster),
+                    as_of,
                 ],
                 capture_output=True,
                 text=True,
@@ -396,18 +408,21 @@ def bench_api(quick: bool, engine: bool = True) -> None:
             res = json.loads(out.stdout.strip().splitlines()[-1])
             print(
                 f"API create application ({'decision engine' if engine else 'fallback rules'} "
-                f"incl.), {n_apps} from a 2nd process, {workers} concurrent: "
+                f"incl., {'PostgreSQL' if db_url else 'SQLite'}), {n_apps} from a 2nd process, "
+                f"{workers} concurrent: "
                 f"p50 {res['p50'] * 1000:.1f} ms, p99 {res['p99'] * 1000:.1f} ms, "
                 f"{res['rate']:.0f}/s (after one warm-up request of {res['first'] * 1000:.0f} ms)",
                 flush=True,
             )
-        bench_repayments(base, firm_uscc, 200 if quick else 2000)
+        bench_repayments(
+            base, firm_uscc, 200 if quick else 2000, "PostgreSQL" if db_url else "SQLite", as_of
+        )
     finally:
         server.terminate()
         server.wait(10)
 
 
-def bench_repayments(base: str, uscc: str, n: int) -> None:
+def bench_repayments(base: str, uscc: str, n: int, db: str = "SQLite", as_of: str = "") -> None:
     """One loan; n repayments of ¥1.00 through the API (distinct Idempotency-Keys), serially."""
     with httpx.Client(base_url=base, timeout=60) as c:
 
@@ -422,6 +437,7 @@ def bench_repayments(base: str, uscc: str, n: int) -> None:
             "uscc": uscc,
             "amount": {"amount": "300000.00", "currency": "CNY"},
             "term_months": 12,
+            **({"as_of": as_of} if as_of else {}),
         }
         app = c.post("/api/v1/applications", headers=off, json=body).json()
         if app["status"] == "in_review":
@@ -445,7 +461,7 @@ def bench_repayments(base: str, uscc: str, n: int) -> None:
         rate = n / (time.perf_counter() - t0)
     print(
         f"API repayments: {n} serial from a 2nd process on loopback: {rate:.0f}/s "
-        f"({1000 / rate:.1f} ms each, SQLite, each one committed and audited)",
+        f"({1000 / rate:.1f} ms each, {db}, each one committed and audited)",
         flush=True,
     )
 
@@ -460,6 +476,9 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     ap.add_argument("--eod-only", action="store_true", help="only the end-of-day benchmark")
     ap.add_argument("--api-only", action="store_true", help="only the API benchmarks")
+    ap.add_argument(
+        "--api-pg", action="store_true", help="also run the API benchmarks on PostgreSQL"
+    )
     ap.add_argument(
         "--rules", action="store_true", help="decide with the fallback rules, not the engine"
     )
@@ -481,6 +500,18 @@ def main() -> None:
                     c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if not args.eod_only:
         bench_api(args.quick, engine=not args.rules)
+        if args.api_pg:
+            import psycopg
+
+            name = f"loom_bench_api_{os.getpid()}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
+            try:
+                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+                bench_api(args.quick, engine=not args.rules, db_url=url)
+            finally:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
