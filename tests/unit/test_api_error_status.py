@@ -149,12 +149,15 @@ def test_a_body_that_is_not_utf8_is_400_saying_so() -> None:
 
 
 class _Uow:
-    """Just what the end-of-day route reads before it runs anything."""
+    """Just what end of day reads before it runs anything."""
 
     def __init__(self, last: date | None) -> None:
         self.last = last
 
     def last_eod_date(self) -> date | None:
+        return self.last
+
+    def first_eod_date(self) -> date | None:
         return self.last
 
 

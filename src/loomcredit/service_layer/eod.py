@@ -16,6 +16,9 @@ from loomcredit.service_layer.repayment import apply_suspense
 from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
 
+#: The most days one end-of-day request catches up (a typo in the year would run for ever).
+MAX_CATCH_UP = timedelta(days=366)
+
 #: Days before a due date on which a reminder is queued.
 REMINDER_DAYS = (7, 3, 1)
 
@@ -41,7 +44,8 @@ def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
     ``as_of − 1``, the missing days run first (catch-up), each in its own transaction guarded
     by its ``eod_runs`` row, so a crash half-way is simply rerun and no day posts twice.
     Before the first end of day ever, only ``as_of`` runs; a date before the first one is
-    refused (a day the book did not exist on). ``days_run`` counts the days done.
+    refused (a day the book did not exist on), and so is catching up more than
+    :data:`MAX_CATCH_UP` in one call. ``days_run`` counts the days done.
     """
     require(user, Action.RUN_EOD)
     first = uow.first_eod_date()
@@ -51,9 +55,13 @@ def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> Row:
             "date and cannot run now"
         )
     last = uow.last_eod_date()
-    first = as_of if last is None or last >= as_of else last + timedelta(days=1)
+    if last is not None and as_of - last > MAX_CATCH_UP:
+        raise InvalidRequestError(
+            f"end of day last ran for {last}; catching up to {as_of} is more than "
+            f"{MAX_CATCH_UP.days} days in one request: run it for {last + MAX_CATCH_UP} first"
+        )
+    day = as_of if last is None or last >= as_of else last + timedelta(days=1)
     days_run = 0
-    day = first
     while day < as_of:
         if not _run_one_day(uow, user, day, now=now).get("already"):
             days_run += 1

@@ -15,8 +15,10 @@ from loomcredit.domain.schedule import Method, reschedule
 from loomcredit.domain.waterfall import Allocation, Component, DueItem, allocate
 from loomcredit.service_layer.disbursement import (
     INTEREST_INCOME,
+    INTEREST_RECEIVABLE,
     LOAN_PRINCIPAL,
     PENALTY_INCOME,
+    PENALTY_RECEIVABLE,
     SETTLEMENT,
     SUSPENSE,
     IdempotencyConflictError,
@@ -28,8 +30,6 @@ from loomcredit.service_layer.unit_of_work import Row, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require, require_enterprise
 
 E8 = 100_000_000
-INTEREST_RECEIVABLE = Account.INTEREST_RECEIVABLE
-PENALTY_RECEIVABLE = Account.PENALTY_RECEIVABLE
 
 
 def penalty_due_fen(loan: Row) -> int:

@@ -159,11 +159,6 @@ def run_eod(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, An
         raise InvalidRequestError(
             f"as_of {as_of} is more than {EOD_SPAN.days} days from today ({today}); check the year"
         )
-    if last is not None and as_of - last > EOD_SPAN:
-        raise InvalidRequestError(
-            f"end of day last ran for {last}; catching up to {as_of} is more than "
-            f"{EOD_SPAN.days} days in one request: run it for {last + EOD_SPAN} first"
-        )
     return to_json(eod.run_eod(uow, user, as_of, now=now))
 
 

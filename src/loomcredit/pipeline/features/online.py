@@ -326,6 +326,8 @@ class OnlineFeatures:
     def _snapshot(self, as_of: date) -> dict[str, dict[str, object]] | None:
         if as_of in self._snapshots:
             return self._snapshots[as_of]
+        if as_of not in self.snapshot_dates():  # no listing of folders on every on-demand call
+            return None
         files = parquet_files(self.lake.features / _SNAPSHOT_DIR / f"as_of={as_of.isoformat()}")
         if not files:
             return None
