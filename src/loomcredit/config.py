@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="LOOM_DATABASE_URL; SQLite if unset")
     pii_key: str | None = Field(default=None, description="LOOM_PII_KEY: base64 key for PII")
     pii_key_file: Path | None = Field(default=None, description="LOOM_PII_KEY_FILE")
+    audit_key: str | None = Field(
+        default=None, description="LOOM_AUDIT_KEY: base64 key of the audit chain (kept outside the DB)"
+    )
+    audit_key_file: Path | None = Field(default=None, description="LOOM_AUDIT_KEY_FILE")
     spark_master: str = Field(default="local[2]", description="LOOM_SPARK_MASTER")
 
     @property

@@ -3,6 +3,12 @@
 Money is BIGINT fen plus a CHAR(3) currency; accrued fractions of a fen are BIGINT in 1e-8 fen
 (exact integer arithmetic in set-based SQL on both databases; SQLite has no exact NUMERIC);
 timestamps are timezone-aware. One metadata serves SQLite and PostgreSQL.
+
+The journal is guarded by the database itself (``adapters/ledger_guard.py``): no posting of zero,
+no UPDATE or DELETE of an entry or a posting, and an entry must balance per currency with at least
+two postings when the transaction commits. On SQLite the commit-time check is the deferred foreign
+key from ``journal_entries.id`` to ``balanced_entries`` (rendered on SQLite only), a table the
+posting triggers keep; PostgreSQL uses deferred constraint triggers instead.
 """
 
 from __future__ import annotations
@@ -10,16 +16,21 @@ from __future__ import annotations
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -27,6 +38,10 @@ metadata = MetaData()
 
 def _money(name: str) -> Column[int]:
     return Column(name, BigInteger, nullable=False, server_default="0")
+
+
+def _currency() -> Column[str]:
+    return Column("currency", CHAR(3), nullable=False, server_default="CNY")
 
 
 users = Table(
@@ -38,6 +53,8 @@ users = Table(
     Column("enterprise_uscc", String(18), nullable=True),
     Column("password_hash", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # since 0006
+    Column("token_epoch", Integer, nullable=False, server_default="0"),  # since 0006
 )
 
 applications = Table(
@@ -50,7 +67,7 @@ applications = Table(
     Column("legal_rep_hash", String(64), nullable=True, index=True),  # HMAC-SHA256 join key
     _money("amount_fen"),
     Column("approved_fen", BigInteger, nullable=True),  # since 0003: null until approved
-    Column("currency", CHAR(3), nullable=False, server_default="CNY"),
+    _currency(),
     Column("term_months", Integer, nullable=False),
     Column("method", String(20), nullable=False),
     Column("status", String(20), nullable=False, index=True),
@@ -65,17 +82,41 @@ applications = Table(
     Column("review_comment", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("settlement_account", String(32), nullable=True),  # since 0006: named at signing
+)
+
+credit_lines = Table(
+    "credit_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, unique=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    _money("limit_fen"),  # the limit in force
+    _money("original_limit_fen"),  # the limit opened with (LineTerms.limit)
+    _money("utilised_fen"),
+    _money("reserved_fen"),
+    _currency(),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("opened_on", Date, nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Column("decision_id", String(64), nullable=False, server_default=""),
+    Column("settlement_account", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
 loans = Table(
     "loans",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("application_id", ForeignKey("applications.id"), nullable=False, unique=True),
+    # A line may be drawn more than once (revolving): since 0006 not unique per application.
+    Column("application_id", ForeignKey("applications.id"), nullable=False, index=True),
+    Column("line_id", ForeignKey("credit_lines.id"), nullable=False, index=True),  # since 0006
     Column("disbursement_key", String(100), nullable=False, unique=True),
     Column("uscc", String(18), nullable=False, index=True),
     _money("principal_fen"),
-    Column("currency", CHAR(3), nullable=False, server_default="CNY"),
+    _currency(),
     Column("annual_rate", String(20), nullable=False),
     Column("penalty_uplift", String(10), nullable=False),
     Column("method", String(20), nullable=False),
@@ -98,6 +139,7 @@ loans = Table(
     Column("bucket", String(3), nullable=False, server_default="M0"),
     Column("grade", Integer, nullable=False, server_default="1"),
     Column("disbursed_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="0"),  # since 0006
 )
 
 installments = Table(
@@ -112,14 +154,40 @@ installments = Table(
     _money("interest_paid_fen"),
 )
 
+# Since 0006: the schedule as disbursed (a recompute replays a loan from it).
+original_installments = Table(
+    "original_installments",
+    metadata,
+    Column("loan_id", ForeignKey("loans.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("due_on", Date, nullable=False),
+    _money("principal_fen"),
+    _money("interest_fen"),
+)
+
+# Since 0006, SQLite only in use: ids of the entries whose postings balance (ledger_guard.py).
+balanced_entries = Table(
+    "balanced_entries",
+    metadata,
+    Column("id", String(80), primary_key=True),
+)
+
 journal_entries = Table(
     "journal_entries",
     metadata,
     Column("id", String(80), primary_key=True),
     Column("loan_id", ForeignKey("loans.id"), nullable=True, index=True),
     Column("booked_on", Date, nullable=False),
+    Column("value_date", Date, nullable=False),  # since 0006 (older entries: booked_on)
     Column("description", String(200), nullable=False),
     Column("reverses", String(80), nullable=True, unique=True),
+    ForeignKeyConstraint(
+        ["id"],
+        ["balanced_entries.id"],
+        name="fk_journal_entries_balanced",
+        deferrable=True,
+        initially="DEFERRED",
+    ).ddl_if(dialect="sqlite"),
 )
 
 postings = Table(
@@ -127,9 +195,10 @@ postings = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("entry_id", ForeignKey("journal_entries.id"), nullable=False, index=True),
-    Column("account", String(30), nullable=False),
+    Column("account", String(30), nullable=False),  # Account.name, e.g. LOAN_PRINCIPAL
     Column("amount_fen", BigInteger, nullable=False),
     Column("currency", CHAR(3), nullable=False),
+    CheckConstraint("amount_fen <> 0", name="ck_postings_amount_nonzero"),
 )
 
 repayments = Table(
@@ -137,14 +206,23 @@ repayments = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("loan_id", ForeignKey("loans.id"), nullable=False, index=True),
+    # The API's idempotency key before 0006; since then the bank reference again.
     Column("idempotency_key", String(100), nullable=False, unique=True),
     _money("amount_fen"),
-    Column("received_on", Date, nullable=False),
+    _currency(),  # since 0006
+    Column("received_on", Date, nullable=False),  # the value date
     Column("early", Integer, nullable=False, server_default="0"),
     _money("principal_fen"),
     _money("interest_fen"),
     _money("penalty_fen"),
     _money("suspense_fen"),
+    # Since 0006: the bank's reference (older rows: their idempotency key), value and booking
+    # dates, where the money came from, and the journal entry it made.
+    Column("bank_ref", String(100), nullable=False, unique=True),
+    Column("value_date", Date, nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("entry_id", String(80), nullable=False, server_default=""),
 )
 
 eod_runs = Table(
@@ -153,6 +231,8 @@ eod_runs = Table(
     Column("as_of", Date, primary_key=True),
     Column("loans", Integer, nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("accrual_entries", Integer, nullable=False, server_default="0"),  # since 0006
+    Column("reminders", Integer, nullable=False, server_default="0"),  # since 0006
 )
 
 loan_days = Table(
@@ -162,7 +242,7 @@ loan_days = Table(
     Column("as_of", Date, primary_key=True),
     Column("dpd", Integer, nullable=False),
     Column("bucket", String(3), nullable=False),
-    Column("grade", Integer, nullable=False),
+    Column("grade", Integer, nullable=False),  # the day's floor grade
     _money("overdue_principal_fen"),
     _money("overdue_interest_fen"),
     Column("penalty_accrual_e8", BigInteger, nullable=False),
@@ -170,6 +250,10 @@ loan_days = Table(
     Column("interest_accrual_e8", BigInteger, nullable=False, server_default="0"),
     Column("interest_fen", BigInteger, nullable=False, server_default="0"),
     Column("penalty_fen", BigInteger, nullable=False, server_default="0"),
+    # Since 0006: whether an instalment fell due that day, non-accrual and its threshold.
+    Column("due_today", Boolean, nullable=False, server_default=false()),
+    Column("non_accrual", Boolean, nullable=False, server_default=false()),
+    Column("non_accrual_after", Integer, nullable=False, server_default="90"),
 )
 
 outbox = Table(
@@ -184,12 +268,21 @@ outbox = Table(
     UniqueConstraint("loan_id", "installment", "kind", name="uq_outbox_reminder"),
 )
 
+# Since 0006: the book's day lock (one row; end of day holds it exclusively, money events shared).
+book_day = Table(
+    "book_day",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    CheckConstraint("id = 1", name="ck_book_day_single_row"),
+)
+
 audit_head = Table(
     "audit_head",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("last_seq", Integer, nullable=False),
     Column("last_hash", String(64), nullable=False),
+    Column("mac", String(64), nullable=True),  # since 0006: the head's own MAC (keyed chain)
 )
 
 audit_log = Table(
@@ -203,4 +296,89 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("keyed", Boolean, nullable=False, server_default=false()),  # since 0006
+)
+
+# -- since 0006: four eyes, statements, auto-debit, prepayment requests -------------------------
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("subject", String(80), nullable=False, index=True),
+    Column("order_json", Text, nullable=False),  # the typed order, tagged by kind
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("excluded", Text, nullable=False, server_default="[]"),  # JSON list of user names
+    Column("status", String(20), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("idempotency_key", String(100), nullable=True, unique=True),
+    Index("ix_approval_requests_status_kind", "status", "kind"),
+)
+
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_by", String(64), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Column("unmatched", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("ignored", Integer, nullable=False),
+)
+
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_id", ForeignKey("statement_imports.id"), nullable=True),  # None: no import
+    Column("bank_ref", String(100), nullable=False, unique=True),
+    Column("value_date", Date, nullable=False, index=True),
+    Column("account", String(32), nullable=False),
+    Column("counterparty", String(200), nullable=False, server_default=""),
+    _money("amount_fen"),
+    _currency(),
+    Column("memo", Text, nullable=False, server_default=""),
+    Column("status", String(20), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("loan_id", ForeignKey("loans.id"), nullable=True),
+    Column("receipt_id", ForeignKey("repayments.id"), nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolution", Text, nullable=False, server_default=""),
+)
+
+debit_instructions = Table(
+    "debit_instructions",
+    metadata,
+    Column("instruction_id", String(80), primary_key=True),
+    Column("loan_id", ForeignKey("loans.id"), nullable=False, index=True),
+    Column("account", String(32), nullable=False),
+    _money("amount_fen"),
+    _currency(),
+    Column("debit_on", Date, nullable=False, index=True),  # DebitInstruction.on
+    Column("early", Boolean, nullable=False, server_default=false()),
+    Column("batch_id", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("bank_ref", String(100), nullable=False, server_default=""),
+)
+
+prepayment_requests = Table(
+    "prepayment_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.id"), nullable=False, index=True),
+    Column("requested_for", Date, nullable=False),  # PrepaymentRequest.on
+    Column("principal_fen", BigInteger, nullable=True),  # None: everything
+    _currency(),
+    Column("requested_by", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
 )

@@ -31,11 +31,14 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-def issue_token(subject: str, role: str, secret: str, *, now: datetime, ttl: timedelta) -> str:
-    """A signed token naming the user and role, valid for ``ttl`` from ``now``."""
+def issue_token(
+    subject: str, role: str, secret: str, *, now: datetime, ttl: timedelta, epoch: int = 0
+) -> str:
+    """A signed token naming the user, role and token epoch, valid for ``ttl`` from ``now``."""
     claims = {
         "sub": subject,
         "role": role,
+        "epoch": epoch,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
@@ -58,4 +61,8 @@ def read_token(token: str, secret: str, *, now: datetime) -> dict[str, str]:
         raise BadTokenError("token expired")
     if int(claims.get("iat", 0)) > int(now.timestamp()):
         raise BadTokenError("token issued in the future")
-    return {"sub": str(claims["sub"]), "role": str(claims["role"])}
+    return {
+        "sub": str(claims["sub"]),
+        "role": str(claims["role"]),
+        "epoch": str(int(claims.get("epoch", 0))),
+    }

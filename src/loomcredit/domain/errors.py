@@ -11,6 +11,12 @@
     │   ├── TooFewPostings                   an entry needs at least two postings
     │   └── ZeroPosting                      a posting of zero carries no meaning
     ├── LoanStateError                       an action the loan's state does not allow
+    ├── CreditLineError                      a drawdown or line action the line does not allow
+    │   ├── LimitExceeded                    a drawdown above what is available
+    │   └── LineNotAvailable                 the line is frozen, expired or closed
+    ├── ApprovalError                        a request for approval that cannot proceed
+    │   ├── FourEyesViolation                the approver is the requester or made the case
+    │   └── ApprovalStateError               the request was already decided
     ├── PolicyViolation                      a policy file or value that breaks its own rules
     └── NotFound (LookupError)
 
@@ -81,6 +87,34 @@ class ZeroPosting(LedgerError):
 
 class LoanStateError(LoomError):
     """The loan's current state does not allow the requested action."""
+
+
+class CreditLineError(LoomError):
+    """A drawdown or a line action the credit line does not allow."""
+
+    def __init__(self, message: str, *, line_id: int | None = None) -> None:
+        super().__init__(message)
+        self.line_id = line_id
+
+
+class LimitExceeded(CreditLineError):
+    """A drawdown asks for more than the line has available."""
+
+
+class LineNotAvailable(CreditLineError):
+    """The line is frozen, expired or closed, so nothing can be drawn."""
+
+
+class ApprovalError(LoomError):
+    """A request for approval (four eyes, 双人复核) that cannot proceed."""
+
+
+class FourEyesViolation(ApprovalError):
+    """The approver is the requester, or made or changed the case being approved."""
+
+
+class ApprovalStateError(ApprovalError):
+    """The request was already approved, rejected or cancelled."""
 
 
 class PolicyViolation(LoomError, ValueError):

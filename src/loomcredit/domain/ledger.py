@@ -54,6 +54,7 @@ class Account(StrEnum):
     PENALTY_INCOME = "penalty_income"  # 罚息收入 (income)
     FEE_INCOME = "fee_income"  # 手续费收入 (income)
     SUSPENSE = "suspense"  # 挂账/暂收款: overpayments (liability)
+    UNIDENTIFIED = "unidentified"  # 待查款项: money received not yet matched to a loan (liability)
     LOSS_ALLOWANCE = "loss_allowance"  # 贷款损失准备 (contra-asset)
     WRITE_OFF = "write_off"  # 核销: losses beyond the allowance (expense)
 
@@ -78,6 +79,7 @@ _LABELS_ZH = {
     Account.PENALTY_INCOME: "罚息收入",
     Account.FEE_INCOME: "手续费收入",
     Account.SUSPENSE: "挂账/暂收款",
+    Account.UNIDENTIFIED: "待查款项",
     Account.LOSS_ALLOWANCE: "贷款损失准备",
     Account.WRITE_OFF: "核销",
 }
@@ -114,19 +116,31 @@ class Posting:
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """A balanced, immutable journal entry; ``reverses`` names the entry it cancels, if any."""
+    """A balanced, immutable journal entry; ``reverses`` names the entry it cancels, if any.
+
+    ``booked_on`` is the business date the entry is booked on (记账日); ``value_date`` the date
+    its money counts from (起息日), the booking date unless the event is back-valued (倒起息).
+    """
 
     entry_id: str
     booked_on: date
     description: str
     postings: tuple[Posting, ...]
     reverses: str | None = None
+    value_date: date | None = None
 
     def __post_init__(self) -> None:
         if not self.entry_id:
             raise LedgerError("A journal entry needs an id.")
         if not isinstance(self.postings, tuple):
             object.__setattr__(self, "postings", tuple(self.postings))
+        if self.value_date is None:
+            object.__setattr__(self, "value_date", self.booked_on)
+        elif self.value_date > self.booked_on:
+            raise LedgerError(
+                f"Entry {self.entry_id} has value date {self.value_date} after its booking date "
+                f"{self.booked_on}; money cannot count from a day not yet reached."
+            )
         if len(self.postings) < 2:
             raise TooFewPostings(
                 f"Entry {self.entry_id} has {len(self.postings)} posting(s); at least 2 needed."
@@ -165,6 +179,20 @@ def reversal_of(entry: JournalEntry, entry_id: str, booked_on: date) -> JournalE
         postings=tuple(Posting(p.account, -p.amount) for p in entry.postings),
         reverses=entry.entry_id,
     )
+
+
+def entry_of(
+    entry_id: str,
+    booked_on: date,
+    description: str,
+    legs: Iterable[tuple[Account, Money]],
+    *,
+    value_date: date | None = None,
+    reverses: str | None = None,
+) -> JournalEntry:
+    """An entry from (account, amount) legs, zero legs left out, checked as every entry is."""
+    postings = tuple(Posting(account, amount) for account, amount in legs if not amount.is_zero())
+    return JournalEntry(entry_id, booked_on, description, postings, reverses, value_date)
 
 
 def _legs(*pairs: tuple[Account, Money]) -> tuple[Posting, ...]:
@@ -353,6 +381,7 @@ __all__ = [
     "Posting",
     "accrual_entry",
     "disbursement_entry",
+    "entry_of",
     "repayment_entry",
     "reversal_of",
     "trial_balance",

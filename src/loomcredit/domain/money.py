@@ -338,6 +338,12 @@ class Rate:
             raise InvalidAmount(f"{value!r} is not a finite rate.")
         object.__setattr__(self, "annual", annual)
 
+    def __copy__(self) -> Rate:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Rate:
+        return self  # immutable
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Rate is immutable.")
 

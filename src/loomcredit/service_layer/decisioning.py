@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from loomcredit.domain.decision.bands import Band, BandInputs, assign_band
 from loomcredit.domain.decision.limits import credit_limit, season_factors
+from loomcredit.domain.decision.outcome import CreditDecision, RateBuildUp
 from loomcredit.domain.decision.plan import PlanShape, build_plan, plan_shape
 from loomcredit.domain.decision.policy import Policy, ProductKind
 from loomcredit.domain.decision.pricing import LprTable, average_balance_share, price
@@ -370,3 +371,91 @@ def decide_all(
         if on_progress is not None:
             on_progress(count)
         yield record
+
+
+@dataclass(frozen=True, slots=True)
+class _Fixed:
+    """A feature source that hands back one vector already fetched."""
+
+    vector: Mapping[str, object]
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        return self.vector
+
+
+NO_MODEL = ("NO_MODEL", "无已上线的评分模型，转人工审批", "no promoted model: a person decides")
+NO_FEATURES = (
+    "NO_FEATURES",
+    "决策日无该企业的画像数据，转人工审批",
+    "no features for the borrower on the decision date: a person decides",
+)
+
+
+@dataclass
+class EngineDecider:
+    """The decider the lending workflow asks (the port ``Decider``), failing closed.
+
+    With a promoted model and the borrower's features on the date it runs :func:`make_decision`
+    (with the explanation). With no model, or no features for the borrower on the date, it never
+    approves: the application goes to a person with that reason, priced as the riskiest borrower
+    the policy still lends to, with no limit (so only a risk manager's exception can lend).
+    """
+
+    policy: Policy
+    lpr: LprTable
+    features: FeatureSource
+    consents: ConsentSource
+    scorer: Scorer | None = None
+
+    def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
+        """Decide one application as of ``as_of``."""
+        _validate(request, self.policy)
+        if self.scorer is None:
+            return self._referral(request, as_of, NO_MODEL)
+        try:
+            vector = dict(self.features.get(request.uscc, as_of))
+        except NotFound:
+            vector = {}
+        if not vector:
+            return self._referral(request, as_of, NO_FEATURES)
+        record = make_decision(
+            request,
+            policy=self.policy,
+            features=_Fixed(vector),
+            scorer=self.scorer,
+            lpr=self.lpr,
+            consents=self.consents,
+            as_of=as_of,
+            explain=True,
+        )
+        return CreditDecision.from_record(record, self.policy.product.kind)
+
+    def _referral(
+        self, request: DecisionRequest, as_of: date, why: tuple[str, str, str]
+    ) -> CreditDecision:
+        code, text_zh, text_en = why
+        asked = PlanShape(
+            request.method if request.method != "custom" else "annuity", (), False, "", ""
+        )
+        share = average_balance_share(asked.principal_shares(request.term_months))
+        priced = price(
+            self.policy.bands.decline_pd_min,
+            self.lpr,
+            self.policy.pricing,
+            on=as_of,
+            term_months=request.term_months,
+            balance_share=share,
+        )
+        log.info("referral %s for %s as of %s", code, request.uscc, as_of)
+        return CreditDecision.referral(
+            code=code,
+            text_zh=text_zh,
+            text_en=text_en,
+            annual_rate=priced.annual_rate,
+            rate_build_up=RateBuildUp(
+                priced.lpr_1y, priced.spread, priced.all_in_rate, priced.bound
+            ),
+            engine=f"loom-decision {self.policy.version} / referral",
+            currency=request.amount.currency,
+            product_kind=self.policy.product.kind,
+        )

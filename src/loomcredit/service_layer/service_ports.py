@@ -1,26 +1,33 @@
-"""Ports the lending use cases depend on (implemented in adapters and wired in bootstrap)."""
+"""Ports the lending use cases depend on besides the store (implemented in adapters, wired in
+bootstrap, faked in tests): the decider and the bank core."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
-from loomcredit.domain.money import Money
-
-#: Bands a decision can take.
-BANDS = ("auto_approve", "review", "decline")
+from loomcredit.domain.decision.outcome import CreditDecision
+from loomcredit.domain.payments import DebitInstruction, SettlementLine
+from loomcredit.service_layer.decisioning import DecisionRequest
 
 
 class Decider(Protocol):
-    """Runs the credit decision for one application.
+    """Runs the credit decision for one application as of a date (typed: no dict crosses)."""
 
-    Returns a mapping with at least ``band`` (one of :data:`BANDS`), ``annual_rate`` (decimal
-    string, e.g. ``"0.0435"``), ``limit`` (fen, int), ``pd`` (decimal string) and ``reasons``
-    (list of str). Extra keys (rate build-up, decision id, ...) are stored as given.
-    """
+    def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
+        """Decide (or refer to a person with the reason)."""
+        ...
 
-    def __call__(
-        self, uscc: str, amount: Money, term: int, method: str, as_of: date
-    ) -> dict[str, Any]:  # pragma: no cover - protocol
-        """Decide."""
+
+class BankCore(Protocol):
+    """The bank's core system as Loom sees it for auto-debits (代扣): instructions go out in a
+    batch, a settlement file comes back."""
+
+    def submit(self, batch_id: str, instructions: Sequence[DebitInstruction]) -> None:
+        """Send a batch of debit instructions."""
+        ...
+
+    def settlement(self, batch_id: str) -> Sequence[SettlementLine] | None:
+        """The settlement lines the core returned for a batch; None until it has."""
         ...

@@ -1,23 +1,421 @@
-"""The unit of work: one transaction over the lending store (ABC; SQLAlchemy in adapters).
+"""The unit of work and one repository per aggregate (ports; SQLAlchemy in adapters, in-memory
+fakes in ``tests/fakes.py``).
 
-Rows travel as plain ``dict`` objects keyed by column name; money columns end in ``_fen``.
+Aggregates and typed values go in and come out; nothing here is a row. ``with uow: …;
+uow.commit()`` — leaving the block without commit rolls back.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-from loomcredit.service_layer.audit import AuditRecord
+from loomcredit.domain.application import Application, ApplicationStatus
+from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
+from loomcredit.domain.credit_line import CreditLine
+from loomcredit.domain.end_of_day import DayClose, Reminder
+from loomcredit.domain.ledger import Account, JournalEntry
+from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.money import Money
+from loomcredit.domain.payments import (
+    DebitInstruction,
+    DebitStatus,
+    LoanAccount,
+    PrepaymentRequest,
+    Receipt,
+    StatementEntry,
+    StatementImport,
+)
+from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
+from loomcredit.service_layer.users import UserAccount
 
-Row = dict[str, Any]
+
+class DuplicateKey(Exception):  # noqa: N818 - mirrors the database's unique-violation
+    """A unique constraint refused the row (another request got there first)."""
+
+
+class StaleAggregate(Exception):  # noqa: N818 - an optimistic-concurrency conflict
+    """The aggregate changed in the store since it was loaded (retry from a fresh read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EodCounts:
+    """What one date of end of day did."""
+
+    as_of: date
+    loans: int
+    accrual_entries: int
+    reminders: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReminder:
+    """A reminder in the outbox (T−7/T−3/T−1), queued by end of day on ``created_for``."""
+
+    reminder: Reminder
+    created_for: date
+
+
+class UserRepository(abc.ABC):
+    """Users (people and applicant enterprises)."""
+
+    @abc.abstractmethod
+    def add(self, user: UserAccount) -> None:
+        """Store a new user; :class:`DuplicateKey` if the name is taken."""
+
+    @abc.abstractmethod
+    def get(self, name: str) -> UserAccount | None:
+        """A user by name."""
+
+    @abc.abstractmethod
+    def save(self, user: UserAccount) -> None:
+        """Store a changed user (role, disabled, token epoch)."""
+
+    @abc.abstractmethod
+    def find(self) -> list[UserAccount]:
+        """Every user, by name."""
+
+
+class ApplicationRepository(abc.ABC):
+    """Credit applications."""
+
+    @abc.abstractmethod
+    def add(self, app: Application) -> int:
+        """Store a new application; returns its id (also set on ``app``)."""
+
+    @abc.abstractmethod
+    def get(self, app_id: int, *, lock: bool = False) -> Application | None:
+        """An application; ``lock`` takes a row lock where the store has them."""
+
+    @abc.abstractmethod
+    def save(self, app: Application) -> None:
+        """Store a changed application."""
+
+    @abc.abstractmethod
+    def find(
+        self, *, status: ApplicationStatus | None = None, uscc: str | None = None
+    ) -> list[Application]:
+        """Applications, newest first."""
+
+
+class CreditLineRepository(abc.ABC):
+    """Credit lines."""
+
+    @abc.abstractmethod
+    def add(self, line: CreditLine) -> int:
+        """Store a new line; one line per application (:class:`DuplicateKey` for a second)."""
+
+    @abc.abstractmethod
+    def get(self, line_id: int, *, lock: bool = False) -> CreditLine | None:
+        """A line (row-locked with ``lock``)."""
+
+    @abc.abstractmethod
+    def save(self, line: CreditLine) -> None:
+        """Store a changed line if nobody changed it since it was loaded (its ``version``);
+        :class:`StaleAggregate` otherwise. The stored version goes up by one."""
+
+    @abc.abstractmethod
+    def get_many(self, line_ids: Iterable[int], *, lock: bool = False) -> dict[int, CreditLine]:
+        """Several lines at once (locked in id order with ``lock``)."""
+
+    @abc.abstractmethod
+    def save_many(self, lines: Iterable[CreditLine]) -> None:
+        """Store several changed lines (each checked like :meth:`save`)."""
+
+    @abc.abstractmethod
+    def for_application(self, app_id: int) -> CreditLine | None:
+        """The line an application opened."""
+
+    @abc.abstractmethod
+    def find(self, *, uscc: str | None = None) -> list[CreditLine]:
+        """Lines, by id."""
+
+
+class LoanRepository(abc.ABC):
+    """Loans (drawdowns)."""
+
+    @abc.abstractmethod
+    def add(self, loan: Loan) -> int:
+        """Store a new loan and its schedule (also kept as the original schedule, for a
+        recompute); :class:`DuplicateKey` if its disbursement key is taken. Returns the id and
+        sets it on ``loan.ref``."""
+
+    @abc.abstractmethod
+    def get(self, loan_id: int, *, lock: bool = False) -> Loan | None:
+        """A loan with its schedule (row-locked with ``lock``)."""
+
+    @abc.abstractmethod
+    def get_many(self, loan_ids: Iterable[int], *, lock: bool = False) -> dict[int, Loan]:
+        """Several loans at once (locked in id order with ``lock``)."""
+
+    @abc.abstractmethod
+    def save(self, loan: Loan) -> None:
+        """Store a changed loan and its schedule (instalments added, changed or removed)."""
+
+    @abc.abstractmethod
+    def save_many(self, loans: Iterable[Loan]) -> None:
+        """Store several changed loans (set-based where the store can)."""
+
+    @abc.abstractmethod
+    def by_key(self, key: str) -> Loan | None:
+        """The loan a disbursement key made."""
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        uscc: str | None = None,
+        status: LoanStatus | None = None,
+        line_id: int | None = None,
+    ) -> list[Loan]:
+        """Loans, by id."""
+
+    @abc.abstractmethod
+    def active_ids(self) -> list[int]:
+        """Ids of the active loans, in order."""
+
+    @abc.abstractmethod
+    def with_suspense_due(self, on: date) -> list[int]:
+        """Active loans holding suspense with something unpaid due on or before ``on``."""
+
+    @abc.abstractmethod
+    def original(self, loan_id: int) -> Loan | None:
+        """The loan as disbursed (original schedule, nothing paid), for a recompute; None for a
+        loan booked before original schedules were kept."""
+
+    @abc.abstractmethod
+    def accounts(self) -> dict[str, list[LoanAccount]]:
+        """Loans per settlement account of their line (for statement matching)."""
+
+
+class ReceiptRepository(abc.ABC):
+    """Receipts booked to loans (还款记录)."""
+
+    @abc.abstractmethod
+    def add(self, receipt: Receipt) -> int:
+        """Store a receipt; :class:`DuplicateKey` if its bank reference was booked already."""
+
+    @abc.abstractmethod
+    def add_many(self, receipts: Sequence[Receipt]) -> list[int]:
+        """Store several receipts (set-based where the store can); ids in order."""
+
+    @abc.abstractmethod
+    def by_bank_ref(self, bank_ref: str) -> Receipt | None:
+        """A receipt by the bank's reference."""
+
+    @abc.abstractmethod
+    def known_refs(self, bank_refs: Iterable[str]) -> set[str]:
+        """Which of these bank references are booked already."""
+
+    @abc.abstractmethod
+    def for_loan(self, loan_id: int) -> list[Receipt]:
+        """A loan's receipts in booking order."""
+
+
+class ApprovalRepository(abc.ABC):
+    """Requests for a second person's approval."""
+
+    @abc.abstractmethod
+    def add(self, request: ApprovalRequest) -> int:
+        """Store a new request; :class:`DuplicateKey` on a reused idempotency key."""
+
+    @abc.abstractmethod
+    def get(self, request_id: int, *, lock: bool = False) -> ApprovalRequest | None:
+        """A request."""
+
+    @abc.abstractmethod
+    def by_key(self, key: str) -> ApprovalRequest | None:
+        """A request by its idempotency key."""
+
+    @abc.abstractmethod
+    def save(self, request: ApprovalRequest) -> None:
+        """Store a decided request."""
+
+    @abc.abstractmethod
+    def pending(
+        self, *, kinds: Iterable[ApprovalKind] | None = None, subject: str | None = None
+    ) -> list[ApprovalRequest]:
+        """Requests waiting for a decision, oldest first."""
+
+
+class PaymentRepository(abc.ABC):
+    """Statement imports and lines, the exceptions queue, auto-debit instructions and
+    prepayment requests."""
+
+    @abc.abstractmethod
+    def add_import(self, record: StatementImport) -> int:
+        """Store an import's summary; returns its id."""
+
+    @abc.abstractmethod
+    def add_lines(self, entries: Sequence[StatementEntry]) -> list[int]:
+        """Store imported lines (set-based where the store can); ids in order. A bank reference
+        is stored once (:class:`DuplicateKey`)."""
+
+    @abc.abstractmethod
+    def known_lines(self, bank_refs: Iterable[str]) -> set[str]:
+        """Which of these bank references were imported already."""
+
+    @abc.abstractmethod
+    def line(self, line_id: int, *, lock: bool = False) -> StatementEntry | None:
+        """One imported line."""
+
+    @abc.abstractmethod
+    def save_line(self, entry: StatementEntry) -> None:
+        """Store a resolved line."""
+
+    @abc.abstractmethod
+    def lines(
+        self, *, value_date: date | None = None, unmatched_only: bool = False
+    ) -> list[StatementEntry]:
+        """Imported lines, by id (``unmatched_only``: the exceptions queue)."""
+
+    @abc.abstractmethod
+    def add_instruction(self, instruction: DebitInstruction, batch_id: str) -> None:
+        """Store an auto-debit instruction sent in a batch; :class:`DuplicateKey` if sent."""
+
+    @abc.abstractmethod
+    def instruction(self, instruction_id: str) -> tuple[DebitInstruction, DebitStatus] | None:
+        """An instruction and its status."""
+
+    @abc.abstractmethod
+    def set_instruction(
+        self, instruction_id: str, status: DebitStatus, *, reason: str, bank_ref: str
+    ) -> None:
+        """Record the settlement of an instruction."""
+
+    @abc.abstractmethod
+    def instructions(self, *, on: date) -> list[tuple[DebitInstruction, DebitStatus]]:
+        """The instructions of a day."""
+
+    @abc.abstractmethod
+    def add_prepayment(self, request: PrepaymentRequest) -> int:
+        """Store a prepayment request."""
+
+    @abc.abstractmethod
+    def prepayments(
+        self, *, loan_id: int | None = None, on: date | None = None, open_only: bool = True
+    ) -> list[PrepaymentRequest]:
+        """Prepayment requests."""
+
+    @abc.abstractmethod
+    def save_prepayment(self, request: PrepaymentRequest) -> None:
+        """Store a settled or cancelled request."""
+
+
+class LedgerRepository(abc.ABC):
+    """The journal (append-only; the store refuses unbalanced entries and edits)."""
+
+    @abc.abstractmethod
+    def post(self, entry: JournalEntry, loan_id: int | None) -> None:
+        """Store a balanced entry; :class:`DuplicateKey` if its id exists."""
+
+    @abc.abstractmethod
+    def post_many(self, entries: Sequence[tuple[JournalEntry, int | None]]) -> None:
+        """Store several entries (set-based where the store can)."""
+
+    @abc.abstractmethod
+    def entry(self, entry_id: str) -> JournalEntry | None:
+        """An entry."""
+
+    @abc.abstractmethod
+    def is_reversed(self, entry_id: str) -> bool:
+        """Whether an entry has been reversed."""
+
+    @abc.abstractmethod
+    def trial_balance(self) -> dict[Account, Money]:
+        """Balance per account (debit positive), CNY."""
+
+    @abc.abstractmethod
+    def loan_balances(self, loan_id: int) -> dict[Account, Money]:
+        """Balance per account of one loan's entries."""
+
+    @abc.abstractmethod
+    def entries_for(self, loan_id: int) -> list[JournalEntry]:
+        """A loan's entries in booking order."""
+
+
+class BookRepository(abc.ABC):
+    """The business day and end of day (日终)."""
+
+    @abc.abstractmethod
+    def hold_day(self, *, exclusive: bool) -> None:
+        """Take the book's day lock for this transaction: end of day holds it exclusively, every
+        money event shared, so a money event lands wholly before or after an end of day."""
+
+    @abc.abstractmethod
+    def last_eod_date(self) -> date | None:
+        """The latest date end of day completed for."""
+
+    @abc.abstractmethod
+    def first_eod_date(self) -> date | None:
+        """The earliest date end of day completed for."""
+
+    @abc.abstractmethod
+    def start_day(self, as_of: date, at: datetime) -> bool:
+        """Claim ``as_of`` for end of day (False if it ran already)."""
+
+    @abc.abstractmethod
+    def close_day(self, as_of: date) -> EodCounts:
+        """End of day for every active loan, the set-based way where the store can (the result
+        equals :func:`loomcredit.service_layer.eod.close_day_by_domain`); must follow
+        :meth:`start_day` in the same transaction."""
+
+    @abc.abstractmethod
+    def record_day(self, loan_id: int, day: DayClose) -> None:
+        """Store one loan-day (the loan-by-loan path)."""
+
+    @abc.abstractmethod
+    def finish_day(self, counts: EodCounts) -> None:
+        """Record the day's counts on its ``eod_runs`` row."""
+
+    @abc.abstractmethod
+    def queue_reminders(self, reminders: Iterable[Reminder], created_for: date) -> int:
+        """Queue reminders not queued before (one per loan, instalment and kind)."""
+
+    @abc.abstractmethod
+    def reminders(self, *, created_for: date | None = None) -> list[QueuedReminder]:
+        """The outbox."""
+
+    @abc.abstractmethod
+    def loan_day(self, loan_id: int, as_of: date) -> DayClose | None:
+        """What end of day recorded for a loan on a date."""
+
+
+class AuditLog(abc.ABC):
+    """The keyed, hash-chained audit log (append-only)."""
+
+    @abc.abstractmethod
+    def append(
+        self, actor: str, action: str, subject: str, detail: AuditDetail, at: datetime
+    ) -> None:
+        """Append a record (serialised on the chain head)."""
+
+    @abc.abstractmethod
+    def records(self) -> Iterator[AuditRecord]:
+        """Every record in sequence order."""
+
+    @abc.abstractmethod
+    def head(self) -> AuditHead | None:
+        """The stored chain head (last sequence number, its hash and the head's own MAC)."""
 
 
 class UnitOfWork(abc.ABC):
-    """A transaction. ``with uow: ...; uow.commit()`` — leaving without commit rolls back."""
+    """A transaction over the lending store, with one repository per aggregate."""
+
+    users: UserRepository
+    applications: ApplicationRepository
+    lines: CreditLineRepository
+    loans: LoanRepository
+    receipts: ReceiptRepository
+    approvals: ApprovalRepository
+    payments: PaymentRepository
+    ledger: LedgerRepository
+    book: BookRepository
+    audit: AuditLog
 
     def __enter__(self) -> Self:
         return self
@@ -32,137 +430,13 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def commit(self) -> None:
-        """Make the work durable."""
+        """Make the work durable (the store checks every entry balances at commit)."""
 
     @abc.abstractmethod
     def rollback(self) -> None:
         """Discard uncommitted work (a no-op after commit)."""
 
-    # -- users ----------
-    @abc.abstractmethod
-    def add_user(self, row: Row) -> int:
-        """Insert a user."""
 
-    @abc.abstractmethod
-    def get_user(self, name: str) -> Row | None:
-        """A user by name."""
-
-    # -- applications ----------
-    @abc.abstractmethod
-    def add_application(self, row: Row) -> int:
-        """Insert an application, returning its id."""
-
-    @abc.abstractmethod
-    def get_application(self, app_id: int, *, lock: bool = False) -> Row | None:
-        """An application; ``lock`` takes a row lock (``SELECT … FOR UPDATE``) where supported."""
-
-    @abc.abstractmethod
-    def update_application(self, app_id: int, **fields: Any) -> None:
-        """Update some columns."""
-
-    @abc.abstractmethod
-    def list_applications(self, *, status: str | None = None, uscc: str | None = None) -> list[Row]:
-        """Applications, newest first."""
-
-    # -- loans ----------
-    @abc.abstractmethod
-    def add_loan(self, row: Row) -> int:
-        """Insert a loan; raises :class:`DuplicateKey` if its key or application is taken."""
-
-    @abc.abstractmethod
-    def get_loan(self, loan_id: int, *, lock: bool = False) -> Row | None:
-        """A loan (optionally row-locked)."""
-
-    @abc.abstractmethod
-    def find_loan(self, *, application_id: int | None = None, key: str | None = None) -> Row | None:
-        """A loan by application or disbursement key."""
-
-    @abc.abstractmethod
-    def update_loan(self, loan_id: int, **fields: Any) -> None:
-        """Update some columns."""
-
-    @abc.abstractmethod
-    def list_loans(self, *, uscc: str | None = None, status: str | None = None) -> list[Row]:
-        """Loans."""
-
-    @abc.abstractmethod
-    def installments(self, loan_id: int) -> list[Row]:
-        """A loan's instalments in number order."""
-
-    @abc.abstractmethod
-    def put_installments(self, loan_id: int, rows: Sequence[Row]) -> None:
-        """Insert or replace instalments by number."""
-
-    @abc.abstractmethod
-    def delete_installments(self, loan_id: int, numbers: Sequence[int]) -> None:
-        """Remove instalments (only undue ones, after a full prepayment)."""
-
-    # -- money ----------
-    @abc.abstractmethod
-    def post_entry(
-        self,
-        entry_id: str,
-        loan_id: int | None,
-        booked_on: date,
-        description: str,
-        lines: Sequence[tuple[str, int, str]],
-        reverses: str | None = None,
-    ) -> None:
-        """Store a balanced journal entry: lines of (account, fen signed, currency)."""
-
-    @abc.abstractmethod
-    def entry_lines(self, entry_id: str) -> list[tuple[str, int, str]]:
-        """An entry's lines (empty if there is no such entry)."""
-
-    @abc.abstractmethod
-    def entry_reversed(self, entry_id: str) -> bool:
-        """Whether an entry has already been reversed."""
-
-    @abc.abstractmethod
-    def trial_balance(self) -> dict[str, int]:
-        """Balance per account in fen (debit positive)."""
-
-    @abc.abstractmethod
-    def get_repayment(self, key: str) -> Row | None:
-        """A repayment by idempotency key."""
-
-    @abc.abstractmethod
-    def add_repayment(self, row: Row) -> int:
-        """Insert a repayment; raises :class:`DuplicateKey` on a reused key."""
-
-    # -- end of day ----------
-    @abc.abstractmethod
-    def loans_with_suspense_due(self, as_of: date) -> list[int]:
-        """Active loans holding money in suspense with something unpaid due on or before
-        ``as_of``."""
-
-    @abc.abstractmethod
-    def run_eod(self, as_of: date, finished_at: datetime) -> Row:
-        """Set-based end of day for ``as_of``; returns counts, or ``{"already": True}``."""
-
-    @abc.abstractmethod
-    def last_eod_date(self) -> date | None:
-        """The latest date end of day has completed for, or None before the first run."""
-
-    @abc.abstractmethod
-    def first_eod_date(self) -> date | None:
-        """The earliest date end of day has completed for, or None before the first run."""
-
-    @abc.abstractmethod
-    def outbox(self, *, created_for: date | None = None) -> list[Row]:
-        """Reminders queued."""
-
-    # -- audit ----------
-    @abc.abstractmethod
-    def audit(
-        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
-    ) -> None:
-        """Append a record to the hash chain (serialised by a lock on the chain head)."""
-
-    @abc.abstractmethod
-    def audit_records(self) -> Iterator[AuditRecord]:
-        """All records in sequence order."""
-
-
-class DuplicateKey(Exception):  # noqa: N818 - mirrors the database's unique-violation
-    """A unique constraint refused the row (another request got there first)."""
+def balances_by_name(balances: Mapping[Account, Money]) -> dict[str, int]:
+    """Balances keyed by account name in fen (what reports print)."""
+    return {account.name: money.minor for account, money in balances.items()}

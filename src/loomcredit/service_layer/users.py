@@ -1,12 +1,17 @@
-"""Use case: people, roles and what each role may do (DESIGN.md §5).
+"""People, roles and what each role may do (DESIGN.md §5).
 
 Roles: applicant (an enterprise, sees only itself), officer 客户经理, reviewer 审批人,
-risk_manager 风险经理, collector 催收, auditor 审计 (read-only), admin.
+risk_manager 风险经理, operations 运营 (放款审核, 代扣, 对账, 日终), collector 催收, auditor 审计
+(read-only), admin (users and roles; no business rights).
+
+A money move is requested under one action and approved under another (:data:`APPROVAL_RIGHTS`);
+the approver is never the requester (four eyes, ``domain/approval.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from loomcredit.domain.errors import LoomError
@@ -21,9 +26,24 @@ class Role(StrEnum):
     OFFICER = "officer"
     REVIEWER = "reviewer"
     RISK_MANAGER = "risk_manager"
+    OPERATIONS = "operations"
     COLLECTOR = "collector"
     AUDITOR = "auditor"
     ADMIN = "admin"
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese label."""
+        return {
+            "applicant": "借款企业",
+            "officer": "客户经理",
+            "reviewer": "审批人",
+            "risk_manager": "风险经理",
+            "operations": "运营",
+            "collector": "催收",
+            "auditor": "审计",
+            "admin": "系统管理员",
+        }[self.value]
 
 
 class Action(StrEnum):
@@ -32,61 +52,87 @@ class Action(StrEnum):
     APPLY = "apply"
     READ_APPLICATION = "read_application"
     REVIEW = "review"
+    DECIDE_OTHER_DATE = "decide_other_date"
     ACCEPT_CONTRACT = "accept_contract"
-    DISBURSE = "disburse"
-    REPAY = "repay"
+    REQUEST_DRAWDOWN = "request_drawdown"
+    APPROVE_DISBURSEMENT = "approve_disbursement"
+    REQUEST_PREPAYMENT = "request_prepayment"
     READ_LOAN = "read_loan"
     READ_BOOK = "read_book"
+    MANAGE_LINE = "manage_line"
     RUN_EOD = "run_eod"
-    WRITE_OFF = "write_off"
+    RUN_AUTO_DEBIT = "run_auto_debit"
+    IMPORT_STATEMENT = "import_statement"
+    RESOLVE_PAYMENT = "resolve_payment"
+    REQUEST_WRITE_OFF = "request_write_off"
+    APPROVE_WRITE_OFF = "approve_write_off"
+    REQUEST_REVERSAL = "request_reversal"
+    APPROVE_REVERSAL = "approve_reversal"
+    REQUEST_BACK_VALUE = "request_back_value"
+    APPROVE_BACK_VALUE = "approve_back_value"
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     READ_OUTBOX = "read_outbox"
 
 
+_A = Action
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.APPLICANT: frozenset(
         {
-            Action.APPLY,
-            Action.READ_APPLICATION,
-            Action.ACCEPT_CONTRACT,
-            Action.REPAY,
-            Action.READ_LOAN,
+            _A.APPLY,
+            _A.READ_APPLICATION,
+            _A.ACCEPT_CONTRACT,
+            _A.REQUEST_DRAWDOWN,
+            _A.REQUEST_PREPAYMENT,
+            _A.READ_LOAN,
         }
     ),
     Role.OFFICER: frozenset(
         {
-            Action.APPLY,
-            Action.READ_APPLICATION,
-            Action.DISBURSE,
-            Action.REPAY,
-            Action.READ_LOAN,
-            Action.READ_BOOK,
+            _A.APPLY,
+            _A.READ_APPLICATION,
+            _A.REQUEST_DRAWDOWN,
+            _A.REQUEST_PREPAYMENT,
+            _A.READ_LOAN,
+            _A.READ_BOOK,
         }
     ),
-    Role.REVIEWER: frozenset({Action.READ_APPLICATION, Action.REVIEW, Action.READ_LOAN}),
+    Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
     Role.RISK_MANAGER: frozenset(
         {
-            Action.READ_APPLICATION,
-            Action.REVIEW,
-            Action.READ_LOAN,
-            Action.READ_BOOK,
-            Action.WRITE_OFF,
+            _A.READ_APPLICATION,
+            _A.REVIEW,
+            _A.DECIDE_OTHER_DATE,
+            _A.READ_LOAN,
+            _A.READ_BOOK,
+            _A.MANAGE_LINE,
+            _A.REQUEST_WRITE_OFF,
+            _A.APPROVE_WRITE_OFF,
+            _A.REQUEST_REVERSAL,
+            _A.APPROVE_REVERSAL,
+            _A.REQUEST_BACK_VALUE,
+            _A.APPROVE_BACK_VALUE,
         }
     ),
-    Role.COLLECTOR: frozenset({Action.READ_LOAN, Action.READ_BOOK, Action.READ_OUTBOX}),
-    Role.AUDITOR: frozenset(
+    Role.OPERATIONS: frozenset(
         {
-            Action.READ_APPLICATION,
-            Action.READ_LOAN,
-            Action.READ_BOOK,
-            Action.READ_AUDIT,
-            Action.READ_OUTBOX,
+            _A.READ_APPLICATION,
+            _A.READ_LOAN,
+            _A.READ_BOOK,
+            _A.APPROVE_DISBURSEMENT,
+            _A.RUN_EOD,
+            _A.RUN_AUTO_DEBIT,
+            _A.IMPORT_STATEMENT,
+            _A.RESOLVE_PAYMENT,
+            _A.REQUEST_REVERSAL,
+            _A.READ_OUTBOX,
         }
     ),
-    Role.ADMIN: frozenset(
-        {Action.RUN_EOD, Action.MANAGE_USERS, Action.READ_AUDIT, Action.READ_BOOK}
+    Role.COLLECTOR: frozenset({_A.READ_LOAN, _A.READ_BOOK, _A.READ_OUTBOX, _A.REQUEST_WRITE_OFF}),
+    Role.AUDITOR: frozenset(
+        {_A.READ_APPLICATION, _A.READ_LOAN, _A.READ_BOOK, _A.READ_AUDIT, _A.READ_OUTBOX}
     ),
+    Role.ADMIN: frozenset({_A.MANAGE_USERS, _A.READ_AUDIT}),
 }
 
 #: Approval authority (审批权限): the largest amount each role may approve, in fen; None = no cap.
@@ -95,9 +141,25 @@ APPROVAL_LIMIT_FEN: dict[Role, int | None] = {Role.REVIEWER: 100_000_000, Role.R
 #: Roles that see a full resident ID (each full read is audited); the rest see it masked.
 PII_ROLES = frozenset({Role.OFFICER, Role.RISK_MANAGER, Role.APPLICANT})
 
+#: Who may approve what another asked for (four eyes): the approval kind's right.
+APPROVAL_RIGHTS: dict[str, Action] = {
+    "disbursement": Action.APPROVE_DISBURSEMENT,
+    "write_off": Action.APPROVE_WRITE_OFF,
+    "reversal": Action.APPROVE_REVERSAL,
+    "back_value": Action.APPROVE_BACK_VALUE,
+    "role_grant": Action.MANAGE_USERS,
+}
+
 
 class AccessDeniedError(LoomError, PermissionError):
-    """The user's role does not allow the action, or the record belongs to someone else."""
+    """The user's role does not allow the action, or the record belongs to someone else.
+
+    ``user`` and ``action`` say who was refused what (the refusal is audited at the edge)."""
+
+    def __init__(self, message: str, *, user: str = "", action: str = "") -> None:
+        super().__init__(message)
+        self.user = user
+        self.action = action
 
 
 class UnauthenticatedError(LoomError):
@@ -111,6 +173,30 @@ class User:
     name: str
     role: Role
     enterprise_uscc: str | None = None
+
+
+@dataclass(slots=True)
+class UserAccount:
+    """A stored user: role, enterprise (applicants), password hash, when created, whether
+    disabled, and the token epoch (raised to make every token issued before stop working)."""
+
+    name: str
+    role: Role
+    enterprise_uscc: str | None
+    password_hash: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+    token_epoch: int = 0
+
+    @property
+    def user(self) -> User:
+        """The user as the use cases see it."""
+        return User(self.name, self.role, self.enterprise_uscc)
+
+    @property
+    def is_enabled(self) -> bool:
+        """Not disabled."""
+        return self.disabled_at is None
 
 
 def parse_role(text: str) -> Role:
@@ -138,16 +224,25 @@ def validate_new_user(name: str, role: Role, enterprise_uscc: str | None) -> str
     return enterprise_uscc
 
 
+def may(user: User, action: Action) -> bool:
+    """Whether the user's role allows the action."""
+    return action in PERMISSIONS[user.role]
+
+
 def require(user: User, action: Action) -> None:
     """Raise :class:`AccessDeniedError` unless the user's role allows the action."""
     if action not in PERMISSIONS[user.role]:
-        raise AccessDeniedError(f"role {user.role.value} may not {action.value}")
+        raise AccessDeniedError(
+            f"role {user.role.value} may not {action.value}", user=user.name, action=action.value
+        )
 
 
 def require_enterprise(user: User, uscc: str) -> None:
     """An applicant may only touch its own enterprise's records."""
     if user.role is Role.APPLICANT and user.enterprise_uscc != uscc:
-        raise AccessDeniedError("an applicant may only see its own enterprise")
+        raise AccessDeniedError(
+            "an applicant may only see its own enterprise", user=user.name, action="read_other"
+        )
 
 
 def can_approve(user: User, amount: Money) -> bool:

@@ -6,7 +6,14 @@ from fastapi import FastAPI
 
 from loomcredit.bootstrap.service import Service, build_service
 from loomcredit.config import Settings
-from loomcredit.entrypoints.api import errors, routes_applications, routes_loans
+from loomcredit.entrypoints.api import (
+    errors,
+    routes_admin,
+    routes_applications,
+    routes_lines,
+    routes_loans,
+    routes_payments,
+)
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
@@ -15,13 +22,16 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app = FastAPI(
         title="Loom lending service 织信贷款服务",
         version="1",
-        description="小微企业信贷：申请、审批、放款、还款、日终、账务与审计。Money is "
+        description="小微企业信贷：申请、审批、授信额度与用信、放款（双人复核）、银行来账（代扣、对账单）、日终、账务与审计。Money is "
         '`{"amount": "1234.56", "currency": "CNY"}`; errors are problem+json.',
     )
     app.state.service = svc
     errors.install(app)
     app.include_router(routes_applications.router)
+    app.include_router(routes_lines.router)
     app.include_router(routes_loans.router)
+    app.include_router(routes_payments.router)
+    app.include_router(routes_admin.router)
     from loomcredit.entrypoints.web import console
 
     console.install(app)

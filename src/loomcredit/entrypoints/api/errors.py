@@ -16,7 +16,10 @@ from starlette.routing import Match, Route
 
 from loomcredit.adapters.security import BadTokenError
 from loomcredit.domain.errors import (
+    ApprovalStateError,
+    CreditLineError,
     DateOutOfRange,
+    FourEyesViolation,
     InvalidAmount,
     InvalidCode,
     LoanStateError,
@@ -25,8 +28,12 @@ from loomcredit.domain.errors import (
     ScheduleError,
 )
 from loomcredit.service_layer.decisioning import InvalidApplicationError
-from loomcredit.service_layer.disbursement import IdempotencyConflictError
-from loomcredit.service_layer.origination import InvalidRequestError
+from loomcredit.service_layer.errors import (
+    ConcurrentChangeError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+)
+from loomcredit.service_layer.user_admin import record_refusal
 from loomcredit.service_layer.users import AccessDeniedError, UnauthenticatedError
 
 log = logging.getLogger(__name__)
@@ -60,10 +67,14 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (UnauthenticatedError, 401, "unauthenticated"),
     (BadTokenError, 401, "unauthenticated"),
     (AccessDeniedError, 403, "forbidden"),
+    (FourEyesViolation, 403, "four-eyes"),
     (DateOutOfRange, 422, "date-out-of-range"),
     (NotFound, 404, "not-found"),
     (IdempotencyConflictError, 409, "idempotency-conflict"),
     (LoanStateError, 409, "state-conflict"),
+    (CreditLineError, 409, "credit-line"),
+    (ApprovalStateError, 409, "already-decided"),
+    (ConcurrentChangeError, 409, "concurrent-change"),
     (InvalidRequestError, 422, "invalid-request"),
     (InvalidApplicationError, 422, "invalid-application"),
     (InvalidAmount, 422, "invalid-amount"),
@@ -104,6 +115,18 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _audit_refusal(request: Request, exc: Exception) -> None:
+    """Keep a refused request in the audit log (its own transaction was rolled back)."""
+    svc = request.app.state.service
+    name = getattr(request.state, "user_name", "") or getattr(exc, "user", "")
+    action = getattr(exc, "action", "") or type(exc).__name__
+    with svc.uow() as uow:
+        record_refusal(
+            uow, name, action, f"{request.method} {request.url.path}", str(exc), svc.clock()
+        )
+        uow.commit()
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers."""
 
@@ -135,9 +158,11 @@ def install(app: FastAPI) -> None:
             kind = "http-error"
         return problem(exc.status_code, kind, detail, headers)
 
-    async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    async def _domain(request: Request, exc: Exception) -> JSONResponse:
         for kind, status, name in _MAP:
             if isinstance(exc, kind):
+                if status == 403:
+                    _audit_refusal(request, exc)
                 return problem(status, name, str(exc))
         log.exception("unexpected error")
         return problem(500, "internal-error", "unexpected error; it has been logged")

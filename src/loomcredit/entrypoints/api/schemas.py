@@ -63,7 +63,9 @@ class ApplicationIn(BaseModel):
     term_months: int = Field(ge=1, le=60, strict=True)
     method: Literal["annuity", "equal_principal", "interest_only"] = "annuity"
     legal_rep_id: str | None = Field(default=None, min_length=18, max_length=18)
-    as_of: IsoDate | None = None
+    as_of: IsoDate | None = Field(
+        default=None, description="decision date; another than the business date needs a right"
+    )
 
 
 class ReviewIn(BaseModel):
@@ -96,19 +98,41 @@ class HumanReviewIn(BaseModel):
 
 
 class AsOfIn(BaseModel):
-    """A business date (defaults to today on the service clock)."""
+    """A business date (defaults to the business date)."""
 
     model_config = ConfigDict(extra="forbid")
     as_of: IsoDate | None = None
 
 
-class RepaymentIn(BaseModel):
-    """A repayment received."""
+class AcceptIn(BaseModel):
+    """The applicant signs: the settlement account repayments are debited from (代扣授权)."""
+
+    model_config = ConfigDict(extra="forbid")
+    settlement_account: str = Field(
+        min_length=8, max_length=40, pattern=r"^[0-9 -]+$", examples=["6222 0000 1111 2222"]
+    )
+
+
+class DrawdownIn(BaseModel):
+    """A drawdown asked for (用信申请)."""
 
     model_config = ConfigDict(extra="forbid")
     amount: MoneyIn
-    received_on: IsoDate | None = None
-    early: bool = Field(default=False, strict=True)
+
+
+class ReasonIn(BaseModel):
+    """A reason (required) for an action that needs one."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class ReduceIn(BaseModel):
+    """压降: the new limit and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: MoneyIn
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class ReversalIn(BaseModel):
@@ -116,16 +140,71 @@ class ReversalIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     entry_id: Text = Field(min_length=1, max_length=80)
-    as_of: IsoDate | None = None
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class BackValuedIn(BaseModel):
+    """A receipt the bank confirms with a value date already closed (倒起息)."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: MoneyIn
+    value_date: IsoDate
+    bank_ref: Text = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    reason: Text = Field(min_length=1, max_length=2000)
+    statement_line_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class PrepaymentIn(BaseModel):
+    """提前还款申请: all of it (no principal) or that much principal, on a day."""
+
+    model_config = ConfigDict(extra="forbid")
+    principal: MoneyIn | None = None
+    on: IsoDate | None = None
+
+
+class DecisionIn(BaseModel):
+    """A decision on an approval request."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: Text = Field(default="", max_length=2000)
+
+
+class AssignIn(BaseModel):
+    """Assign a waiting statement line to a loan."""
+
+    model_config = ConfigDict(extra="forbid")
+    loan_id: int = Field(ge=1, le=2_147_483_647, strict=True)
+    comment: Text = Field(default="", max_length=2000)
+
+
+class CommentIn(BaseModel):
+    """A comment (required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: Text = Field(min_length=1, max_length=2000)
+
+
+_ROLES = Literal[
+    "applicant", "officer", "reviewer", "risk_manager", "operations", "collector", "auditor",
+    "admin",
+]  # fmt: skip
 
 
 class UserIn(BaseModel):
-    """A new user."""
+    """A new user (a role grant another admin approves)."""
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    role: Literal[
-        "applicant", "officer", "reviewer", "risk_manager", "collector", "auditor", "admin"
-    ]
+    role: _ROLES
     password: Text = Field(min_length=8, max_length=200)
     enterprise_uscc: str | None = Field(default=None, min_length=18, max_length=18)
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class RoleIn(BaseModel):
+    """A role change (approved by another admin)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: _ROLES
+    enterprise_uscc: str | None = Field(default=None, min_length=18, max_length=18)
+    reason: Text = Field(min_length=1, max_length=2000)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,7 @@ from loomcredit.domain.daycount import add_months, days_in_month
 if TYPE_CHECKING:
     from loomcredit.config import Settings
     from loomcredit.domain.decision.record import DecisionRecord
+    from loomcredit.entrypoints.cli.demo_lending import Offer
 
 console = Console()
 
@@ -217,63 +218,77 @@ def stage_models(settings: Settings, plan: DemoPlan) -> None:
     )
 
 
-def _applications(records: list[DecisionRecord]) -> list[dict[str, Any]]:
+def _offers(records: list[DecisionRecord]) -> list[Offer]:
     """A handful of the cluster's offers, taken up as applications: the engine decides again at
     origination, so auto-approvals, manual reviews and a decline all go through the workflow."""
     from loomcredit.domain.decision.bands import Band
+    from loomcredit.entrypoints.cli.demo_lending import Offer
 
-    picked: list[dict[str, Any]] = []
+    picked: list[Offer] = []
     for band, n in ((Band.AUTO_APPROVE, 5), (Band.REVIEW, 3), (Band.DECLINE, 1)):
         for r in [r for r in records if r.band is band][:n]:
             amount = r.offer_amount if r.offer_amount.minor > 0 else r.application.amount
-            picked.append({"uscc": r.application.uscc, "amount_fen": amount.minor, "term": 12})
+            picked.append(Offer(r.application.uscc, amount, 12))
     return picked
 
 
 def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionRecord]) -> None:
-    """Maker-checker origination, exactly-once disbursement, repayments and three months of EOD."""
-    from loomcredit.bootstrap.service import build_service, run_demo_lending
+    """Lines, drawdowns through four eyes, auto-debits and a statement, months of end of day."""
+    from loomcredit.bootstrap.service import build_service
     from loomcredit.domain.delinquency import Grade
+    from loomcredit.domain.ledger import Account
     from loomcredit.domain.money import Money
+    from loomcredit.entrypoints.cli.demo_lending import run_demo_lending
 
-    _header("6 · 审批、放款与贷后 Approval, disbursement and post-loan")
-    svc = build_service(settings, real_decider=True)
-    with console.status("lending: review, disbursement, repayments, end of day…"):
+    _header("6 · 授信、用信、放款与贷后 Lines, drawdowns, money from the bank, end of day")
+    svc = build_service(settings)
+    with console.status("lending: review, lines, drawdowns, auto-debits, statement, end of day…"):
         book = run_demo_lending(
-            settings,
-            decisions=_applications(records),
-            months=LENDING_MONTHS,
-            start=plan.as_of,
-            service=svc,
-        )
+            svc, offers=_offers(records), start=plan.as_of, months=LENDING_MONTHS,
+            bank_root=Path(settings.home) / "bank",
+        )  # fmt: skip
     table = Table("", "count", title="贷款账簿 Loan book")
     table.add_row("申请 applications", str(book.applications))
     table.add_row("自动通过 auto-approved", str(book.auto_approved))
     table.add_row("人工复核通过 approved on review (maker-checker)", str(book.reviewed))
     table.add_row("拒绝 declined", str(book.declined))
-    table.add_row("放款 loans disbursed", f"{book.loans} · {Money(book.disbursed_fen).format()}")
+    table.add_row("授信额度 credit lines opened", str(book.lines))
+    table.add_row("用信 drawdowns (four eyes) · one line drawn twice", f"{book.loans} · {book.drawn.format()}")
     methods = "  ".join(f"{m}: {n}" for m, n in sorted(book.by_method.items()))
     table.add_row("还款方式 repayment plans booked", methods)
-    table.add_row("还款 repayments posted", str(book.repayments))
-    table.add_row("提前还款 early repayments (one partial, one in full)", str(book.prepayments))
+    table.add_row(
+        "代扣 auto-debits paid / failed (an overdue loan is debited again each day)",
+        f"{book.debits_paid} / {book.debits_failed}",
+    )
+    table.add_row("对账单入账 statement lines booked", str(book.statement_booked))
+    table.add_row("提前还款 early repayments asked (partial, full)", str(book.prepayments))
     table.add_row("结清 loans closed", str(book.closed))
     table.add_row("日终 end-of-day runs", str(book.eod_days))
-    table.add_row("余额 outstanding", Money(book.outstanding_fen).format())
+    table.add_row("余额 outstanding", book.outstanding.format())
     tb = book.trial_balance
-    table.add_row(
-        "利息收入 interest income (accrued)", Money(-tb.get("INTEREST_INCOME", 0)).format()
-    )
-    table.add_row("应收利息 interest receivable", Money(tb.get("INTEREST_RECEIVABLE", 0)).format())
-    table.add_row("罚息收入 penalty income", Money(-tb.get("PENALTY_INCOME", 0)).format())
+    zero = Money.zero()
+    table.add_row("利息收入 interest income (accrued)", (-tb.get(Account.INTEREST_INCOME, zero)).format())
+    table.add_row("应收利息 interest receivable", tb.get(Account.INTEREST_RECEIVABLE, zero).format())
+    table.add_row("罚息收入 penalty income", (-tb.get(Account.PENALTY_INCOME, zero)).format())
+    table.add_row("待查款项 unidentified receipts", (-tb.get(Account.UNIDENTIFIED, zero)).format())
     grades = "  ".join(
         f"{Grade(g).label_zh} {Grade(g).label_en}: {n}" for g, n in sorted(book.by_grade.items())
     )
     table.add_row("五级分类 five-grade classification", grades)
-    balanced = sum(book.trial_balance.values()) == 0
+    balanced = sum(m.minor for m in tb.values()) == 0
     table.add_row(
         "试算平衡 trial balance", "[green]balanced 平衡[/]" if balanced else "[red]OFF[/]"
     )
+    table.add_row("对账 reconciliation", "[green]平 balanced[/]" if book.reconciled else "[red]OFF[/]")
     console.print(table)
+    queue = Table("#", "bank ref", "value date", "payer", "amount", "why 原因",
+                  title="挂账待处理 Exceptions queue (loom payments exceptions)")  # fmt: skip
+    for e in book.exceptions:
+        queue.add_row(
+            str(e.line_id), e.line.bank_ref, e.line.value_date.isoformat(), e.line.counterparty,
+            e.line.amount.format(), f"{e.outcome.label_zh}: {e.reason}",
+        )  # fmt: skip
+    console.print(queue)
     svc.engine.dispose()
 
 
@@ -313,8 +328,9 @@ def demo(
         console.print(
             f"控制台 console: http://127.0.0.1:{port}/console · API docs: "
             f"http://127.0.0.1:{port}/docs\n"
-            "demo users 演示用户: demo_officer, demo_reviewer, demo_risk_manager, demo_collector, "
-            "demo_auditor, demo_admin · password 密码: loom-demo-2026 · Ctrl-C to stop\n"
+            "demo users 演示用户: demo_officer, demo_reviewer, demo_risk_manager, demo_operations, "
+            "demo_collector, demo_auditor, demo_admin (and demo_reviewer2, demo_risk_manager2, "
+            "demo_admin2 for four eyes) · password 密码: loom-demo-2026 · Ctrl-C to stop\n"
             f"营业日期 business date: {plan.business_date} (the day after the last end of day; "
             "applications without as_of are decided on it)"
         )

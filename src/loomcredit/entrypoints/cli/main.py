@@ -31,6 +31,7 @@ def _register() -> None:
         "commands_models",
         "commands_decide",
         "commands_service",
+        "commands_payments",
         "commands_demo",
     ):
         try:

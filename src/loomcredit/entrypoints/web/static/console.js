@@ -1,69 +1,122 @@
 "use strict";
-// Loom lending console: zh-CN first with English alongside; data from the JSON API, bearer token in
-// sessionStorage. What each role sees follows the API's permissions (the API enforces them).
+// Loom lending console, part 1: helpers, sign-in, the page router, applications (review queue,
+// decision build-up, review, contract and signing). Part 2 (console-servicing.js): approvals,
+// credit lines and drawdowns, loans, the exceptions queue, reconciliation.
+// zh-CN first with English alongside; data from the JSON API, bearer token in sessionStorage.
+// What each role sees follows the API's permissions; the API enforces them.
 const $ = (id) => document.getElementById(id);
-const api = async (path, opts = {}) => {
-  const headers = { "Content-Type": "application/json" };
+const me = () => ({ name: sessionStorage.getItem("loom-user"), role: sessionStorage.getItem("loom-role") });
+
+// -- the API ------------------------------------------------------------------------------------
+async function api(path, opts = {}) {
+  const headers = { "Content-Type": "application/json", ...(opts.headers || {}) };
   const tok = sessionStorage.getItem("loom-token");
   if (tok) headers.Authorization = "Bearer " + tok;
   const r = await fetch(path, { ...opts, headers });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.detail || r.statusText);
+  const text = await r.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  if (!r.ok) {
+    const e = new Error((body && body.detail) || `${r.status} ${r.statusText}`);
+    e.status = r.status;
+    throw e;
+  }
   return body;
-};
+}
+const post = (path, body = {}, headers = {}) =>
+  api(path, { method: "POST", body: JSON.stringify(body), headers });
+
+// -- words and numbers --------------------------------------------------------------------------
 const grouped = (s) => s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const yuan = (text) => { const [i, f] = String(text).split("."); return "¥" + grouped(i) + (f ? "." + f : ""); };
 const money = (m) => (m ? yuan(m.amount) : "—");
-const fen = (n) => yuan((Number(n) / 100).toFixed(2));
-const pct = (r) => (Number(r) * 100).toFixed(2) + "%";
-const STATUS = { in_review: "审批中 In review", approved: "已批准 Approved", declined: "已拒绝 Declined",
-  returned: "已退回 Returned", accepted: "已签约 Accepted", disbursed: "已放款 Disbursed",
-  active: "正常还款 Active", closed: "已结清 Closed", written_off: "已核销 Written off" };
+const fen = (m) => (m ? Math.round(Number(m.amount) * 100) : 0);
+const pct = (r) => (r == null ? "—" : (Number(r) * 100).toFixed(2) + "%");
+const amountIn = (id) => ({ amount: $(id).value.replace(/[¥,\s]/g, ""), currency: "CNY" });
+const EN = { in_review: "In review", approved: "Approved", declined: "Declined", returned: "Returned",
+  accepted: "Accepted", active: "Active", frozen: "Frozen", closed: "Closed", written_off: "Written off",
+  pending: "Pending", rejected: "Rejected", cancelled: "Cancelled", unmatched: "Unmatched",
+  ambiguous: "Ambiguous", back_valued: "Back-valued", future: "Value date in the future",
+  one_off: "One-off", revolving: "Revolving" };
+const say = (zh, code) => `${zh || ""} ${EN[code] || code || ""}`.trim();
 const BAND = { auto_approve: "自动通过 Auto-approve", review: "人工审批 Review", decline: "拒绝 Decline" };
 const GRADE = { 1: "正常 Normal", 2: "关注 Special mention", 3: "次级 Substandard", 4: "可疑 Doubtful", 5: "损失 Loss" };
 const METHOD = { annuity: "等额本息 Annuity", equal_principal: "等额本金 Equal principal",
   interest_only: "先息后本 Interest only", custom: "自定义本金计划 Custom (seasonal) plan" };
-const say = (t) => t in STATUS ? STATUS[t] : t in BAND ? BAND[t] : t;
+const ROLE = { applicant: "借款企业 Applicant", officer: "客户经理 Officer", reviewer: "审批人 Reviewer",
+  risk_manager: "风险经理 Risk manager", operations: "运营 Operations", collector: "催收 Collector",
+  auditor: "审计 Auditor", admin: "系统管理员 Admin" };
 const REVIEWERS = ["reviewer", "risk_manager"];
-const cell = (row, text) => { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); };
-const facts = (dl, pairs) => dl.replaceChildren(...pairs.flatMap(([k, v]) => {
-  const dt = document.createElement("dt"); dt.textContent = k;
-  const dd = document.createElement("dd"); dd.textContent = v;
-  return [dt, dd];
-}));
-const items = (ul, texts, empty) => ul.replaceChildren(...(texts.length ? texts : [empty]).map((t) => {
-  const li = document.createElement("li"); li.textContent = t; return li;
-}));
-const rows = (tbody, list, cells, onclick) => {
-  tbody.replaceChildren();
-  for (const x of list) {
-    const tr = document.createElement("tr");
-    cells(x).forEach((t) => cell(tr, t));
-    if (onclick) { tr.classList.add("link"); tr.addEventListener("click", () => onclick(x)); }
-    tbody.appendChild(tr);
+
+// -- building the page --------------------------------------------------------------------------
+function el(tag, attrs = {}, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "on") Object.entries(v).forEach(([ev, fn]) => node.addEventListener(ev, fn));
+    else node.setAttribute(k, v);
   }
-};
-const appCells = (a, last) => [a.id, a.uscc, money(a.amount), a.term_months + " 月 mo", pct(a.annual_rate), last(a)];
+  node.append(...kids);
+  return node;
+}
+const link = (href, text) => el("a", { href, text });
+const button = (text, attrs, onclick) => el("button", { type: "button", text, ...attrs, on: { click: onclick } });
+const facts = (dl, pairs) => dl.replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", { text: k }),
+  v instanceof Node ? el("dd", {}, v) : el("dd", { text: String(v ?? "—") })]));
+const items = (ul, texts, empty) => ul.replaceChildren(...(texts.length ? texts : [empty]).map((t) => el("li", { text: t })));
+// A table body from a list: each cell is text or a node (a link, a button, a small form).
+function rows(tbody, list, cells) {
+  tbody.replaceChildren(...list.map((x) => el("tr", {}, ...cells(x).map((c) =>
+    c instanceof Node ? el("td", {}, c) : el("td", { text: String(c ?? "—") })))));
+}
+const show = (...ids) => ids.forEach((id) => { $(id).hidden = false; });
+function flash(text) { sessionStorage.setItem("loom-flash", text); }
+function clearMessages() { $("error").textContent = ""; $("notice").textContent = ""; }
+// Run an action a person asked for: the API's refusal is shown, success is said.
+// ``fn`` may return what to say (text or a node, such as a link to the new loan).
+async function act(fn, done) {
+  clearMessages();
+  try {
+    const said = await fn();
+    $("notice").replaceChildren(said instanceof Node || typeof said === "string" ? said : done || "");
+  } catch (e) {
+    $("error").textContent = e.message;
+  }
+}
+// Fill one home section; an API refusal is said in the section, the rest of the page still loads.
+async function section(id, fill, empty) {
+  show(id);
+  const msg = $(id + "-msg");
+  msg.textContent = "";
+  msg.classList.remove("refused");
+  try {
+    const n = await fill();
+    if (n === 0) msg.textContent = empty;
+  } catch (e) {
+    if (e.status === 401) throw e;
+    msg.textContent = "无法显示 Not available: " + e.message;
+    msg.classList.add("refused");
+  }
+}
+
+// -- applications -------------------------------------------------------------------------------
+const appCells = (a, last) => [link("/console/applications/" + a.id, "#" + a.id), a.uscc, money(a.amount),
+  a.term_months + " 月 mo", pct(a.annual_rate), last];
 
 async function showQueue() {
-  const list = await api("/api/v1/review-queue");
-  $("queue").hidden = false;
-  $("queue-empty").hidden = list.length > 0;
-  rows($("queue-rows"), list, (a) => appCells(a, (x) => say(x.band)), (a) => showApp(a.id));
+  await section("queue", async () => {
+    const list = await api("/api/v1/review-queue");
+    rows($("queue-rows"), list, (a) => appCells(a, BAND[a.band] || a.band));
+    return list.length;
+  }, "队列为空 The queue is empty.");
 }
 
 async function showApps() {
-  const list = await api("/api/v1/applications");
-  $("apps").hidden = false;
-  $("apps-empty").hidden = list.length > 0;
-  rows($("apps-rows"), list, (a) => appCells(a, (x) => say(x.status)), (a) => showApp(a.id));
-}
-
-async function showLoans() {
-  const list = await api("/api/v1/loans");
-  $("loans").hidden = false;
-  rows($("loans-rows"), list, (l) => [l.id, l.uscc, money(l.principal), money(l.outstanding), l.dpd,
-    GRADE[l.grade] || l.grade, say(l.status)], (l) => { location.href = "/console/loans/" + l.id; });
+  await section("apps", async () => {
+    const list = await api("/api/v1/applications");
+    rows($("apps-rows"), list, (a) => appCells(a, say(a.status_zh, a.status)));
+    return list.length;
+  }, "暂无申请 No applications.");
 }
 
 function buildUp(d) {
@@ -81,21 +134,23 @@ function buildUp(d) {
   }
   for (const c of (rec.limit && rec.limit.components) || []) out.push(["额度 " + c.name, money(c.amount) + " · " + c.basis]);
   if (rec.limit) out.push(["可贷额度 Limit（约束 binding: " + rec.limit.binding + "）", money(rec.limit.limit)]);
-  else if (Number.isInteger(d.limit)) out.push(["可贷额度 Limit", fen(d.limit)]);
+  else out.push(["可贷额度 Limit", money(d.limit)]);
   return out;
 }
 
 async function showApp(id) {
   const a = await api("/api/v1/applications/" + id);
   const d = a.decision || {};
-  const role = sessionStorage.getItem("loom-role");
-  for (const s of ["queue", "apps", "loans"]) $(s).hidden = true;
-  $("app").hidden = false;
+  const { role } = me();
+  show("app");
   $("app-id").textContent = "#" + a.id;
+  $("app-referral").hidden = !d.referral;
   facts($("app-facts"), [["企业 USCC", a.uscc], ["申请金额 Amount asked", money(a.amount)],
     ["批准金额 Amount approved", money(a.approved)], ["期限 Term", a.term_months + " 月 months"],
-    ["状态 Status", say(a.status)], ["决策 Band", say(a.band)],
-    ["违约概率 PD", d.pd ?? "—"], ["年化利率 Annual rate", pct(a.annual_rate)],
+    ["状态 Status", say(a.status_zh, a.status)], ["决策 Band", BAND[a.band] || a.band],
+    ["决策方式 Decided by", d.referral ? "转人工 Referral — a person decides" : (d.engine || "—")],
+    ["决策额度 Decision limit", money(d.limit)], ["违约概率 PD", d.pd ?? "—"],
+    ["年化利率 Annual rate", pct(a.annual_rate)],
     ["经办 Created by", a.created_by], ["最后修改 Last changed by", a.updated_by],
     ["审批人 Reviewed by", a.reviewed_by || "—"], ["审批意见 Comment", a.review_comment || "—"]]);
   items($("app-reasons"), [...(d.band_reasons || []), ...(d.reasons || [])], "—");
@@ -103,22 +158,43 @@ async function showApp(id) {
   items($("app-rules"), failed.map((r) => `${r.reason_zh} / ${r.reason_en}: ${r.observed} (${r.threshold})`),
     "全部通过 All passed");
   rows($("app-build"), buildUp(d), (x) => x);
+  showReview(a, d, role);
+  await showAppLine(a);
+  await showContract(a, role);
+}
+
+function showReview(a, d, role) {
   const form = $("review-form");
   form.hidden = !(REVIEWERS.includes(role) && a.status === "in_review");
   form.dataset.app = a.id;
-  if (!form.hidden) {
-    const limit = Number.isInteger(d.limit) ? d.limit : null;
-    const asked = Math.round(Number(a.amount.amount) * 100);
-    $("approved").value = ((limit === null ? asked : Math.min(asked, limit)) / 100).toFixed(2);
-  }
-  await showContract(a, role);
+  if (form.hidden) return;
+  const asked = fen(a.amount), limit = fen(d.limit);
+  const above = asked > limit;
+  // above the decision's limit (always so for a referral) only a risk manager approves, with a comment
+  $("approve").hidden = above && limit === 0 && role !== "risk_manager";
+  $("approved").closest("label").hidden = $("approve").hidden;
+  $("review-hint").hidden = !above;
+  $("review-hint").textContent = limit === 0
+    ? "决策额度为零：仅风险经理可填写意见后例外批准。 The decision limit is zero: only a risk manager can approve, with a comment."
+    : `申请金额高于决策额度 ${money(d.limit)}：超出部分仅风险经理可填写意见后例外批准。 `
+      + `The amount asked is above the decision limit ${money(d.limit)}: only a risk manager can approve above it, with a comment.`;
+  const start = role === "risk_manager" || limit === 0 ? asked : Math.min(asked, limit);
+  $("approved").value = (start / 100).toFixed(2);
+}
+
+async function showAppLine(a) {
+  const box = $("app-line");
+  box.hidden = a.status !== "accepted";
+  if (box.hidden) return;
+  const line = (await api("/api/v1/lines")).find((l) => l.application_id === a.id);
+  box.replaceChildren(line ? link("/console/lines/" + line.id, `授信额度 Credit line #${line.id}`) : "");
 }
 
 async function showContract(a, role) {
   const box = $("contract");
-  const offered = ["approved", "accepted", "disbursed"].includes(a.status);
+  const offered = ["approved", "accepted"].includes(a.status);
   box.hidden = !(offered || (role === "applicant" && a.status === "declined"));
-  $("accept").hidden = !(role === "applicant" && a.status === "approved");
+  $("accept-form").hidden = !(role === "applicant" && a.status === "approved");
   $("ask-person").hidden = !(role === "applicant" && ["approved", "declined"].includes(a.status));
   box.dataset.app = a.id;
   $("contract-body").hidden = !offered;
@@ -129,81 +205,98 @@ async function showContract(a, role) {
   facts($("contract-facts"), [["金额 Amount", money(c.amount)], ["利息合计 Total interest", money(c.total_interest)],
     ["罚息利率 Penalty rate", c.penalty_rate_percent], ["还款方式 Method", `${c.method_zh || ""} ${c.method}`.trim()],
     ["还款计划 Plan", (plan.seasonal ? "季节性 Seasonal · " : "") + `${plan.reason_zh || "—"} / ${plan.reason_en || "—"}`],
-    ["起息日 Start", c.start_date],
-    ["清偿顺序 Allocation order", c.allocation_order.components.join(" → ")]]);
+    ["额度类型 Line", c.line_kind === "revolving" ? "循环额度 Revolving" : "一次性额度 One-off"],
+    ["起息日 Start", c.start_date], ["清偿顺序 Allocation order", c.allocation_order.components.join(" → ")],
+    ...(a.settlement_account ? [["结算账户 Settlement account", a.settlement_account]] : [])]);
   rows($("contract-rows"), c.schedule, (i) => [i.number, i.due_on, money(i.principal), money(i.interest), money(i.payment)]);
-}
-
-async function act(fn, done) {
-  $("error").textContent = ""; $("notice").textContent = "";
-  try { await fn(); $("notice").textContent = done; } catch (e) { $("error").textContent = e.message; }
 }
 
 for (const b of ["approve", "decline", "return"]) {
   $(b).addEventListener("click", () => act(async () => {
     const id = $("review-form").dataset.app;
     const body = { verdict: b, comment: $("comment").value };
-    if (b === "approve") body.approved_amount = { amount: $("approved").value.replace(/[¥,\s]/g, ""), currency: "CNY" };
-    await api(`/api/v1/applications/${id}/review`, { method: "POST", body: JSON.stringify(body) });
-    await showApp(id);
+    if (b === "approve") body.approved_amount = amountIn("approved");
+    await post(`/api/v1/applications/${id}/review`, body);
+    await load();
   }, "已提交 Submitted"));
 }
-$("accept").addEventListener("click", () => act(async () => {
-  const id = $("contract").dataset.app;
-  await api(`/api/v1/applications/${id}/accept`, { method: "POST", body: "{}" });
-  await showApp(id);
-}, "合同已接受 Contract accepted"));
+$("accept-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  act(async () => {
+    const id = $("contract").dataset.app;
+    const line = await post(`/api/v1/applications/${id}/accept`, { settlement_account: $("settlement-account").value });
+    flash(`合同已接受，授信额度 #${line.id} 已开立 Contract accepted; credit line #${line.id} is open.`);
+    location.href = "/console/lines/" + line.id;
+  });
+});
 $("ask-person").addEventListener("click", () => act(async () => {
   const id = $("contract").dataset.app;
-  await api(`/api/v1/applications/${id}/human-review`, { method: "POST", body: "{}" });
-  await showApp(id);
+  await post(`/api/v1/applications/${id}/human-review`);
+  await load();
 }, "已转人工复核 Sent to a person"));
 
-async function showLoan(id) {
-  const l = await api("/api/v1/loans/" + id);
-  // 提前还款试算: what repaying everything on the business date costs (active loans only)
-  const q = l.status === "active" ? await api(`/api/v1/loans/${id}/payoff`) : null;
-  $("loan").hidden = false;
-  $("loan-id").textContent = "#" + l.id;
-  facts($("loan-facts"), [["状态 Status", say(l.status)], ["未还本金 Outstanding", money(l.outstanding)],
-    ["还款方式 Method", METHOD[l.method] || l.method],
-    ["逾期天数 DPD", l.dpd], ["五级分类 Grade", GRADE[l.grade] || l.grade], ["账龄 Bucket", l.bucket],
-    ["本期应计利息 Interest accrued this period", money(l.accrued_interest)],
-    ["应计罚息复利 Penalty and compound accrued", money(l.accrued_penalty)],
-    ...(q ? [["提前结清 Payoff on " + q.on, `${money(q.payoff)}（本金 principal ${money(q.principal_not_due)}`
-      + ` + 利息至今 interest to date ${money(q.interest_to_date)} + 已到期 due ${money(q.due)}）`]] : [])]);
-  rows($("loan-rows"), l.installments, (i) => [i.number, i.due_on, money(i.principal), money(i.interest), money(i.principal_paid)]);
+// -- signing in and the router ------------------------------------------------------------------
+//: What each role works on at home (the functions of part 2 are looked up when called).
+const HOME = {
+  applicant: () => [showApps, showLines, showLoans, showMyRequests],
+  officer: () => [showApps, showLines, showLoans, showApprovals],
+  reviewer: () => [showQueue, showApprovals],
+  risk_manager: () => [showQueue, showApprovals, showLines, showLoans],
+  operations: () => [showApprovals, showExceptions, showRecon, showLoans],
+  collector: () => [showLoans],
+  auditor: () => [showLines, showLoans, showRecon],
+  admin: () => [showApprovals],
+};
+
+// (Re)load what the page shows; actions call this after they change something.
+async function load() {
+  const page = document.body.dataset.page, id = document.body.dataset.record;
+  if (page === "app") return showApp(id);
+  if (page === "line") return showLine(id);
+  if (page === "loan") return showLoan(id);
+  for (const part of (HOME[me().role] || (() => [showLoans]))()) await part();
 }
 
 async function render() {
-  const page = document.body.dataset.page;
-  const role = sessionStorage.getItem("loom-role");
+  const { name, role } = me();
+  $("login").hidden = true;
   $("who").hidden = false;
-  $("who-name").textContent = sessionStorage.getItem("loom-user") + " · " + role;
+  $("who-name").textContent = `${name} · ${ROLE[role] || role}`;
+  $("notice").textContent = sessionStorage.getItem("loom-flash") || "";
+  sessionStorage.removeItem("loom-flash");
   try {
-    $("login").hidden = true;
-    if (page === "loan") return await showLoan(document.body.dataset.loan);
-    if (REVIEWERS.includes(role)) await showQueue();
-    else if (role !== "collector" && role !== "admin") await showApps();
-    if (role !== "admin") await showLoans();
-    else $("notice").textContent = "管理操作请用 API：/docs · Admin tasks are in the API at /docs";
+    await load();
   } catch (e) {
+    if (e.status === 401) return signedOut("登录已失效，请重新登录 Signed out: " + e.message);
     $("error").textContent = e.message;
   }
 }
 
-$("signin").addEventListener("click", async () => {
+function signedOut(why) {
+  for (const k of ["loom-token", "loom-role", "loom-user"]) sessionStorage.removeItem(k);
+  document.querySelectorAll("main > section").forEach((s) => { s.hidden = true; });
+  $("who").hidden = true;
+  $("login").hidden = false;
+  $("error").textContent = why || "";
+  $("user").focus();
+}
+
+$("login").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
   try {
-    const t = await api("/api/v1/auth/token", { method: "POST",
-      body: JSON.stringify({ username: $("user").value, password: $("pass").value }) });
+    const t = await post("/api/v1/auth/token", { username: $("user").value, password: $("pass").value });
     sessionStorage.setItem("loom-token", t.access_token);
     sessionStorage.setItem("loom-role", t.role);
     sessionStorage.setItem("loom-user", $("user").value);
     $("error").textContent = "";
+    $("pass").value = "";
     await render();
   } catch (e) {
     $("error").textContent = "登录失败 Sign-in failed: " + e.message;
   }
 });
 $("signout").addEventListener("click", () => { sessionStorage.clear(); location.href = "/console"; });
-if (sessionStorage.getItem("loom-token")) render();
+document.addEventListener("DOMContentLoaded", () => {
+  if (sessionStorage.getItem("loom-token")) render();
+  else signedOut();
+});

@@ -1,0 +1,32 @@
+"""SQLAlchemy implementations of the repository ports (``service_layer/unit_of_work.py``), one
+module per aggregate; ``eod_sql.py`` is end of day as set-based SQL."""
+
+from loomcredit.adapters.repositories._base import Tx
+from loomcredit.adapters.repositories.applications import SqlApplicationRepository
+from loomcredit.adapters.repositories.approvals import SqlApprovalRepository
+from loomcredit.adapters.repositories.audit import SqlAuditLog
+from loomcredit.adapters.repositories.book import SqlBookRepository
+from loomcredit.adapters.repositories.eod_sql import bucket_case, close_day_sql, floor_case
+from loomcredit.adapters.repositories.ledger import SqlLedgerRepository
+from loomcredit.adapters.repositories.lines import SqlCreditLineRepository
+from loomcredit.adapters.repositories.loans import SqlLoanRepository
+from loomcredit.adapters.repositories.payments import SqlPaymentRepository
+from loomcredit.adapters.repositories.receipts import SqlReceiptRepository
+from loomcredit.adapters.repositories.users import SqlUserRepository
+
+__all__ = [
+    "SqlApplicationRepository",
+    "SqlApprovalRepository",
+    "SqlAuditLog",
+    "SqlBookRepository",
+    "SqlCreditLineRepository",
+    "SqlLedgerRepository",
+    "SqlLoanRepository",
+    "SqlPaymentRepository",
+    "SqlReceiptRepository",
+    "SqlUserRepository",
+    "Tx",
+    "bucket_case",
+    "close_day_sql",
+    "floor_case",
+]

@@ -1,0 +1,246 @@
+"""Use cases: credit lines (授信额度) and drawdowns (用信).
+
+A drawdown is requested by the borrower or its officer: the amount is reserved on the line at
+once (so concurrent requests never exceed the limit) and an approval request is made; a person
+with the disbursement right who did not make, change or review the application approves it, and
+only then is the loan booked and the money paid out (放款), on the business date, on the
+decision's plan for the amount drawn. Rejecting or cancelling gives the reservation back.
+A risk manager can freeze (冻结), unfreeze or reduce (压降) a line, with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from loomcredit.domain.approval import ApprovalRequest, DrawdownOrder
+from loomcredit.domain.credit_line import CreditLine
+from loomcredit.domain.errors import NotFound
+from loomcredit.domain.ledger import entry_of
+from loomcredit.domain.loan import Loan, LoanRef
+from loomcredit.domain.money import Money
+from loomcredit.service_layer.eod import business_date, money_day
+from loomcredit.service_layer.errors import (
+    ConcurrentChangeError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+)
+from loomcredit.service_layer.loan_plan import LoanPlan, loan_plan
+from loomcredit.service_layer.unit_of_work import DuplicateKey, StaleAggregate, UnitOfWork
+from loomcredit.service_layer.users import Action, Role, User, require, require_enterprise
+
+DISBURSEMENT_DESCRIPTION = "disbursement 放款"
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A line as its users see it: the line, what is available on the business date, and the
+    loans drawn on it."""
+
+    line: CreditLine
+    available: Money
+    on: date
+    loans: tuple[Loan, ...]
+
+
+def _line(uow: UnitOfWork, line_id: int, *, lock: bool = False) -> CreditLine:
+    line = uow.lines.get(line_id, lock=lock)
+    if line is None:
+        raise NotFound(f"credit line {line_id} does not exist")
+    return line
+
+
+def list_lines(uow: UnitOfWork, user: User, *, now: datetime) -> list[LineView]:
+    """Lines the user may see (an applicant its own), with availability on the business date."""
+    require(user, Action.READ_LOAN)
+    uscc = user.enterprise_uscc if user.role is Role.APPLICANT else None
+    on = business_date(uow, now)
+    return [LineView(line, line.available(on), on, ()) for line in uow.lines.find(uscc=uscc)]
+
+
+def get_line(uow: UnitOfWork, user: User, line_id: int, *, now: datetime) -> LineView:
+    """One line with its loans."""
+    require(user, Action.READ_LOAN)
+    line = _line(uow, line_id)
+    require_enterprise(user, line.terms.uscc)
+    on = business_date(uow, now)
+    loans = tuple(uow.loans.find(line_id=line_id))
+    return LineView(line, line.available(on), on, loans)
+
+
+def _save_line(uow: UnitOfWork, line: CreditLine) -> None:
+    try:
+        uow.lines.save(line)
+    except StaleAggregate:
+        raise ConcurrentChangeError(
+            f"credit line {line.line_id} changed at the same time; retry"
+        ) from None
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > 100:
+        raise IdempotencyConflictError("an Idempotency-Key of 1-100 characters is required")
+
+
+def request_drawdown(
+    uow: UnitOfWork, user: User, line_id: int, amount: Money, *, key: str, now: datetime
+) -> ApprovalRequest:
+    """用信申请: reserve ``amount`` on the line and ask for the disbursement to be approved.
+
+    The same key returns the same request. Raises :class:`LimitExceeded` beyond what is
+    available, :class:`LineNotAvailable` on a frozen, expired or closed line.
+    """
+    require(user, Action.REQUEST_DRAWDOWN)
+    _check_key(key)
+    done = uow.approvals.by_key(key)
+    if done is not None:
+        order = done.order
+        if not isinstance(order, DrawdownOrder) or (order.line_id, order.amount) != (
+            line_id,
+            amount,
+        ):
+            raise IdempotencyConflictError("this Idempotency-Key was used for another request")
+        return done
+    on = money_day(uow, now)
+    line = _line(uow, line_id, lock=True)
+    require_enterprise(user, line.terms.uscc)
+    app = uow.applications.get(line.terms.application_id)
+    if app is None:  # pragma: no cover - a line always has its application
+        raise NotFound(f"application {line.terms.application_id} does not exist")
+    line.reserve(amount, on)
+    request = ApprovalRequest.make(
+        DrawdownOrder(line_id, amount, key),
+        requested_by=user.name,
+        reason=f"drawdown of {amount.format()} on {on}",
+        at=now,
+        excluded=app.makers,
+        key=key,
+    )
+    try:
+        uow.approvals.add(request)
+    except DuplicateKey:
+        raise IdempotencyConflictError(
+            "a concurrent request used this Idempotency-Key; retry to read it"
+        ) from None
+    _save_line(uow, line)
+    uow.audit.append(
+        user.name,
+        "drawdown.requested",
+        f"line:{line_id}",
+        {"amount_fen": amount.minor, "approval": request.request_id, "key": key},
+        now,
+    )
+    return request
+
+
+def drawdown_plan(
+    uow: UnitOfWork, user: User, line_id: int, amount: Money, *, now: datetime
+) -> LoanPlan:
+    """The schedule a drawdown of ``amount`` on the business date would be booked on."""
+    require(user, Action.READ_LOAN)
+    line = _line(uow, line_id)
+    require_enterprise(user, line.terms.uscc)
+    app = uow.applications.get(line.terms.application_id)
+    if app is None:  # pragma: no cover
+        raise NotFound(f"application {line.terms.application_id} does not exist")
+    return loan_plan(app, business_date(uow, now), amount)
+
+
+def disburse_drawdown(
+    uow: UnitOfWork, approver: User, request: ApprovalRequest, order: DrawdownOrder, now: datetime
+) -> Loan:
+    """Carry out an approved drawdown: draw on the line, book the loan on the decision's plan on
+    the business date, pay out (Dr 贷款本金 / Cr 结算). Once per key."""
+    if uow.loans.by_key(order.key) is not None:
+        raise IdempotencyConflictError(f"drawdown {order.key} was disbursed already")
+    on = money_day(uow, now)
+    line = _line(uow, order.line_id, lock=True)
+    app = uow.applications.get(line.terms.application_id)
+    if app is None:  # pragma: no cover
+        raise NotFound(f"application {line.terms.application_id} does not exist")
+    line.draw(order.amount, on)
+    plan = loan_plan(app, on, order.amount)
+    loan = Loan.open(
+        plan.schedule,
+        LoanRef(0, line.line_id, app.app_id, line.terms.uscc, order.key),
+        app.penalty_uplift,
+    )
+    try:
+        uow.loans.add(loan)
+    except DuplicateKey:
+        raise IdempotencyConflictError(
+            "a concurrent approval disbursed this drawdown; retry to read it"
+        ) from None
+    uow.ledger.post(
+        entry_of(f"disb-{loan.loan_id}", on, DISBURSEMENT_DESCRIPTION, loan.disbursement_legs()),
+        loan.loan_id,
+    )
+    _save_line(uow, line)
+    uow.audit.append(
+        approver.name,
+        "loan.disbursed",
+        f"loan:{loan.loan_id}",
+        {
+            "amount_fen": order.amount.minor,
+            "key": order.key,
+            "line": line.line_id,
+            "requested_by": request.requested_by,
+            "approval": request.request_id,
+        },
+        now,
+    )
+    return loan
+
+
+def release_drawdown(uow: UnitOfWork, order: DrawdownOrder, on: date, reason: str) -> None:
+    """Give a rejected or cancelled drawdown's reservation back."""
+    line = _line(uow, order.line_id, lock=True)
+    line.release(order.amount, on, reason)
+    _save_line(uow, line)
+
+
+def _manage(uow: UnitOfWork, user: User, line_id: int, reason: str) -> CreditLine:
+    require(user, Action.MANAGE_LINE)
+    if not reason.strip():
+        raise InvalidRequestError("a reason is required")
+    return _line(uow, line_id, lock=True)
+
+
+def freeze_line(
+    uow: UnitOfWork, user: User, line_id: int, *, reason: str, now: datetime
+) -> CreditLine:
+    """冻结 the undrawn limit (the loans drawn run on)."""
+    line = _manage(uow, user, line_id, reason)
+    line.freeze(reason, business_date(uow, now))
+    _save_line(uow, line)
+    uow.audit.append(user.name, "line.frozen", f"line:{line_id}", {"reason": reason}, now)
+    return line
+
+
+def unfreeze_line(
+    uow: UnitOfWork, user: User, line_id: int, *, reason: str, now: datetime
+) -> CreditLine:
+    """Lift a freeze."""
+    line = _manage(uow, user, line_id, reason)
+    line.unfreeze(reason, business_date(uow, now))
+    _save_line(uow, line)
+    uow.audit.append(user.name, "line.unfrozen", f"line:{line_id}", {"reason": reason}, now)
+    return line
+
+
+def reduce_line(
+    uow: UnitOfWork, user: User, line_id: int, new_limit: Money, *, reason: str, now: datetime
+) -> CreditLine:
+    """压降 Lower a line's limit."""
+    line = _manage(uow, user, line_id, reason)
+    before = line.limit
+    line.reduce(new_limit, reason, business_date(uow, now))
+    _save_line(uow, line)
+    uow.audit.append(
+        user.name,
+        "line.reduced",
+        f"line:{line_id}",
+        {"from_fen": before.minor, "to_fen": new_limit.minor, "reason": reason},
+        now,
+    )
+    return line

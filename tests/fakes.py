@@ -1,0 +1,584 @@
+"""In-memory fakes of every port of the lending service (one per repository, the unit of work,
+the decider, the bank core): the use cases run on them in milliseconds.
+
+The fake store behaves like a database where the use cases can tell: a unit of work sees a copy
+of the committed state, ``commit`` makes it the committed state, leaving without commit throws
+it away; aggregates are copied in and out, so a change not saved is not stored; unique keys
+raise :class:`DuplicateKey`; a line saved at a stale version raises :class:`StaleAggregate`.
+End of day runs loan by loan through the domain (``close_day_by_domain``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from loomcredit.domain.application import Application, ApplicationStatus
+from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
+from loomcredit.domain.credit_line import CreditLine
+from loomcredit.domain.decision.bands import Band
+from loomcredit.domain.decision.outcome import CreditDecision
+from loomcredit.domain.decision.policy import ProductKind
+from loomcredit.domain.end_of_day import DayClose, Reminder
+from loomcredit.domain.ledger import Account, JournalEntry
+from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.money import Money
+from loomcredit.domain.payments import (
+    DebitInstruction,
+    DebitStatus,
+    LoanAccount,
+    PrepaymentRequest,
+    PrepaymentStatus,
+    Receipt,
+    SettlementLine,
+    StatementEntry,
+    StatementImport,
+    StatementLineStatus,
+)
+from loomcredit.service_layer import audit as audit_chain
+from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
+from loomcredit.service_layer.decisioning import DecisionRequest
+from loomcredit.service_layer.unit_of_work import (
+    ApplicationRepository,
+    ApprovalRepository,
+    AuditLog,
+    BookRepository,
+    CreditLineRepository,
+    DuplicateKey,
+    EodCounts,
+    LedgerRepository,
+    LoanRepository,
+    PaymentRepository,
+    QueuedReminder,
+    ReceiptRepository,
+    StaleAggregate,
+    UnitOfWork,
+    UserRepository,
+)
+from loomcredit.service_layer.users import UserAccount
+
+AUDIT_KEY = b"k" * 32
+
+
+@dataclass
+class State:
+    """Everything the fake store holds."""
+
+    users: dict[str, UserAccount] = field(default_factory=dict)
+    apps: dict[int, Application] = field(default_factory=dict)
+    lines: dict[int, CreditLine] = field(default_factory=dict)
+    loans: dict[int, Loan] = field(default_factory=dict)
+    originals: dict[int, Loan] = field(default_factory=dict)
+    receipts: dict[int, Receipt] = field(default_factory=dict)
+    approvals: dict[int, ApprovalRequest] = field(default_factory=dict)
+    imports: dict[int, StatementImport] = field(default_factory=dict)
+    statement: dict[int, StatementEntry] = field(default_factory=dict)
+    instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
+    prepayments: dict[int, PrepaymentRequest] = field(default_factory=dict)
+    entries: dict[str, tuple[JournalEntry, int | None]] = field(default_factory=dict)
+    eod_runs: dict[date, EodCounts | None] = field(default_factory=dict)
+    loan_days: dict[tuple[int, date], DayClose] = field(default_factory=dict)
+    outbox: dict[tuple[int, int, str], QueuedReminder] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    head: AuditHead | None = None
+    seq: dict[str, int] = field(default_factory=dict)
+
+    def next_id(self, kind: str) -> int:
+        self.seq[kind] = self.seq.get(kind, 0) + 1
+        return self.seq[kind]
+
+
+class FakeStore:
+    """The committed state, shared by the units of work made on it."""
+
+    def __init__(self) -> None:
+        self.state = State()
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+T = TypeVar("T")
+
+
+def _c(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def s(self) -> State:
+        return self.uow.state
+
+
+class FakeUsers(_Repo, UserRepository):
+    def add(self, user: UserAccount) -> None:
+        if user.name in self.s.users:
+            raise DuplicateKey(user.name)
+        self.s.users[user.name] = _c(user)
+
+    def get(self, name: str) -> UserAccount | None:
+        return _c(self.s.users.get(name))
+
+    def save(self, user: UserAccount) -> None:
+        self.s.users[user.name] = _c(user)
+
+    def find(self) -> list[UserAccount]:
+        return [_c(u) for _, u in sorted(self.s.users.items())]
+
+
+class FakeApplications(_Repo, ApplicationRepository):
+    def add(self, app: Application) -> int:
+        app.app_id = self.s.next_id("app")
+        self.s.apps[app.app_id] = _c(app)
+        return app.app_id
+
+    def get(self, app_id: int, *, lock: bool = False) -> Application | None:
+        return _c(self.s.apps.get(app_id))
+
+    def save(self, app: Application) -> None:
+        self.s.apps[app.app_id] = _c(app)
+
+    def find(
+        self, *, status: ApplicationStatus | None = None, uscc: str | None = None
+    ) -> list[Application]:
+        return [
+            _c(a)
+            for _, a in sorted(self.s.apps.items(), reverse=True)
+            if (status is None or a.status is status) and (uscc is None or a.uscc == uscc)
+        ]
+
+
+class FakeLines(_Repo, CreditLineRepository):
+    def add(self, line: CreditLine) -> int:
+        if any(x.terms.application_id == line.terms.application_id for x in self.s.lines.values()):
+            raise DuplicateKey(f"application {line.terms.application_id}")
+        line.line_id = self.s.next_id("line")
+        line.terms = replace(line.terms)
+        self.s.lines[line.line_id] = _c(line)
+        return line.line_id
+
+    def get(self, line_id: int, *, lock: bool = False) -> CreditLine | None:
+        return _c(self.s.lines.get(line_id))
+
+    def get_many(self, line_ids: Iterable[int], *, lock: bool = False) -> dict[int, CreditLine]:
+        return {i: _c(self.s.lines[i]) for i in sorted(set(line_ids)) if i in self.s.lines}
+
+    def save(self, line: CreditLine) -> None:
+        stored = self.s.lines[line.line_id]
+        if stored.version != line.version:
+            raise StaleAggregate(f"line {line.line_id}")
+        line.version += 1
+        line.events = []
+        self.s.lines[line.line_id] = _c(line)
+
+    def save_many(self, lines: Iterable[CreditLine]) -> None:
+        for line in lines:
+            self.save(line)
+
+    def for_application(self, app_id: int) -> CreditLine | None:
+        return next(
+            (_c(x) for x in self.s.lines.values() if x.terms.application_id == app_id), None
+        )
+
+    def find(self, *, uscc: str | None = None) -> list[CreditLine]:
+        return [
+            _c(x) for _, x in sorted(self.s.lines.items()) if uscc is None or x.terms.uscc == uscc
+        ]
+
+
+class FakeLoans(_Repo, LoanRepository):
+    def add(self, loan: Loan) -> int:
+        if any(x.ref.disbursement_key == loan.ref.disbursement_key for x in self.s.loans.values()):
+            raise DuplicateKey(loan.ref.disbursement_key)
+        loan.ref = replace(loan.ref, loan_id=self.s.next_id("loan"))
+        loan.events = []
+        self.s.loans[loan.loan_id] = _c(loan)
+        self.s.originals[loan.loan_id] = _c(loan)
+        return loan.loan_id
+
+    def get(self, loan_id: int, *, lock: bool = False) -> Loan | None:
+        return _c(self.s.loans.get(loan_id))
+
+    def get_many(self, loan_ids: Iterable[int], *, lock: bool = False) -> dict[int, Loan]:
+        return {i: _c(self.s.loans[i]) for i in sorted(set(loan_ids)) if i in self.s.loans}
+
+    def save(self, loan: Loan) -> None:
+        loan.version += 1
+        loan.events = []
+        self.s.loans[loan.loan_id] = _c(loan)
+
+    def save_many(self, loans: Iterable[Loan]) -> None:
+        for loan in loans:
+            self.save(loan)
+
+    def by_key(self, key: str) -> Loan | None:
+        return next((_c(x) for x in self.s.loans.values() if x.ref.disbursement_key == key), None)
+
+    def find(
+        self,
+        *,
+        uscc: str | None = None,
+        status: LoanStatus | None = None,
+        line_id: int | None = None,
+    ) -> list[Loan]:
+        return [
+            _c(x)
+            for _, x in sorted(self.s.loans.items())
+            if (uscc is None or x.ref.uscc == uscc)
+            and (status is None or x.status is status)
+            and (line_id is None or x.ref.line_id == line_id)
+        ]
+
+    def active_ids(self) -> list[int]:
+        return sorted(i for i, x in self.s.loans.items() if x.status is LoanStatus.ACTIVE)
+
+    def with_suspense_due(self, on: date) -> list[int]:
+        return sorted(
+            i
+            for i, x in self.s.loans.items()
+            if x.status is LoanStatus.ACTIVE
+            and x.suspense.is_positive()
+            and any(n.due_on <= on and not n.is_settled for n in x.instalments)
+        )
+
+    def original(self, loan_id: int) -> Loan | None:
+        return _c(self.s.originals.get(loan_id))
+
+    def accounts(self) -> dict[str, list[LoanAccount]]:
+        out: dict[str, list[LoanAccount]] = {}
+        for i, x in sorted(self.s.loans.items()):
+            account = self.s.lines[x.ref.line_id].terms.settlement_account
+            out.setdefault(account, []).append(
+                LoanAccount(i, x.status is LoanStatus.ACTIVE, account)
+            )
+        return out
+
+
+class FakeReceipts(_Repo, ReceiptRepository):
+    def add(self, receipt: Receipt) -> int:
+        if self.by_bank_ref(receipt.bank_ref) is not None:
+            raise DuplicateKey(receipt.bank_ref)
+        rid = self.s.next_id("receipt")
+        self.s.receipts[rid] = replace(receipt, receipt_id=rid)
+        return rid
+
+    def add_many(self, receipts: Sequence[Receipt]) -> list[int]:
+        return [self.add(r) for r in receipts]
+
+    def by_bank_ref(self, bank_ref: str) -> Receipt | None:
+        return next((r for r in self.s.receipts.values() if r.bank_ref == bank_ref), None)
+
+    def known_refs(self, bank_refs: Iterable[str]) -> set[str]:
+        have = {r.bank_ref for r in self.s.receipts.values()}
+        return {r for r in bank_refs if r in have}
+
+    def for_loan(self, loan_id: int) -> list[Receipt]:
+        return [r for _, r in sorted(self.s.receipts.items()) if r.loan_id == loan_id]
+
+
+class FakeApprovals(_Repo, ApprovalRepository):
+    def add(self, request: ApprovalRequest) -> int:
+        if request.key is not None and self.by_key(request.key) is not None:
+            raise DuplicateKey(request.key)
+        request.request_id = self.s.next_id("approval")
+        self.s.approvals[request.request_id] = _c(request)
+        return request.request_id
+
+    def get(self, request_id: int, *, lock: bool = False) -> ApprovalRequest | None:
+        return _c(self.s.approvals.get(request_id))
+
+    def by_key(self, key: str) -> ApprovalRequest | None:
+        return next((_c(r) for r in self.s.approvals.values() if r.key == key), None)
+
+    def save(self, request: ApprovalRequest) -> None:
+        self.s.approvals[request.request_id] = _c(request)
+
+    def pending(
+        self, *, kinds: Iterable[ApprovalKind] | None = None, subject: str | None = None
+    ) -> list[ApprovalRequest]:
+        wanted = None if kinds is None else set(kinds)
+        return [
+            _c(r)
+            for _, r in sorted(self.s.approvals.items())
+            if r.status is ApprovalStatus.PENDING
+            and (wanted is None or r.kind in wanted)
+            and (subject is None or r.subject == subject)
+        ]
+
+
+class FakePayments(_Repo, PaymentRepository):
+    def add_import(self, record: StatementImport) -> int:
+        iid = self.s.next_id("import")
+        self.s.imports[iid] = replace(record, import_id=iid)
+        return iid
+
+    def add_lines(self, entries: Sequence[StatementEntry]) -> list[int]:
+        ids = []
+        for e in entries:
+            if e.line.bank_ref in self.known_lines([e.line.bank_ref]):
+                raise DuplicateKey(e.line.bank_ref)
+            e.line_id = self.s.next_id("line_item")
+            self.s.statement[e.line_id] = _c(e)
+            ids.append(e.line_id)
+        return ids
+
+    def known_lines(self, bank_refs: Iterable[str]) -> set[str]:
+        have = {e.line.bank_ref for e in self.s.statement.values()}
+        return {r for r in bank_refs if r in have}
+
+    def line(self, line_id: int, *, lock: bool = False) -> StatementEntry | None:
+        return _c(self.s.statement.get(line_id))
+
+    def save_line(self, entry: StatementEntry) -> None:
+        self.s.statement[entry.line_id] = _c(entry)
+
+    def lines(
+        self, *, value_date: date | None = None, unmatched_only: bool = False
+    ) -> list[StatementEntry]:
+        return [
+            _c(e)
+            for _, e in sorted(self.s.statement.items())
+            if (value_date is None or e.line.value_date == value_date)
+            and (not unmatched_only or e.status is StatementLineStatus.UNMATCHED)
+        ]
+
+    def add_instruction(self, instruction: DebitInstruction, batch_id: str) -> None:
+        if instruction.instruction_id in self.s.instructions:
+            raise DuplicateKey(instruction.instruction_id)
+        self.s.instructions[instruction.instruction_id] = (instruction, DebitStatus.SENT, batch_id)
+
+    def instruction(self, instruction_id: str) -> tuple[DebitInstruction, DebitStatus] | None:
+        found = self.s.instructions.get(instruction_id)
+        return None if found is None else (found[0], found[1])
+
+    def set_instruction(
+        self, instruction_id: str, status: DebitStatus, *, reason: str, bank_ref: str
+    ) -> None:
+        instruction, _, batch = self.s.instructions[instruction_id]
+        self.s.instructions[instruction_id] = (instruction, status, batch)
+
+    def instructions(self, *, on: date) -> list[tuple[DebitInstruction, DebitStatus]]:
+        return [(i, s) for i, s, _ in self.s.instructions.values() if i.on == on]
+
+    def add_prepayment(self, request: PrepaymentRequest) -> int:
+        request.request_id = self.s.next_id("prepayment")
+        self.s.prepayments[request.request_id] = _c(request)
+        return request.request_id
+
+    def prepayments(
+        self, *, loan_id: int | None = None, on: date | None = None, open_only: bool = True
+    ) -> list[PrepaymentRequest]:
+        return [
+            _c(r)
+            for _, r in sorted(self.s.prepayments.items())
+            if (loan_id is None or r.loan_id == loan_id)
+            and (on is None or r.on == on)
+            and (not open_only or r.status is PrepaymentStatus.OPEN)
+        ]
+
+    def save_prepayment(self, request: PrepaymentRequest) -> None:
+        self.s.prepayments[request.request_id] = _c(request)
+
+
+class FakeLedger(_Repo, LedgerRepository):
+    def post(self, entry: JournalEntry, loan_id: int | None) -> None:
+        if entry.entry_id in self.s.entries:
+            raise DuplicateKey(entry.entry_id)
+        self.s.entries[entry.entry_id] = (entry, loan_id)
+
+    def post_many(self, entries: Sequence[tuple[JournalEntry, int | None]]) -> None:
+        for entry, loan_id in entries:
+            self.post(entry, loan_id)
+
+    def entry(self, entry_id: str) -> JournalEntry | None:
+        found = self.s.entries.get(entry_id)
+        return None if found is None else found[0]
+
+    def is_reversed(self, entry_id: str) -> bool:
+        return any(e.reverses == entry_id for e, _ in self.s.entries.values())
+
+    def _balances(self, entries: Iterable[JournalEntry]) -> dict[Account, Money]:
+        out: dict[Account, Money] = {}
+        for e in entries:
+            for p in e.postings:
+                out[p.account] = out.get(p.account, Money.zero()) + p.amount
+        return out
+
+    def trial_balance(self) -> dict[Account, Money]:
+        return self._balances(e for e, _ in self.s.entries.values())
+
+    def loan_balances(self, loan_id: int) -> dict[Account, Money]:
+        return self._balances(e for e, i in self.s.entries.values() if i == loan_id)
+
+    def entries_for(self, loan_id: int) -> list[JournalEntry]:
+        return [e for e, i in self.s.entries.values() if i == loan_id]
+
+
+class FakeBook(_Repo, BookRepository):
+    def hold_day(self, *, exclusive: bool) -> None:
+        self.uow.day_holds.append(exclusive)
+
+    def last_eod_date(self) -> date | None:
+        return max(self.s.eod_runs, default=None)
+
+    def first_eod_date(self) -> date | None:
+        return min(self.s.eod_runs, default=None)
+
+    def start_day(self, as_of: date, at: datetime) -> bool:
+        if as_of in self.s.eod_runs:
+            return False
+        self.s.eod_runs[as_of] = None
+        return True
+
+    def close_day(self, as_of: date) -> EodCounts:
+        from loomcredit.service_layer.eod import close_day_by_domain
+
+        return close_day_by_domain(self.uow, as_of)
+
+    def record_day(self, loan_id: int, day: DayClose) -> None:
+        self.s.loan_days[(loan_id, day.on)] = day
+
+    def finish_day(self, counts: EodCounts) -> None:
+        self.s.eod_runs[counts.as_of] = counts
+
+    def queue_reminders(self, reminders: Iterable[Reminder], created_for: date) -> int:
+        n = 0
+        for r in reminders:
+            k = (r.loan_id, r.installment, r.kind)
+            if k not in self.s.outbox:
+                self.s.outbox[k] = QueuedReminder(r, created_for)
+                n += 1
+        return n
+
+    def reminders(self, *, created_for: date | None = None) -> list[QueuedReminder]:
+        return [
+            q for q in self.s.outbox.values() if created_for is None or q.created_for == created_for
+        ]
+
+    def loan_day(self, loan_id: int, as_of: date) -> DayClose | None:
+        return self.s.loan_days.get((loan_id, as_of))
+
+
+class FakeAudit(_Repo, AuditLog):
+    def append(
+        self, actor: str, action: str, subject: str, detail: AuditDetail, at: datetime
+    ) -> None:
+        record, head = audit_chain.next_record(
+            AUDIT_KEY, self.s.head, actor=actor, action=action, subject=subject, detail=detail,
+            at=at,
+        )  # fmt: skip
+        self.s.audit.append(record)
+        self.s.head = head
+
+    def records(self) -> Iterator[AuditRecord]:
+        return iter(list(self.s.audit))
+
+    def head(self) -> AuditHead | None:
+        return self.s.head
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """A unit of work on a :class:`FakeStore`."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.state = _c(store.state)
+        self.commits = 0
+        self.day_holds: list[bool] = []
+        self.users = FakeUsers(self)
+        self.applications = FakeApplications(self)
+        self.lines = FakeLines(self)
+        self.loans = FakeLoans(self)
+        self.receipts = FakeReceipts(self)
+        self.approvals = FakeApprovals(self)
+        self.payments = FakePayments(self)
+        self.ledger = FakeLedger(self)
+        self.book = FakeBook(self)
+        self.audit = FakeAudit(self)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.state = _c(self.store.state)
+        return self
+
+    def commit(self) -> None:
+        balance = sum(m.minor for m in self.ledger.trial_balance().values())
+        if balance != 0:
+            raise AssertionError(f"the fake ledger is off by {balance} fen")
+        self.store.state = _c(self.state)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.state = _c(self.store.state)
+
+
+@dataclass
+class FakeDecider:
+    """Decides by amount: auto-approve up to ``auto_max`` at ``rate``, review up to
+    ``review_max``, decline above; the limit is the amount asked. Records each request."""
+
+    rate: Decimal = Decimal("0.045")
+    auto_max: Money = field(default_factory=lambda: Money.parse("500000"))
+    review_max: Money = field(default_factory=lambda: Money.parse("3000000"))
+    product_kind: ProductKind = ProductKind.TERM
+    asked: list[tuple[DecisionRequest, date]] = field(default_factory=list)
+
+    def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
+        self.asked.append((request, as_of))
+        if request.amount <= self.auto_max:
+            band = Band.AUTO_APPROVE
+        elif request.amount <= self.review_max:
+            band = Band.REVIEW
+        else:
+            band = Band.DECLINE
+        return CreditDecision(
+            band=band,
+            annual_rate=self.rate,
+            limit=request.amount if band is not Band.DECLINE else Money.zero(),
+            pd=Decimal("0.02"),
+            engine="fake-decider",
+            decision_id=f"D-{request.uscc}-{as_of}",
+            reasons=("R1: fake",),
+            product_kind=self.product_kind,
+        )
+
+
+@dataclass
+class FakeBankCore:
+    """A bank core that records batches and returns the settlement lines a test sets."""
+
+    sent: dict[str, list[DebitInstruction]] = field(default_factory=dict)
+    settled: dict[str, list[SettlementLine]] = field(default_factory=dict)
+
+    def submit(self, batch_id: str, instructions: Sequence[DebitInstruction]) -> None:
+        self.sent.setdefault(batch_id, [])
+        known = {i.instruction_id for i in self.sent[batch_id]}
+        self.sent[batch_id].extend(i for i in instructions if i.instruction_id not in known)
+
+    def settlement(self, batch_id: str) -> Sequence[SettlementLine] | None:
+        return self.settled.get(batch_id)
+
+    def pay_all(self, batch_id: str, *, failing: frozenset[str] = frozenset()) -> None:
+        """Settle a batch: every instruction paid in full, except accounts in ``failing``."""
+        lines = []
+        for n, i in enumerate(self.sent.get(batch_id, []), start=1):
+            failed = i.account in failing
+            lines.append(
+                SettlementLine(
+                    i.instruction_id,
+                    i.account,
+                    Money.zero() if failed else i.amount,
+                    DebitStatus.FAILED if failed else DebitStatus.PAID,
+                    "余额不足 insufficient funds" if failed else "",
+                    f"CORE-{batch_id}-{n:05d}",
+                    i.on,
+                )
+            )
+        self.settled[batch_id] = lines
