@@ -21,7 +21,7 @@ from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
-from loomcredit.domain.decision.outcome import CreditDecision
+from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
@@ -62,6 +62,8 @@ from loomcredit.service_layer.unit_of_work import (
 from loomcredit.service_layer.users import UserAccount
 
 AUDIT_KEY = b"k" * 32
+#: The Keqiao cluster's month-of-year factors, January first (DOMAIN.md §11).
+CLUSTER_FACTORS = ("0.7", "0.7", "1.0", "1.0", "1.0", "1.1", "0.9", "0.9", "1.2", "1.2", "1.0", "0.8")
 
 
 @dataclass
@@ -472,9 +474,14 @@ class FakeAudit(_Repo, AuditLog):
         self, actor: str, action: str, subject: str, detail: AuditDetail, at: datetime
     ) -> None:
         record, head = audit_chain.next_record(
-            AUDIT_KEY, self.s.head, actor=actor, action=action, subject=subject, detail=detail,
+            AUDIT_KEY,
+            self.s.head,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
             at=at,
-        )  # fmt: skip
+        )
         self.s.audit.append(record)
         self.s.head = head
 
@@ -528,6 +535,7 @@ class FakeDecider:
     auto_max: Money = field(default_factory=lambda: Money.parse("500000"))
     review_max: Money = field(default_factory=lambda: Money.parse("3000000"))
     product_kind: ProductKind = ProductKind.TERM
+    seasonal: bool = False
     asked: list[tuple[DecisionRequest, date]] = field(default_factory=list)
 
     def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
@@ -547,7 +555,17 @@ class FakeDecider:
             decision_id=f"D-{request.uscc}-{as_of}",
             reasons=("R1: fake",),
             product_kind=self.product_kind,
+            plan=self._plan(request, as_of) if self.seasonal else None,
         )
+
+    def _plan(self, request: DecisionRequest, as_of: date) -> SuggestedPlan:
+        """The real plan engine's suggestion for a Keqiao textile firm's seasons."""
+        from loomcredit.adapters.policy_file import load_policy
+        from loomcredit.domain.decision.plan import plan_shape
+
+        factors = tuple(Decimal(f) for f in CLUSTER_FACTORS)
+        shape = plan_shape(request.method, request.term_months, as_of, factors, load_policy().plan)
+        return SuggestedPlan(shape, as_of)
 
 
 @dataclass

@@ -54,9 +54,15 @@ class World:
         """An auto-approved application, accepted: its line's id."""
         with self.uow() as uow:
             view = origination.create_application(
-                uow, self.decider, self.officer, uscc=USCC, amount=Money.parse(amount),
-                term=term, method=method, now=self.now,
-            )  # fmt: skip
+                uow,
+                self.decider,
+                self.officer,
+                uscc=USCC,
+                amount=Money.parse(amount),
+                term=term,
+                method=method,
+                now=self.now,
+            )
             line = origination.accept_contract(
                 uow, self.firm, view.app.app_id, settlement_account=ACCOUNT, now=self.now
             )
@@ -111,6 +117,10 @@ class World:
             uow.commit()
         return out
 
-    def credit(self, ref: str, amount: str, *, account: str = ACCOUNT, memo: str = "") -> StatementLine:
+    def credit(
+        self, ref: str, amount: str, *, account: str = ACCOUNT, memo: str = ""
+    ) -> StatementLine:
         """A statement credit valued today."""
-        return StatementLine(ref, self.today, account, "绍兴某纺织有限公司", Money.parse(amount), memo)
+        return StatementLine(
+            ref, self.today, account, "绍兴某纺织有限公司", Money.parse(amount), memo
+        )

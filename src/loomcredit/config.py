@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     pii_key: str | None = Field(default=None, description="LOOM_PII_KEY: base64 key for PII")
     pii_key_file: Path | None = Field(default=None, description="LOOM_PII_KEY_FILE")
     audit_key: str | None = Field(
-        default=None, description="LOOM_AUDIT_KEY: base64 key of the audit chain (kept outside the DB)"
+        default=None, description="LOOM_AUDIT_KEY: base64 key of the audit chain (outside the DB)"
     )
     audit_key_file: Path | None = Field(default=None, description="LOOM_AUDIT_KEY_FILE")
     spark_master: str = Field(default="local[2]", description="LOOM_SPARK_MASTER")

@@ -33,7 +33,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     for url in database_url(request.param, tmp_path):
         upgrade_database(url)
         engine = make_engine(url)
-        yield World(make_uow=lambda: SqlAlchemyUnitOfWork(engine, b"p" * 32, b"a" * 32))
+        yield World(make_uow=lambda e=engine: SqlAlchemyUnitOfWork(e, b"p" * 32, b"a" * 32))
         engine.dispose()
 
 
@@ -79,7 +79,8 @@ def _exact(world: World, loan_ids: list[int]) -> None:
         last = uow.book.last_eod_date()
         for loan_id in loan_ids:
             loan, original = uow.loans.get(loan_id), uow.loans.original(loan_id)
-            assert loan is not None and original is not None
+            assert loan is not None
+            assert original is not None
             events = [
                 MoneyEvent(r.value_date, r.amount, r.early, r.bank_ref)
                 for r in uow.receipts.for_loan(loan_id)
@@ -117,9 +118,13 @@ def test_a_receipt_waits_for_an_end_of_day_in_progress_and_lands_after_it(world:
         held.wait()
         with world.uow() as uow:
             out = payments.import_statement(
-                uow, world.ops, [world.credit("DURING", "300.00")], file_name="f", sha256="s",
+                uow,
+                world.ops,
+                [world.credit("DURING", "300.00")],
+                file_name="f",
+                sha256="s",
                 now=world.now,
-            )  # fmt: skip
+            )
             order.append("import")
             uow.commit()
         assert out.unmatched[0].outcome is MatchOutcome.BACK_VALUED
@@ -147,10 +152,13 @@ def test_end_of_day_waits_for_a_receipt_in_progress_and_includes_it(world: World
     def receive() -> None:
         with world.uow() as uow:
             payments.import_statement(
-                uow, world.ops,
+                uow,
+                world.ops,
                 [world.credit("PAY", due.amount_str(), memo=loan_reference(target))],
-                file_name="f", sha256="s", now=world.now,
-            )  # fmt: skip
+                file_name="f",
+                sha256="s",
+                now=world.now,
+            )
             held.set()
             time.sleep(0.8)
             order.append("import")
@@ -171,5 +179,6 @@ def test_end_of_day_waits_for_a_receipt_in_progress_and_includes_it(world: World
     assert world.loan(target).instalments[0].is_settled
     with world.uow() as uow:
         day = uow.book.loan_day(target, date(2026, 4, 2))
-    assert day is not None and day.dpd == 0
+    assert day is not None
+    assert day.dpd == 0
     _exact(world, loans)

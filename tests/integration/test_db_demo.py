@@ -1,4 +1,6 @@
-"""The demo lending run: every role seeded, some auto-approved, some reviewed, a balanced book."""
+"""The demo lending run on the real database: every role seeded, lines drawn (one twice) through
+four eyes, auto-debits and a statement booked, one line left in the exceptions queue, the book
+balanced and the audit chain intact."""
 
 from __future__ import annotations
 
@@ -6,49 +8,61 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.lending_fixtures import seasonal_decider
+from tests.fakes import FakeDecider
 
-from loomcredit.bootstrap.service import build_service, run_demo_lending
+from loomcredit.bootstrap.service import build_service
 from loomcredit.config import Settings
+from loomcredit.domain.ledger import Account
+from loomcredit.domain.money import Money
+from loomcredit.entrypoints.cli.demo_lending import STAFF, run_demo_lending, synthetic_offers
 from loomcredit.service_layer.audit import verify_chain
-from loomcredit.service_layer.users import Role
 
 pytestmark = pytest.mark.integration
 
 
 def test_demo_lending_leaves_a_consistent_book(tmp_path: Path) -> None:
-    """Two months of demo lending: every role seeded, both paths used, ledger and audit intact."""
-    settings = Settings(home=tmp_path)
-    svc = build_service(settings)
-    out = run_demo_lending(settings, months=2, start=date(2026, 1, 5), service=svc)
-    assert out.auto_approved > 0
-    assert out.reviewed > 0
-    assert out.loans == out.auto_approved + out.reviewed
-    assert sum(out.trial_balance.values()) == 0
-    assert out.trial_balance["LOAN_PRINCIPAL"] == out.outstanding_fen
-    assert out.by_grade.get(2, 0) >= 1  # the borrower who misses payments is at least 关注
-    assert out.by_method == {"annuity": out.loans}  # the fallback rules suggest no plan
-    assert out.prepayments == 2
-    assert out.closed >= 1  # the borrower who repaid in full on day 60
-    assert out.trial_balance["INTEREST_INCOME"] < 0  # accrued nightly and billed
-    assert out.trial_balance["INTEREST_RECEIVABLE"] > 0  # accrued since the last due dates
+    """Two months: auto-approved and reviewed lines, one drawn twice, money only from the bank,
+    the unmatched statement line waiting, ledger and audit intact."""
+    svc = build_service(Settings(home=tmp_path), decider=FakeDecider())
+    book = run_demo_lending(
+        svc, offers=synthetic_offers(), start=date(2026, 1, 5), months=2, bank_root=tmp_path / "b"
+    )
+    assert book.auto_approved == 4  # ¥200k, 300k, 450k, 250k: ≤ ¥500,000 (FakeDecider)
+    assert book.reviewed == 3  # ¥800k, 600k by a reviewer, ¥1.2m by a risk manager
+    assert book.declined == 1  # ¥5,000,000
+    assert book.lines == 4 + 3
+    assert book.loans == book.lines + 1  # the first line is drawn twice
+    tb = book.trial_balance
+    assert sum(m.minor for m in tb.values()) == 0
+    assert tb[Account.LOAN_PRINCIPAL] == book.outstanding
+    assert book.debits_paid > 0
+    assert book.debits_failed > 0  # the borrower whose account is empty
+    assert book.statement_booked == 1  # that borrower pays by transfer with its reference
+    assert [e.line.amount for e in book.exceptions] == [Money.parse("8800.00")]
+    assert tb[Account.UNIDENTIFIED] == -Money.parse("8800.00")
+    assert book.reconciled
+    assert book.prepayments == 2
+    assert book.closed >= 1  # the borrower who asked to repay everything on day 60
+    assert book.by_grade.get(2, 0) >= 1  # the borrower who missed a debit stays at least 关注
     with svc.uow() as uow:
-        roles = {uow.get_user(f"demo_{r.value}")["role"] for r in Role if r is not Role.APPLICANT}
-        assert roles == {r.value for r in Role if r is not Role.APPLICANT}
-        assert verify_chain(uow.audit_records()).ok
+        names = {name for name, _ in STAFF}
+        assert all(uow.users.get(n) is not None for n in names)
+        assert verify_chain(uow.audit.records(), uow.audit.head(), svc.audit_key).ok
+        disbursed = [r for r in uow.audit.records() if r.action == "loan.disbursed"]
+    assert {r.actor for r in disbursed} == {"demo_operations"}
     svc.engine.dispose()
 
 
 def test_demo_loans_carry_the_decision_plan(tmp_path: Path) -> None:
-    """With a decider that suggests seasonal plans, every demo loan is booked on the custom plan
-    (no principal due on 20 August), and the summary counts loans by method."""
-    settings = Settings(home=tmp_path)
-    svc = build_service(settings)
-    svc.decider = seasonal_decider
-    out = run_demo_lending(settings, months=1, start=date(2026, 1, 5), service=svc)
-    assert out.by_method == {"custom": out.loans}
+    """With seasonal decisions every demo drawdown is booked on the custom plan (no principal
+    due in August)."""
+    svc = build_service(Settings(home=tmp_path), decider=FakeDecider(seasonal=True))
+    book = run_demo_lending(
+        svc, offers=synthetic_offers(), start=date(2026, 1, 5), months=1, bank_root=tmp_path / "b"
+    )
+    assert book.by_method == {"custom": book.loans}
     with svc.uow() as uow:
-        for loan in uow.list_loans():
-            august = [i for i in uow.installments(loan["id"]) if i["due_on"].month == 8]
-            assert [i["principal_fen"] for i in august] == [0]
+        for loan in uow.loans.find():
+            august = [i for i in loan.instalments if i.due_on.month == 8]
+            assert [i.principal for i in august] == [Money.zero()]
     svc.engine.dispose()

@@ -80,10 +80,13 @@ def test_a_line_drawn_twice_repaid_by_debit_and_statement(worlds: Worlds) -> Non
     from loomcredit.domain.payments import loan_reference
 
     out = w.statement(
-        w.credit("B-REF", w.loan(second).amount_due(date(2026, 5, 2)).amount_str(),
-                 memo=loan_reference(second)),
+        w.credit(
+            "B-REF",
+            w.loan(second).amount_due(date(2026, 5, 2)).amount_str(),
+            memo=loan_reference(second),
+        ),
         w.credit("B-ODD", "12.34", account="9999000011112222"),
-    )  # fmt: skip
+    )
     assert (out.summary.booked, out.summary.unmatched) == (1, 1)
     assert out.reconciliation.balanced
     assert w.loan(second).instalments[1].is_settled
@@ -91,7 +94,8 @@ def test_a_line_drawn_twice_repaid_by_debit_and_statement(worlds: Worlds) -> Non
     with w.uow() as uow:
         line = uow.lines.get(line_id)
         queue = payments.exceptions(uow, w.ops)
-    assert line is not None and line.utilised == M("220000")
+    assert line is not None
+    assert line.utilised == M("220000")
     assert [e.line.bank_ref for e in queue] == ["B-ODD"]
     assert due_second.is_positive()
     _balanced(w)
@@ -113,9 +117,12 @@ def test_back_valued_receipt_equals_booking_on_the_day(worlds: Worlds) -> None:
     on_time.close_days_until(date(2026, 4, 15))
     with late.uow() as uow:
         req = approvals.request_approval(
-            uow, late.risk, BackValuedReceiptOrder(loan_id, due, DUE, "CONFIRMED"),
-            reason="core confirms the debit", now=late.now,
-        )  # fmt: skip
+            uow,
+            late.risk,
+            BackValuedReceiptOrder(loan_id, due, DUE, "CONFIRMED"),
+            reason="core confirms the debit",
+            now=late.now,
+        )
         approvals.approve(uow, late.risk2, req.request_id, now=late.now)
         uow.commit()
     a, b = late.loan(loan_id), on_time.loan(twin)

@@ -59,6 +59,11 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
         balance = db.execute("SELECT sum(amount_fen) FROM postings").fetchone()[0]
         accounts = dict(db.execute("SELECT account, sum(amount_fen) FROM postings GROUP BY 1"))
         early = db.execute("SELECT count(*) FROM repayments WHERE early = 1").fetchone()[0]
+        lines = db.execute("SELECT count(*) FROM credit_lines").fetchone()[0]
+        sources = dict(db.execute("SELECT source, count(*) FROM repayments GROUP BY 1"))
+        waiting = db.execute(
+            "SELECT count(*) FROM statement_lines WHERE status = 'unmatched'"
+        ).fetchone()[0]
     finally:
         db.close()
     assert statuses.get("declined", 0) >= 1, statuses
@@ -68,6 +73,11 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert accounts.get("INTEREST_RECEIVABLE", 0) > 0, "end of day accrues interest nightly"
     assert early == 2, "one partial and one full early repayment"
     assert "提前还款" in out
+    assert loans[0] == lines + 1, "every signed contract opened a line; one line drawn twice"
+    assert sources.get("auto_debit", 0) > 0, "repayments come from the auto-debit settlement"
+    assert set(sources) <= {"auto_debit", "statement"}, sources
+    assert waiting == 1, "one statement line nobody can match waits for a person"
+    assert "挂账待处理 Exceptions queue" in out
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

@@ -55,7 +55,8 @@ def test_replaying_the_history_gives_back_the_loan(
         receipts = uow.receipts.for_loan(loan_id)
         last = uow.book.last_eod_date()
         books = uow.ledger.loan_balances(loan_id)
-    assert loan is not None and original is not None
+    assert loan is not None
+    assert original is not None
     events = [MoneyEvent(r.value_date, r.amount, r.early, r.bank_ref) for r in receipts]
     again = replay(original, events, closed_through=last).loan
     assert again.status is loan.status

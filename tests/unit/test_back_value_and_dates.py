@@ -45,13 +45,26 @@ def test_a_decision_for_another_date_needs_the_right() -> None:
     with w.uow() as uow:
         with pytest.raises(AccessDeniedError, match="business date"):
             origination.create_application(
-                uow, w.decider, w.officer, uscc=USCC, amount=M("100000"),
-                term=12, method="annuity", now=w.now, as_of=date(2026, 2, 1),
-            )  # fmt: skip
+                uow,
+                w.decider,
+                w.officer,
+                uscc=USCC,
+                amount=M("100000"),
+                term=12,
+                method="annuity",
+                now=w.now,
+                as_of=date(2026, 2, 1),
+            )
         view = origination.create_application(
-            uow, w.decider, w.officer, uscc=USCC, amount=M("100000"),
-            term=12, method="annuity", now=w.now,
-        )  # fmt: skip
+            uow,
+            w.decider,
+            w.officer,
+            uscc=USCC,
+            amount=M("100000"),
+            term=12,
+            method="annuity",
+            now=w.now,
+        )
     assert view.app.as_of == w.today
     assert w.decider.asked[-1][1] == w.today
 
@@ -74,12 +87,21 @@ def test_a_back_valued_receipt_equals_booking_it_on_the_day() -> None:
     order = BackValuedReceiptOrder(loan_id, due, DUE, "CONFIRMED-0402")
     with late.uow() as uow:
         req = approvals.request_approval(
-            uow, late.risk, order, reason="bank confirms the debit of 04-02 went through", now=late.now
+            uow,
+            late.risk,
+            order,
+            reason="bank confirms the debit of 04-02 went through",
+            now=late.now,
         )
         approvals.approve(uow, late.risk2, req.request_id, now=late.now)
         uow.commit()
     a, b = late.loan(loan_id), on_time.loan(twin)
-    assert (a.outstanding, a.suspense, a.dpd, a.bucket) == (b.outstanding, b.suspense, b.dpd, b.bucket)
+    assert (a.outstanding, a.suspense, a.dpd, a.bucket) == (
+        b.outstanding,
+        b.suspense,
+        b.dpd,
+        b.bucket,
+    )
     assert a.instalments == b.instalments
     assert a.accrual == b.accrual
     with late.uow() as uow, on_time.uow() as uow2:
@@ -87,14 +109,17 @@ def test_a_back_valued_receipt_equals_booking_it_on_the_day() -> None:
         receipt = uow.receipts.by_bank_ref("CONFIRMED-0402")
     nonzero = lambda d: {k: v for k, v in d.items() if not v.is_zero()}  # noqa: E731
     assert nonzero(books_a) == nonzero(books_b)
-    assert receipt is not None and receipt.source is ReceiptSource.BACK_VALUED
+    assert receipt is not None
+    assert receipt.source is ReceiptSource.BACK_VALUED
     assert (receipt.value_date, receipt.booked_on) == (DUE, LATER)
     with late.uow() as uow:
         entry = uow.ledger.entry(receipt.entry_id)
         day = uow.book.loan_day(loan_id, date(2026, 4, 5))
-    assert entry is not None and (entry.booked_on, entry.value_date) == (LATER, DUE)
+    assert entry is not None
+    assert (entry.booked_on, entry.value_date) == (LATER, DUE)
     assert entry.amount_on(Account.PENALTY_INCOME).is_positive()  # the penalty reversed
-    assert day is not None and day.dpd == 3  # the closed day is not rewritten
+    assert day is not None
+    assert day.dpd == 3
 
 
 def test_a_back_valued_receipt_needs_a_second_risk_manager() -> None:
@@ -118,14 +143,17 @@ def test_a_value_date_on_or_after_the_business_date_is_not_back_valued() -> None
     today = w.business_date()
     with w.uow() as uow, pytest.raises(InvalidRequestError, match="not before"):
         approvals.request_approval(
-            uow, w.risk, BackValuedReceiptOrder(loan_id, M("100"), today, "R"), reason="x",
+            uow,
+            w.risk,
+            BackValuedReceiptOrder(loan_id, M("100"), today, "R"),
+            reason="x",
             now=w.now,
-        )  # fmt: skip
+        )
 
 
 def test_money_events_take_the_day_lock_shared_and_eod_exclusive() -> None:
     """A receipt holds the book's day shared; end of day holds it exclusively."""
-    w, loan_id = _overdue_world()
+    w, _loan_id = _overdue_world()
     with w.uow() as uow:
         from loomcredit.service_layer import payments
 

@@ -76,9 +76,15 @@ def test_a_referral_can_only_be_lent_on_by_a_risk_managers_exception() -> None:
     decider = _decider(None)
     with w.uow() as uow:
         view = origination.create_application(
-            uow, decider, w.officer, uscc=USCC, amount=Money.parse("300000"), term=12,
-            method="annuity", now=w.now,
-        )  # fmt: skip
+            uow,
+            decider,
+            w.officer,
+            uscc=USCC,
+            amount=Money.parse("300000"),
+            term=12,
+            method="annuity",
+            now=w.now,
+        )
         assert view.app.status.value == "in_review"
         with pytest.raises(InvalidRequestError, match="decision limit"):
             origination.review(uow, w.reviewer, view.app.app_id, "approve", comment="", now=w.now)

@@ -42,7 +42,8 @@ class TestOpeningALine:
         line_id = w.open_line()
         with w.uow() as uow:
             line = uow.lines.get(line_id)
-        assert line is not None and line.terms.kind is LineKind.REVOLVING
+        assert line is not None
+        assert line.terms.kind is LineKind.REVOLVING
 
     def test_a_bad_settlement_account_is_refused(self) -> None:
         """The account debits are taken from must be a bank account number."""
@@ -51,9 +52,15 @@ class TestOpeningALine:
         w = World()
         with w.uow() as uow:
             view = origination.create_application(
-                uow, w.decider, w.officer, uscc=USCC, amount=M("100000"), term=12,
-                method="annuity", now=w.now,
-            )  # fmt: skip
+                uow,
+                w.decider,
+                w.officer,
+                uscc=USCC,
+                amount=M("100000"),
+                term=12,
+                method="annuity",
+                now=w.now,
+            )
             with pytest.raises(InvalidRequestError, match="8-32 digits"):
                 origination.accept_contract(
                     uow, w.firm, view.app.app_id, settlement_account="abc", now=w.now
@@ -83,7 +90,7 @@ class TestDrawdown:
         line_id = w.open_line("300000")
         with w.uow() as uow:
             lines.request_drawdown(uow, w.firm, line_id, M("200000"), key="a", now=w.now)
-            with pytest.raises(LimitExceeded, match="100,000.00 available"):
+            with pytest.raises(LimitExceeded, match=r"100,000\.00 available"):
                 lines.request_drawdown(uow, w.firm, line_id, M("100000.01"), key="b", now=w.now)
 
     def test_the_requester_cannot_approve_and_nothing_moves_before_approval(self) -> None:
@@ -126,7 +133,8 @@ class TestDrawdown:
             out = approvals.reject(uow, w.ops, req.request_id, now=w.now, comment="no invoices")
             line = uow.lines.get(line_id)
         assert out.request.status is ApprovalStatus.REJECTED
-        assert line is not None and line.available(w.today) == M("300000")
+        assert line is not None
+        assert line.available(w.today) == M("300000")
 
     def test_the_same_key_returns_the_same_request(self) -> None:
         """A retried drawdown request is one request; the key for another amount conflicts."""
@@ -172,7 +180,8 @@ class TestLineActions:
             with pytest.raises(LineNotAvailable):
                 approvals.approve(uow, w.ops, req.request_id, now=w.now)
             line = uow.lines.get(line_id)
-        assert line is not None and line.status is LineStatus.FROZEN
+        assert line is not None
+        assert line.status is LineStatus.FROZEN
         assert line.reason == "新增被执行人 enforcement"
 
     def test_only_a_risk_manager_freezes(self) -> None:

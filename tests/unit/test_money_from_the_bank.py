@@ -19,7 +19,7 @@ from loomcredit.domain.payments import (
     loan_reference,
 )
 from loomcredit.service_layer import payments, servicing
-from loomcredit.service_layer.users import AccessDeniedError, Action, PERMISSIONS, Role
+from loomcredit.service_layer.users import PERMISSIONS, AccessDeniedError, Action, Role
 
 M = Money.parse
 FIRST_DUE = date(2026, 4, 2)
@@ -34,9 +34,7 @@ def _world_with_loan(amount: str = "120000") -> tuple[World, int, int]:
 class TestNobodyPostsTheirOwnMoney:
     def test_no_role_can_post_a_repayment(self) -> None:
         """There is no 'repay' right: applicants and staff ask, the bank's files book."""
-        assert all(
-            a.value not in ("repay", "post_repayment") for r in Role for a in PERMISSIONS[r]
-        )
+        assert all(a.value not in ("repay", "post_repayment") for r in Role for a in PERMISSIONS[r])
         assert Action.REQUEST_PREPAYMENT in PERMISSIONS[Role.APPLICANT]
         assert Action.IMPORT_STATEMENT not in PERMISSIONS[Role.APPLICANT]
 
@@ -71,7 +69,8 @@ class TestAutoDebit:
         assert out.failed[0][1].startswith("余额不足")
         with w.uow() as uow:
             found = uow.payments.instruction(out.failed[0][0])
-        assert found is not None and found[1] is DebitStatus.FAILED
+        assert found is not None
+        assert found[1] is DebitStatus.FAILED
         w.close_days_until(date(2026, 4, 6))
         assert w.loan(loan_id).dpd == 3  # EOD of 2026-04-05: due 04-02, unpaid
 
@@ -91,7 +90,8 @@ class TestAutoDebit:
         with w.uow() as uow:
             again = payments.apply_settlement(uow, w.bank, w.ops, first.batch_id, now=w.now)
             uow.commit()
-        assert again.paid == () and again.skipped == 1
+        assert again.paid == ()
+        assert again.skipped == 1
         with w.uow() as uow:
             assert len(uow.receipts.for_loan(loan_id)) == 1
 
@@ -117,10 +117,12 @@ class TestStatement:
         w.close_days_until(FIRST_DUE)
         due = w.loan(loan_id).amount_due(FIRST_DUE)
         out = w.statement(w.credit("BANK0001", due.amount_str()))
-        assert out.summary.booked == 1 and out.unmatched == ()
+        assert out.summary.booked == 1
+        assert out.unmatched == ()
         assert w.loan(loan_id).instalments[0].is_settled
         rec = out.reconciliation
-        assert rec.balanced and rec.statement_total == due == rec.booked
+        assert rec.balanced
+        assert rec.statement_total == due == rec.booked
 
     def test_unknown_and_ambiguous_lines_wait_in_the_queue_and_the_ledger_still_equals_the_bank(
         self,
@@ -140,7 +142,8 @@ class TestStatement:
         assert tb[Account.UNIDENTIFIED] == -M("1300.00")
         assert {e.line.bank_ref for e in queue} == {"B-UNKNOWN", "B-AMBIG"}
         rec = out.reconciliation
-        assert rec.unmatched == M("1300.00") and rec.balanced
+        assert rec.unmatched == M("1300.00")
+        assert rec.balanced
 
     def test_a_reference_picks_the_loan_among_several(self) -> None:
         """The memo's loan reference decides which loan a line repays."""
@@ -159,7 +162,11 @@ class TestStatement:
         lines = (w.credit("B1", "1000.00"), w.credit("B2", "9.99", account="1234567890"))
         w.statement(*lines)
         again = w.statement(*lines)
-        assert (again.summary.booked, again.summary.unmatched, again.summary.duplicates) == (0, 0, 2)
+        assert (again.summary.booked, again.summary.unmatched, again.summary.duplicates) == (
+            0,
+            0,
+            2,
+        )
         with w.uow() as uow:
             assert len(uow.receipts.for_loan(loan_id)) == 1
             assert uow.ledger.trial_balance()[Account.UNIDENTIFIED] == -M("9.99")
@@ -179,7 +186,8 @@ class TestStatement:
         w.close_days_until(FIRST_DUE)
         paid = w.auto_debit().paid[0]
         out = w.statement(w.credit(paid.bank_ref, paid.amount.amount_str()))
-        assert out.summary.booked == 0 and out.unmatched == ()
+        assert out.summary.booked == 0
+        assert out.unmatched == ()
         assert out.reconciliation.balanced
         with w.uow() as uow:
             assert len(uow.receipts.for_loan(loan_id)) == 1
@@ -198,7 +206,8 @@ class TestExceptionsQueue:
             tb = uow.ledger.trial_balance()
             entry = uow.payments.line(line_id)
         assert Account.UNIDENTIFIED not in tb or tb[Account.UNIDENTIFIED].is_zero()
-        assert entry is not None and entry.status is StatementLineStatus.BOOKED
+        assert entry is not None
+        assert entry.status is StatementLineStatus.BOOKED
         assert w.loan(loan_id).suspense == M("300.00")  # nothing due yet: held in suspense
 
     def test_returning_a_line_pays_it_back_out(self) -> None:
@@ -211,4 +220,6 @@ class TestExceptionsQueue:
             )
             rec = payments.reconcile_on(uow, w.today)
             uow.commit()
-        assert rec.returned == M("300.00") and rec.unmatched == Money.zero() and rec.balanced
+        assert rec.returned == M("300.00")
+        assert rec.unmatched == Money.zero()
+        assert rec.balanced

@@ -58,7 +58,8 @@ class TestWriteOff:
         assert balances[Account.INTEREST_RECEIVABLE] == zero
         assert balances[Account.PENALTY_RECEIVABLE] == zero
         assert balances[Account.WRITE_OFF] == owed
-        assert entry is not None and entry.booked_on == w.today
+        assert entry is not None
+        assert entry.booked_on == w.today
 
     def test_the_requester_cannot_approve_their_own_write_off(self) -> None:
         w, loan_id = _overdue(10)
@@ -88,9 +89,12 @@ class TestWriteOff:
             )
             entry_id = approvals.approve(uow, w.risk2, req.request_id, now=w.now).result
             rev = approvals.request_approval(
-                uow, w.ops, ReversalOrder(loan_id, entry_id), reason="written off in error",
+                uow,
+                w.ops,
+                ReversalOrder(loan_id, entry_id),
+                reason="written off in error",
                 now=w.now,
-            )  # fmt: skip
+            )
             approvals.approve(uow, w.risk, rev.request_id, now=w.now)
             after = uow.ledger.loan_balances(loan_id)
             uow.commit()
@@ -104,9 +108,14 @@ class TestUsers:
         with w.uow() as uow:
             for name in ("adm1", "adm2"):
                 user_admin.create_user(
-                    uow, actor="cli:root", name=name, role="admin", password_hash="h",
-                    enterprise=None, now=w.now,
-                )  # fmt: skip
+                    uow,
+                    actor="cli:root",
+                    name=name,
+                    role="admin",
+                    password_hash="h",
+                    enterprise=None,
+                    now=w.now,
+                )
             uow.commit()
         return User("adm1", Role.ADMIN), User("adm2", Role.ADMIN)
 
@@ -116,15 +125,19 @@ class TestUsers:
         a1, a2 = self._admins(w)
         order = RoleGrantOrder("newbie", "officer", password_hash="$argon2id$x")
         with w.uow() as uow:
-            req = approvals.request_approval(uow, a1, order, reason="joined Keqiao branch", now=w.now)
+            req = approvals.request_approval(
+                uow, a1, order, reason="joined Keqiao branch", now=w.now
+            )
             assert uow.users.get("newbie") is None
             with pytest.raises(FourEyesViolation):
                 approvals.approve(uow, a1, req.request_id, now=w.now)
             approvals.approve(uow, a2, req.request_id, now=w.now)
             account = uow.users.get("newbie")
             records = list(uow.audit.records())
-        assert account is not None and account.role is Role.OFFICER
-        assert records[-2].action == "user.added" and "adm2" in records[-2].actor
+        assert account is not None
+        assert account.role is Role.OFFICER
+        assert records[-2].action == "user.added"
+        assert "adm2" in records[-2].actor
 
     def test_a_role_change_ends_the_old_tokens(self) -> None:
         """Changing a role raises the token epoch: tokens of the old role stop."""
@@ -132,9 +145,14 @@ class TestUsers:
         a1, a2 = self._admins(w)
         with w.uow() as uow:
             user_admin.create_user(
-                uow, actor="cli:root", name="bo", role="officer", password_hash="h",
-                enterprise=None, now=w.now,
-            )  # fmt: skip
+                uow,
+                actor="cli:root",
+                name="bo",
+                role="officer",
+                password_hash="h",
+                enterprise=None,
+                now=w.now,
+            )
             req = approvals.request_approval(
                 uow, a1, RoleGrantOrder("bo", "risk_manager"), reason="promoted", now=w.now
             )
@@ -149,9 +167,14 @@ class TestUsers:
         a1, _ = self._admins(w)
         with w.uow() as uow:
             user_admin.create_user(
-                uow, actor="cli:root", name="eve", role="officer", password_hash="h",
-                enterprise=None, now=w.now,
-            )  # fmt: skip
+                uow,
+                actor="cli:root",
+                name="eve",
+                role="officer",
+                password_hash="h",
+                enterprise=None,
+                now=w.now,
+            )
             assert user_admin.token_user(uow, "eve", 0).name == "eve"
             user_admin.disable_user(uow, a1, "eve", reason="left the bank", now=w.now)
             with pytest.raises(UnauthenticatedError, match="disabled"):
@@ -165,9 +188,14 @@ class TestUsers:
         w = World()
         with w.uow() as uow:
             user_admin.create_user(
-                uow, actor="cli:root", name="ann", role="reviewer", password_hash="h",
-                enterprise=None, now=w.now,
-            )  # fmt: skip
+                uow,
+                actor="cli:root",
+                name="ann",
+                role="reviewer",
+                password_hash="h",
+                enterprise=None,
+                now=w.now,
+            )
             with pytest.raises(UnauthenticatedError):
                 user_admin.sign_in(uow, "ann", "bad", lambda h, p: False, now=w.now)
             user_admin.sign_in(uow, "ann", "good", lambda h, p: True, now=w.now)

@@ -172,9 +172,12 @@ def cancel(uow: UnitOfWork, user: User, request_id: int, *, now: datetime) -> Ou
     _release(uow, request, now, "cancelled")
     uow.approvals.save(request)
     uow.audit.append(
-        user.name, f"{request.kind.value}.cancelled", request.subject,
-        {"approval": request.request_id}, now,
-    )  # fmt: skip
+        user.name,
+        f"{request.kind.value}.cancelled",
+        request.subject,
+        {"approval": request.request_id},
+        now,
+    )
     return Outcome(request, "cancelled")
 
 

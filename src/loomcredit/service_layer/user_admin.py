@@ -168,8 +168,13 @@ def record_refusal(
     uow: UnitOfWork, user: str, action: str, subject: str, reason: str, now: datetime
 ) -> None:
     """Audit a refused request (the request's own work is rolled back; this is kept)."""
-    uow.audit.append(user or "anonymous", "access.refused", subject[:80], {"action": action,
-                     "reason": reason[:200]}, now)  # fmt: skip
+    uow.audit.append(
+        user or "anonymous",
+        "access.refused",
+        subject[:80],
+        {"action": action, "reason": reason[:200]},
+        now,
+    )
 
 
 def is_applicant(user: User) -> bool:

@@ -124,9 +124,7 @@ def next_ids(tx: Tx, table: Table, n: int) -> list[int]:
     return list(range(first + 1, first + 1 + n))
 
 
-def write_many(
-    tx: Tx, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
+def write_many(tx: Tx, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """One driver-level executemany INSERT in a savepoint (dates already as :meth:`Tx.day`
     gives them); a unique violation is :class:`DuplicateKey`."""
     if not rows:

@@ -92,9 +92,22 @@ def _legs() -> list[tuple[int, str, str]]:
     and penalty 2 fen, so the SQL posts the same accounts, signs and order as the domain."""
     field = {1: "ld.interest_fen", 2: "ld.penalty_fen"}
     probe = DayClose(
-        date.min, 0, Bucket.M0, Grade.NORMAL, Money(0), Money(0), 0, 0, 1, 2, False, False, 0, (),
+        date.min,
+        0,
+        Bucket.M0,
+        Grade.NORMAL,
+        Money(0),
+        Money(0),
+        0,
+        0,
+        1,
+        2,
+        False,
+        False,
+        0,
+        (),
         "CNY",
-    )  # fmt: skip
+    )
     return [
         (k, account.name, ("" if amount.minor > 0 else "-") + field[abs(amount.minor)])
         for k, (account, amount) in enumerate(probe.legs)

@@ -22,7 +22,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app = FastAPI(
         title="Loom lending service 织信贷款服务",
         version="1",
-        description="小微企业信贷：申请、审批、授信额度与用信、放款（双人复核）、银行来账（代扣、对账单）、日终、账务与审计。Money is "
+        description="小微企业信贷：申请、审批、授信与用信、放款（双人复核）、"
+        "银行来账（代扣、对账单）、日终、账务与审计。Money is "
         '`{"amount": "1234.56", "currency": "CNY"}`; errors are problem+json.',
     )
     app.state.service = svc

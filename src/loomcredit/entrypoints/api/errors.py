@@ -127,6 +127,17 @@ def _audit_refusal(request: Request, exc: Exception) -> None:
         uow.commit()
 
 
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    """A domain error as problem+json (a refusal is audited); anything else is a logged 500."""
+    for kind, status, name in _MAP:
+        if isinstance(exc, kind):
+            if status == 403:
+                _audit_refusal(request, exc)
+            return problem(status, name, str(exc))
+    log.exception("unexpected error")
+    return problem(500, "internal-error", "unexpected error; it has been logged")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers."""
 
@@ -157,15 +168,6 @@ def install(app: FastAPI) -> None:
         except ValueError:
             kind = "http-error"
         return problem(exc.status_code, kind, detail, headers)
-
-    async def _domain(request: Request, exc: Exception) -> JSONResponse:
-        for kind, status, name in _MAP:
-            if isinstance(exc, kind):
-                if status == 403:
-                    _audit_refusal(request, exc)
-                return problem(status, name, str(exc))
-        log.exception("unexpected error")
-        return problem(500, "internal-error", "unexpected error; it has been logged")
 
     for kind, _status, _name in _MAP:
         app.add_exception_handler(kind, _domain)

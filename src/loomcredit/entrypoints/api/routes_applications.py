@@ -36,9 +36,13 @@ def token(body: Login, svc: Svc, uow: Uow) -> dict[str, Any]:
         raise
     uow.commit()
     tok = issue_token(
-        account.name, account.role.value, svc.secret, now=now, ttl=svc.token_ttl,
+        account.name,
+        account.role.value,
+        svc.secret,
+        now=now,
+        ttl=svc.token_ttl,
         epoch=account.token_epoch,
-    )  # fmt: skip
+    )
     return {
         "access_token": tok,
         "token_type": "bearer",
@@ -137,9 +141,11 @@ def contract(app_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any
 
 
 @router.post(
-    "/applications/{app_id}/accept", status_code=201, tags=["contract"],
+    "/applications/{app_id}/accept",
+    status_code=201,
+    tags=["contract"],
     summary="Accept the contract 签约 (opens the credit line)",
-)  # fmt: skip
+)
 def accept(app_id: Id, body: AcceptIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """The applicant accepts the contract, naming its settlement account; the line opens."""
     now = svc.clock()

@@ -51,9 +51,11 @@ def plan(
 
 
 @router.post(
-    "/lines/{line_id}/drawdowns", status_code=202, tags=["lines"],
+    "/lines/{line_id}/drawdowns",
+    status_code=202,
+    tags=["lines"],
     summary="Request a drawdown 用信申请 (disbursed once approved)",
-)  # fmt: skip
+)
 def drawdown(
     line_id: Id, body: DrawdownIn, key: IdempotencyKey, user: CurrentUser, svc: Svc, uow: Uow
 ) -> dict[str, Any]:

@@ -59,9 +59,11 @@ def payoff(
 
 
 @router.post(
-    "/loans/{loan_id}/prepayment-requests", status_code=201, tags=["loans"],
+    "/loans/{loan_id}/prepayment-requests",
+    status_code=201,
+    tags=["loans"],
     summary="Ask to repay early 提前还款申请",
-)  # fmt: skip
+)
 def prepayment(
     loan_id: Id, body: PrepaymentIn, user: CurrentUser, svc: Svc, uow: Uow
 ) -> dict[str, Any]:
@@ -94,9 +96,11 @@ def write_off(loan_id: Id, body: ReasonIn, user: CurrentUser, svc: Svc, uow: Uow
 
 
 @router.post(
-    "/loans/{loan_id}/reversals", status_code=202, tags=["loans"],
+    "/loans/{loan_id}/reversals",
+    status_code=202,
+    tags=["loans"],
     summary="Request the reversal of a write-off 冲正",
-)  # fmt: skip
+)
 def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Ask for a write-off entry to be reversed; a risk manager approves."""
     req = approvals.request_approval(
@@ -107,9 +111,11 @@ def reverse(loan_id: Id, body: ReversalIn, user: CurrentUser, svc: Svc, uow: Uow
 
 
 @router.post(
-    "/loans/{loan_id}/back-valued-receipts", status_code=202, tags=["loans"],
+    "/loans/{loan_id}/back-valued-receipts",
+    status_code=202,
+    tags=["loans"],
     summary="Request a back-valued receipt 倒起息",
-)  # fmt: skip
+)
 def back_valued(
     loan_id: Id, body: BackValuedIn, user: CurrentUser, svc: Svc, uow: Uow
 ) -> dict[str, Any]:

@@ -21,14 +21,16 @@ MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 
 
 @router.post(
-    "/statements", status_code=201, summary="Import a bank statement 导入对账单",
+    "/statements",
+    status_code=201,
+    summary="Import a bank statement 导入对账单",
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     },
-)  # fmt: skip
+)
 async def import_statement(
     request: Request,
     user: CurrentUser,

@@ -185,9 +185,15 @@ class CommentIn(BaseModel):
 
 
 _ROLES = Literal[
-    "applicant", "officer", "reviewer", "risk_manager", "operations", "collector", "auditor",
+    "applicant",
+    "officer",
+    "reviewer",
+    "risk_manager",
+    "operations",
+    "collector",
+    "auditor",
     "admin",
-]  # fmt: skip
+]
 
 
 class UserIn(BaseModel):

@@ -45,8 +45,11 @@ def stage_domain() -> None:
     _header("1 · 身份与还款计划 Identity codes and a repayment schedule")
     rng = random.Random(20261128)
     codes = [
-        generate_uscc("330603", rng), "913306217125879893", "91350211M0000XUF46", "91330603ABC"
-    ]  # fmt: skip
+        generate_uscc("330603", rng),
+        "913306217125879893",
+        "91350211M0000XUF46",
+        "91330603ABC",
+    ]
     table = Table("code", "result")
     for code in codes:
         try:
@@ -66,9 +69,14 @@ def stage_domain() -> None:
         Money.parse("1000000"), Rate("0.0345"), 12, date(2026, 1, 20), Method.ANNUITY
     )
     sched = Table(
-        "#", "due", "payment", "principal", "interest", "balance",
+        "#",
+        "due",
+        "payment",
+        "principal",
+        "interest",
+        "balance",
         title="¥1,000,000 · 3.45% · 12 月 等额本息",
-    )  # fmt: skip
+    )
     for inst in schedule.installments:
         sched.add_row(
             str(inst.number),
@@ -177,9 +185,13 @@ def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) 
     key = pii_key(settings)
     with console.status("ingesting: validate, quarantine, consent, entity resolution, news…"):
         summary = ingest(
-            settings.lake, LakePaths(settings.home), pii_key=key, as_of=plan.business_date,
-            truth=settings.lake / "truth", clock=lambda: datetime.now(UTC),
-        )  # fmt: skip
+            settings.lake,
+            LakePaths(settings.home),
+            pii_key=key,
+            as_of=plan.business_date,
+            truth=settings.lake / "truth",
+            clock=lambda: datetime.now(UTC),
+        )
     _print_summary(summary)
 
 
@@ -207,10 +219,14 @@ def stage_models(settings: Settings, plan: DemoPlan) -> None:
     name = f"demo-{now:%Y%m%d-%H%M%S}"
     with console.status("training the scorecard and the LightGBM challenger…"):
         card = train_models(
-            folder, target="default_12m", time_col="as_of", id_col="uscc",
-            out_dir=settings.models_dir / name, name=name,
+            folder,
+            target="default_12m",
+            time_col="as_of",
+            id_col="uscc",
+            out_dir=settings.models_dir / name,
+            name=name,
             trained_at=now.isoformat(timespec="seconds"),
-        )  # fmt: skip
+        )
     _print_card(card)
     promote(settings.models_dir, name)
     console.print(
@@ -244,16 +260,21 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     svc = build_service(settings)
     with console.status("lending: review, lines, drawdowns, auto-debits, statement, end of day…"):
         book = run_demo_lending(
-            svc, offers=_offers(records), start=plan.as_of, months=LENDING_MONTHS,
+            svc,
+            offers=_offers(records),
+            start=plan.as_of,
+            months=LENDING_MONTHS,
             bank_root=Path(settings.home) / "bank",
-        )  # fmt: skip
+        )
     table = Table("", "count", title="贷款账簿 Loan book")
     table.add_row("申请 applications", str(book.applications))
     table.add_row("自动通过 auto-approved", str(book.auto_approved))
     table.add_row("人工复核通过 approved on review (maker-checker)", str(book.reviewed))
     table.add_row("拒绝 declined", str(book.declined))
     table.add_row("授信额度 credit lines opened", str(book.lines))
-    table.add_row("用信 drawdowns (four eyes) · one line drawn twice", f"{book.loans} · {book.drawn.format()}")
+    table.add_row(
+        "用信 drawdowns (four eyes) · one line drawn twice", f"{book.loans} · {book.drawn.format()}"
+    )
     methods = "  ".join(f"{m}: {n}" for m, n in sorted(book.by_method.items()))
     table.add_row("还款方式 repayment plans booked", methods)
     table.add_row(
@@ -267,8 +288,12 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     table.add_row("余额 outstanding", book.outstanding.format())
     tb = book.trial_balance
     zero = Money.zero()
-    table.add_row("利息收入 interest income (accrued)", (-tb.get(Account.INTEREST_INCOME, zero)).format())
-    table.add_row("应收利息 interest receivable", tb.get(Account.INTEREST_RECEIVABLE, zero).format())
+    table.add_row(
+        "利息收入 interest income (accrued)", (-tb.get(Account.INTEREST_INCOME, zero)).format()
+    )
+    table.add_row(
+        "应收利息 interest receivable", tb.get(Account.INTEREST_RECEIVABLE, zero).format()
+    )
     table.add_row("罚息收入 penalty income", (-tb.get(Account.PENALTY_INCOME, zero)).format())
     table.add_row("待查款项 unidentified receipts", (-tb.get(Account.UNIDENTIFIED, zero)).format())
     grades = "  ".join(
@@ -279,15 +304,28 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     table.add_row(
         "试算平衡 trial balance", "[green]balanced 平衡[/]" if balanced else "[red]OFF[/]"
     )
-    table.add_row("对账 reconciliation", "[green]平 balanced[/]" if book.reconciled else "[red]OFF[/]")
+    table.add_row(
+        "对账 reconciliation", "[green]平 balanced[/]" if book.reconciled else "[red]OFF[/]"
+    )
     console.print(table)
-    queue = Table("#", "bank ref", "value date", "payer", "amount", "why 原因",
-                  title="挂账待处理 Exceptions queue (loom payments exceptions)")  # fmt: skip
+    queue = Table(
+        "#",
+        "bank ref",
+        "value date",
+        "payer",
+        "amount",
+        "why 原因",
+        title="挂账待处理 Exceptions queue (loom payments exceptions)",
+    )
     for e in book.exceptions:
         queue.add_row(
-            str(e.line_id), e.line.bank_ref, e.line.value_date.isoformat(), e.line.counterparty,
-            e.line.amount.format(), f"{e.outcome.label_zh}: {e.reason}",
-        )  # fmt: skip
+            str(e.line_id),
+            e.line.bank_ref,
+            e.line.value_date.isoformat(),
+            e.line.counterparty,
+            e.line.amount.format(),
+            f"{e.outcome.label_zh}: {e.reason}",
+        )
     console.print(queue)
     svc.engine.dispose()
 

@@ -146,18 +146,31 @@ def show_catalogue(
     if fmt == "json":
         rows = [
             {
-                "name": f.name, "description_zh": f.description_zh,
-                "description_en": f.description_en, "source": f.source, "window": f.window,
-                "unit": f.unit, "dtype": f.dtype, "lag": f.lag,
+                "name": f.name,
+                "description_zh": f.description_zh,
+                "description_en": f.description_en,
+                "source": f.source,
+                "window": f.window,
+                "unit": f.unit,
+                "dtype": f.dtype,
+                "lag": f.lag,
             }
             for f in defs
-        ]  # fmt: skip
+        ]
         console.print_json(json.dumps(rows, ensure_ascii=False))
         return
     if fmt != "table":
         raise _fail(f"--format must be table or json, not {fmt!r}")
-    table = Table("特征 feature", "含义", "meaning", "来源 source", "窗口", "单位", "可得 lag",
-                  title=f"特征目录 Feature catalogue ({len(defs)})")  # fmt: skip
+    table = Table(
+        "特征 feature",
+        "含义",
+        "meaning",
+        "来源 source",
+        "窗口",
+        "单位",
+        "可得 lag",
+        title=f"特征目录 Feature catalogue ({len(defs)})",
+    )
     for f in defs:
         table.add_row(f.name, f.description_zh, f.description_en, f.source, f.window, f.unit, f.lag)
     console.print(table)
@@ -180,10 +193,12 @@ def profile(
         raise _fail(str(exc)) from exc
     if fmt == "json":
         body = {
-            "uscc": prof.uscc, "name": prof.name, "as_of": day.isoformat(),
+            "uscc": prof.uscc,
+            "name": prof.name,
+            "as_of": day.isoformat(),
             "features": dict(prof.features),
             "signals": [s.__dict__ for s in prof.signals],
-        }  # fmt: skip
+        }
         console.print_json(json.dumps(body, ensure_ascii=False, default=str))
         return
     print_profile(prof)
@@ -197,8 +212,9 @@ def print_profile(prof: Any, *, limit: int = 8) -> None:
     signs = Table("级别 level", "信号 signal", "说明", "detail", title="预警信号 Warning signs")
     for s in prof.signals[:limit]:
         style = LEVEL_STYLE[s.level]
-        signs.add_row(f"[{style}]{LEVEL_ZH[s.level]} {s.level}[/]", s.code, s.message_zh,
-                      s.message_en)  # fmt: skip
+        signs.add_row(
+            f"[{style}]{LEVEL_ZH[s.level]} {s.level}[/]", s.code, s.message_zh, s.message_en
+        )
     if prof.signals:
         console.print(signs)
     else:

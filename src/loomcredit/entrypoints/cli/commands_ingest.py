@@ -45,18 +45,31 @@ def _print_summary(summary: IngestSummary) -> None:
         else f"无新文件 Nothing new (as of {summary.as_of}): the lake is unchanged"
     )
     table = Table(
-        "来源 source", "文件 files", "跳过 skipped", "读入 in", "接收 accepted",
-        "隔离 quarantined", title=title,
-    )  # fmt: skip
+        "来源 source",
+        "文件 files",
+        "跳过 skipped",
+        "读入 in",
+        "接收 accepted",
+        "隔离 quarantined",
+        title=title,
+    )
     for s in summary.sources.values():
         table.add_row(
-            s.source, str(s.files), str(s.files_skipped), f"{s.rows_in:,}", f"{s.accepted:,}",
+            s.source,
+            str(s.files),
+            str(s.files_skipped),
+            f"{s.rows_in:,}",
+            f"{s.accepted:,}",
             f"{s.quarantined:,}",
-        )  # fmt: skip
+        )
     table.add_row(
-        "[bold]合计 total[/]", "", "", f"{summary.rows_in:,}", f"{summary.accepted:,}",
+        "[bold]合计 total[/]",
+        "",
+        "",
+        f"{summary.rows_in:,}",
+        f"{summary.accepted:,}",
         f"{summary.quarantined:,}",
-    )  # fmt: skip
+    )
     console.print(table)
     if summary.quarantine_reasons:
         reasons = Table("隔离原因 reason", "行 rows", title="隔离原因 Quarantine reasons")
@@ -130,9 +143,14 @@ def ingest(
             bar.update(task, description=stage, completed=done, total=total)
 
         summary = run_ingest(
-            source, lake, pii_key=key, as_of=when, progress=progress, truth=evaluate,
+            source,
+            lake,
+            pii_key=key,
+            as_of=when,
+            progress=progress,
+            truth=evaluate,
             clock=lambda: datetime.now(UTC),
-        )  # fmt: skip
+        )
     _print_summary(summary)
 
 

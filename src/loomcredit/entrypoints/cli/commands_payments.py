@@ -23,17 +23,27 @@ console = Console()
 
 def _reconciliation_row(table: Table, rec) -> None:  # type: ignore[no-untyped-def]
     table.add_row(
-        rec.value_date.isoformat(), str(rec.lines), rec.statement_total.format(),
-        rec.booked.format(), rec.unmatched.format(), rec.returned.format(),
+        rec.value_date.isoformat(),
+        str(rec.lines),
+        rec.statement_total.format(),
+        rec.booked.format(),
+        rec.unmatched.format(),
+        rec.returned.format(),
         "[green]平 balanced[/]" if rec.balanced else "[red]不平 OFF[/]",
-    )  # fmt: skip
+    )
 
 
 def _reconciliation_table() -> Table:
     return Table(
-        "value date 起息日", "lines", "statement 对账单", "booked 已入账", "unmatched 挂账",
-        "returned 退回", "", title="对账 Reconciliation",
-    )  # fmt: skip
+        "value date 起息日",
+        "lines",
+        "statement 对账单",
+        "booked 已入账",
+        "unmatched 挂账",
+        "returned 退回",
+        "",
+        title="对账 Reconciliation",
+    )
 
 
 @payments_app.command("import")
@@ -53,9 +63,13 @@ def import_cmd(
     svc = service()
     with svc.uow() as uow:
         out = import_statement(
-            uow, operator(), list(statement.lines), file_name=file.name,
-            sha256=hashlib.sha256(file.read_bytes()).hexdigest(), now=svc.clock(),
-        )  # fmt: skip
+            uow,
+            operator(),
+            list(statement.lines),
+            file_name=file.name,
+            sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+            now=svc.clock(),
+        )
         uow.commit()
     s = out.summary
     console.print(
@@ -71,13 +85,26 @@ def import_cmd(
 
 
 def _print_exceptions(entries) -> None:  # type: ignore[no-untyped-def]
-    table = Table("#", "bank ref", "value date", "account", "payer", "amount", "why 原因",
-                  title="挂账待处理 Exceptions queue")  # fmt: skip
+    table = Table(
+        "#",
+        "bank ref",
+        "value date",
+        "account",
+        "payer",
+        "amount",
+        "why 原因",
+        title="挂账待处理 Exceptions queue",
+    )
     for e in entries:
         table.add_row(
-            str(e.line_id), e.line.bank_ref, e.line.value_date.isoformat(), e.line.account,
-            e.line.counterparty, e.line.amount.format(), f"{e.outcome.label_zh}: {e.reason}",
-        )  # fmt: skip
+            str(e.line_id),
+            e.line.bank_ref,
+            e.line.value_date.isoformat(),
+            e.line.account,
+            e.line.counterparty,
+            e.line.amount.format(),
+            f"{e.outcome.label_zh}: {e.reason}",
+        )
     console.print(table)
 
 

@@ -112,9 +112,14 @@ def users_add(
         digest = hash_password(password)
         with svc.uow() as uow:
             account = create_user(
-                uow, actor=operator_name(), name=name, role=role, password_hash=digest,
-                enterprise=enterprise, now=svc.clock(),
-            )  # fmt: skip
+                uow,
+                actor=operator_name(),
+                name=name,
+                role=role,
+                password_hash=digest,
+                enterprise=enterprise,
+                now=svc.clock(),
+            )
             uow.commit()
     except ValueError as exc:
         raise CliInputError(str(exc)) from None
@@ -147,9 +152,11 @@ def users_list() -> None:
     table = Table("name", "role", "enterprise", "disabled")
     for a in accounts:
         table.add_row(
-            a.name, f"{a.role.label_zh} {a.role.value}", a.enterprise_uscc or "",
+            a.name,
+            f"{a.role.label_zh} {a.role.value}",
+            a.enterprise_uscc or "",
             a.disabled_at.isoformat() if a.disabled_at else "",
-        )  # fmt: skip
+        )
     Console().print(table)
 
 

@@ -32,7 +32,7 @@ from loomcredit.service_layer import approvals, eod, lines, origination, payment
 from loomcredit.service_layer.user_admin import create_user
 from loomcredit.service_layer.users import Role, User
 
-DEMO_PASSWORD = "loom-demo-2026"
+DEMO_PASSWORD = "loom-demo-2026"  # noqa: S105 - the demo users' documented password
 STAFF = (
     ("demo_officer", Role.OFFICER),
     ("demo_reviewer", Role.REVIEWER),
@@ -123,9 +123,14 @@ def _staff(svc: Service, now: datetime) -> dict[Role, User]:
         for name, role in STAFF:
             if uow.users.get(name) is None:
                 create_user(
-                    uow, actor="cli:demo", name=name, role=role.value, password_hash=digest,
-                    enterprise=None, now=now,
-                )  # fmt: skip
+                    uow,
+                    actor="cli:demo",
+                    name=name,
+                    role=role.value,
+                    password_hash=digest,
+                    enterprise=None,
+                    now=now,
+                )
         uow.commit()
     firsts: dict[Role, User] = {}
     for name, role in STAFF:
@@ -139,9 +144,14 @@ def _applicant(svc: Service, uscc: str, now: datetime) -> User:
     with svc.uow() as uow:
         if uow.users.get(user.name) is None:
             create_user(
-                uow, actor="cli:demo", name=user.name, role="applicant",
-                password_hash=hash_password(DEMO_PASSWORD), enterprise=uscc, now=now,
-            )  # fmt: skip
+                uow,
+                actor="cli:demo",
+                name=user.name,
+                role="applicant",
+                password_hash=hash_password(DEMO_PASSWORD),
+                enterprise=uscc,
+                now=now,
+            )
             uow.commit()
     return user
 
@@ -165,22 +175,35 @@ def _originate(
         applicant = _applicant(svc, offer.uscc, now)
         with svc.uow() as uow:
             view = origination.create_application(
-                uow, svc.decider, officer, uscc=offer.uscc, amount=offer.amount,
-                term=offer.term, method="annuity", now=now,
-            )  # fmt: skip
+                uow,
+                svc.decider,
+                officer,
+                uscc=offer.uscc,
+                amount=offer.amount,
+                term=offer.term,
+                method="annuity",
+                now=now,
+            )
             app = view.app
             book.applications += 1
             if app.status.value == "in_review":
-                checker = staff[Role.REVIEWER] if app.amount.minor <= 100_000_000 else staff[
-                    Role.RISK_MANAGER
-                ]
+                checker = (
+                    staff[Role.REVIEWER]
+                    if app.amount.minor <= 100_000_000
+                    else staff[Role.RISK_MANAGER]
+                )
                 limit = app.decision.limit
                 amount = min(app.amount, limit) if limit.is_positive() else app.amount
                 comment = "demo review" if limit.is_positive() else "demo: visited the firm"
                 view = origination.review(
-                    uow, checker, app.app_id, "approve", comment=comment, now=now,
+                    uow,
+                    checker,
+                    app.app_id,
+                    "approve",
+                    comment=comment,
+                    now=now,
                     approved=amount if limit.is_positive() else None,
-                )  # fmt: skip
+                )
                 app = view.app
                 book.reviewed += 1
             elif app.status.value == "approved":
@@ -200,9 +223,13 @@ def _originate(
                 if amount is None:
                     continue
                 req = lines.request_drawdown(
-                    uow, applicant, line.line_id, amount, key=f"demo-draw-{app.app_id}-{k}",
+                    uow,
+                    applicant,
+                    line.line_id,
+                    amount,
+                    key=f"demo-draw-{app.app_id}-{k}",
                     now=now,
-                )  # fmt: skip
+                )
                 out = approvals.approve(uow, ops, req.request_id, now=now, comment="demo 放款审核")
                 loan_ids.append(int(out.result.removeprefix("loan:")))
                 book.drawn = book.drawn + amount
@@ -311,25 +338,36 @@ def _statement(
             if due.is_positive():
                 items.append(
                     StatementLine(
-                        f"STMT{day:%Y%m%d}{len(items) + 1:04d}", day,
-                        account_of(loan.ref.uscc), "绍兴柯桥某纺织有限公司", due,
+                        f"STMT{day:%Y%m%d}{len(items) + 1:04d}",
+                        day,
+                        account_of(loan.ref.uscc),
+                        "绍兴柯桥某纺织有限公司",
+                        due,
                         f"还款 {loan_reference(loan.loan_id)}",
-                    )  # fmt: skip
+                    )
                 )
     items.append(
         StatementLine(
-            f"STMT{day:%Y%m%d}9999", day, "6228480011112222333", "张三", Money.parse("8800.00"),
+            f"STMT{day:%Y%m%d}9999",
+            day,
+            "6228480011112222333",
+            "张三",
+            Money.parse("8800.00"),
             "货款",
-        )  # fmt: skip
+        )
     )
     path = root / "statements" / f"statement-{day:%Y%m%d}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_statement(path, items)
     with svc.uow() as uow:
         out = payments.import_statement(
-            uow, ops, items, file_name=path.name,
-            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), now=svc.clock(),
-        )  # fmt: skip
+            uow,
+            ops,
+            items,
+            file_name=path.name,
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            now=svc.clock(),
+        )
         uow.commit()
     book.statement_booked += out.summary.booked
     book.reconciled = book.reconciled and out.reconciliation.balanced

@@ -22,41 +22,115 @@ from loomcredit.pipeline.features.tables import Tables
 HISTORIC_REGIONS = {"330621": "330603", "330682": "330604", "330623": "330683"}
 # DOMAIN.md §4: textile-cluster segments by GB/T 4754 class prefix (longest prefix wins).
 SEGMENTS = (
-    ("C1713", "dyeing"), ("C1723", "dyeing"), ("C1733", "dyeing"), ("C1743", "dyeing"),
-    ("C1752", "dyeing"), ("C1762", "dyeing"), ("C176", "knitting"), ("C177", "home_textiles"),
-    ("C178", "technical_textiles"), ("C17", "weaving"), ("C18", "apparel"), ("C28", "fibre"),
-    ("F5131", "textile_wholesale"), ("F5132", "apparel_wholesale"), ("C3551", "textile_machinery"),
-)  # fmt: skip
+    ("C1713", "dyeing"),
+    ("C1723", "dyeing"),
+    ("C1733", "dyeing"),
+    ("C1743", "dyeing"),
+    ("C1752", "dyeing"),
+    ("C1762", "dyeing"),
+    ("C176", "knitting"),
+    ("C177", "home_textiles"),
+    ("C178", "technical_textiles"),
+    ("C17", "weaving"),
+    ("C18", "apparel"),
+    ("C28", "fibre"),
+    ("F5131", "textile_wholesale"),
+    ("F5132", "apparel_wholesale"),
+    ("C3551", "textile_machinery"),
+)
 MARKET_SERIES = {
     "market_prosperity_yoy": "keqiao_prosperity_index",
     "market_price_yoy": "keqiao_price_index",
 }
 
 FEATURES = (
-    feature("firm_age_months", "成立月数", "Whole months since establishment", source="registry",
-            window="all", unit="months", fill=None),
-    feature("industry_code", "行业代码", "GB/T 4754-2017 class in force", source="registry",
-            window="latest", unit="code", dtype="string", fill=None),
-    feature("segment", "行业细分", "Textile-cluster segment (dyeing, weaving, knitting, apparel, "
-            "fibre, wholesale …; other)", source="registry", window="latest", unit="code",
-            dtype="string", fill=None),
-    feature("is_dyer", "是否印染企业", "1 if the firm is a dyeing / finishing mill",
-            source="registry", window="latest", unit="flag"),
-    feature("region_code", "行政区划代码（现行）", "GB/T 2260 region, current code",
-            source="registry", window="latest", unit="code", dtype="string", fill=None),
-    feature("registry_status", "登记状态", "存续 / 吊销 / 注销 in force", source="registry",
-            window="latest", unit="code", dtype="string", fill=None),
-    feature("legal_rep_changes_12m", "近12个月法定代表人变更", "Changes of legal representative, "
-            "12 months", source="registry", window="12m", unit="count"),
-    feature("registry_changes_12m", "近12个月工商变更次数", "Registry changes of any kind, "
-            "12 months", source="registry", window="12m", unit="count"),
+    feature(
+        "firm_age_months",
+        "成立月数",
+        "Whole months since establishment",
+        source="registry",
+        window="all",
+        unit="months",
+        fill=None,
+    ),
+    feature(
+        "industry_code",
+        "行业代码",
+        "GB/T 4754-2017 class in force",
+        source="registry",
+        window="latest",
+        unit="code",
+        dtype="string",
+        fill=None,
+    ),
+    feature(
+        "segment",
+        "行业细分",
+        "Textile-cluster segment (dyeing, weaving, knitting, apparel, fibre, wholesale …; other)",
+        source="registry",
+        window="latest",
+        unit="code",
+        dtype="string",
+        fill=None,
+    ),
+    feature(
+        "is_dyer",
+        "是否印染企业",
+        "1 if the firm is a dyeing / finishing mill",
+        source="registry",
+        window="latest",
+        unit="flag",
+    ),
+    feature(
+        "region_code",
+        "行政区划代码（现行）",
+        "GB/T 2260 region, current code",
+        source="registry",
+        window="latest",
+        unit="code",
+        dtype="string",
+        fill=None,
+    ),
+    feature(
+        "registry_status",
+        "登记状态",
+        "存续 / 吊销 / 注销 in force",
+        source="registry",
+        window="latest",
+        unit="code",
+        dtype="string",
+        fill=None,
+    ),
+    feature(
+        "legal_rep_changes_12m",
+        "近12个月法定代表人变更",
+        "Changes of legal representative, 12 months",
+        source="registry",
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "registry_changes_12m",
+        "近12个月工商变更次数",
+        "Registry changes of any kind, 12 months",
+        source="registry",
+        window="12m",
+        unit="count",
+    ),
     *(
-        feature(name, f"柯桥指数同比（{series}）", f"Cluster market series {series}, latest "
-                "month vs 12 months earlier", source="market", window="12m", unit="ratio",
-                dtype="float64", fill=None)
+        feature(
+            name,
+            f"柯桥指数同比（{series}）",
+            f"Cluster market series {series}, latest month vs 12 months earlier",
+            source="market",
+            window="12m",
+            unit="ratio",
+            dtype="float64",
+            fill=None,
+        )
         for name, series in MARKET_SERIES.items()
     ),
-)  # fmt: skip
+)
 
 
 def _segment(code: Any) -> Any:
@@ -74,9 +148,11 @@ def _registry(tables: Tables, as_of: date) -> Any:
     w = ibis.window(group_by="uscc", order_by=[ibis.desc("changed_on"), ibis.desc("change_type")])
     latest = r.mutate(rank=ibis.row_number().over(w))
     latest = latest.filter(latest.rank == 0).select(
-        "uscc", reg_industry=latest.industry_code, reg_region=latest.region_code,
+        "uscc",
+        reg_industry=latest.industry_code,
+        reg_region=latest.region_code,
         reg_status=latest.status,
-    )  # fmt: skip
+    )
     recent = r.filter((r.changed_on > shift_months(as_of, -12)) & (r.change_type != "registration"))
     changes = recent.group_by("uscc").aggregate(
         legal_rep_changes_12m=recent.count(where=recent.change_type == "legal_rep"),

@@ -113,7 +113,7 @@ def _defs() -> tuple[FeatureDef, ...]:
         )
         for kind, (zh, en) in NEWS_KINDS.items()
     ]
-    return tuple(out)  # fmt: skip
+    return tuple(out)
 
 
 FEATURES = _defs()

@@ -17,15 +17,35 @@ from loomcredit.pipeline.features.tables import Tables
 
 SRC = "monthly_activity.sales"
 FEATURES = (
-    feature("invoices_issued_12m", "近12个月开票张数", "Normal invoices issued, last 12 months",
-            source=SRC, window="12m", unit="count"),
-    feature("void_share_12m", "近12个月作废发票占比", "Void invoices / all documents "
-            "issued, last 12 months", source=SRC, window="12m", unit="ratio", dtype="float64",
-            fill=None),
-    feature("red_share_12m", "近12个月红字发票占比", "Red-letter invoices / all "
-            "documents issued, last 12 months", source=SRC, window="12m", unit="ratio",
-            dtype="float64", fill=None),
-)  # fmt: skip
+    feature(
+        "invoices_issued_12m",
+        "近12个月开票张数",
+        "Normal invoices issued, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "void_share_12m",
+        "近12个月作废发票占比",
+        "Void invoices / all documents issued, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "red_share_12m",
+        "近12个月红字发票占比",
+        "Red-letter invoices / all documents issued, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+)
 
 
 def compute(tables: Tables, *, as_of: date) -> Any:

@@ -29,28 +29,92 @@ from loomcredit.pipeline.features.tables import Tables
 SRC = "supply_edges"
 CONTAGION_MIN_SEVERITY = 2
 FEATURES = (
-    feature("buyers_12m", "近12个月下游客户数", "Distinct buyers, last 12 months", source=SRC,
-            window="12m", unit="count"),
-    feature("suppliers_12m", "近12个月上游供应商数", "Distinct suppliers, last 12 months",
-            source=SRC, window="12m", unit="count"),
-    feature("buyer_hhi_12m", "客户集中度HHI", "Herfindahl index of sales by buyer (0..1)",
-            source=SRC, window="12m", unit="ratio", dtype="float64", fill=None),
-    feature("buyer_top1_share_12m", "第一大客户销售占比", "Share of sales to the largest buyer",
-            source=SRC, window="12m", unit="ratio", dtype="float64", fill=None),
-    feature("buyer_top5_share_12m", "前五大客户销售占比", "Share of sales to the five largest "
-            "buyers", source=SRC, window="12m", unit="ratio", dtype="float64", fill=None),
-    feature("buyer_churn_top5", "主要客户流失率", "Share of the previous year's top-5 buyers "
-            "that bought nothing in the last 12 months", source=SRC, window="24m", unit="ratio",
-            dtype="float64", fill=None),
-    feature("contagion_share_12m", "风险客户销售占比（传染）", "Share of sales to buyers with a "
-            "risk event (severity ≥ 2) in the 12 months to the date", source="supply_edges, "
-            "risk_events", window="12m", unit="ratio", dtype="float64", fill=None),
-    feature("network_degree_12m", "供应链网络度数", "Buyers plus suppliers, last 12 months",
-            source=SRC, window="12m", unit="count"),
-    feature("network_pagerank", "供应链网络PageRank", "PageRank in the buyer→seller trade "
-            "network of the last 12 months, scaled so the mean node is 1.0", source=SRC,
-            window="12m", unit="ratio", dtype="float64", fill=None),
-)  # fmt: skip
+    feature(
+        "buyers_12m",
+        "近12个月下游客户数",
+        "Distinct buyers, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "suppliers_12m",
+        "近12个月上游供应商数",
+        "Distinct suppliers, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "buyer_hhi_12m",
+        "客户集中度HHI",
+        "Herfindahl index of sales by buyer (0..1)",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "buyer_top1_share_12m",
+        "第一大客户销售占比",
+        "Share of sales to the largest buyer",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "buyer_top5_share_12m",
+        "前五大客户销售占比",
+        "Share of sales to the five largest buyers",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "buyer_churn_top5",
+        "主要客户流失率",
+        "Share of the previous year's top-5 buyers that bought nothing in the last 12 months",
+        source=SRC,
+        window="24m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "contagion_share_12m",
+        "风险客户销售占比（传染）",
+        "Share of sales to buyers with a risk event (severity ≥ 2) in the 12 months to the date",
+        source="supply_edges, risk_events",
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "network_degree_12m",
+        "供应链网络度数",
+        "Buyers plus suppliers, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "network_pagerank",
+        "供应链网络PageRank",
+        "PageRank in the buyer→seller trade "
+        "network of the last 12 months, scaled so the mean node is 1.0",
+        source=SRC,
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+)
 
 
 def _side(e: Any, side: str | None) -> Any:
@@ -111,10 +175,12 @@ def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
     cut = Cutoffs.at(as_of)
     ev = tables.risk_events
     known = ibis.cases(
-        *[(ev.source == s, ibis.literal(cut.event_day(s))) for s in ("judicial", "registry",
-                                                                      "bureau", "tax")],
+        *[
+            (ev.source == s, ibis.literal(cut.event_day(s)))
+            for s in ("judicial", "registry", "bureau", "tax")
+        ],
         else_=ibis.literal(cut.news_day),
-    )  # fmt: skip
+    )
     ev = ev.filter(
         (ev.occurred_on <= known)
         & (ev.occurred_on > as_of - timedelta(days=365))

@@ -17,33 +17,79 @@ from loomcredit.pipeline.features.pit import Cutoffs
 from loomcredit.pipeline.features.tables import Tables
 
 BUREAU_FIELDS = {
-    "bureau_overdue_accounts": ("overdue_accounts", "当前逾期账户数", "Accounts overdue now",
-                                "count"),
-    "bureau_max_dpd_24m": ("max_dpd_24m", "近24个月最大逾期天数", "Max days past due, 24 months",
-                           "days"),
-    "bureau_nonperforming_accounts": ("nonperforming_accounts", "不良账户数",
-                                      "Non-performing accounts", "count"),
-    "bureau_inquiries_3m": ("inquiries_3m", "近3个月查询次数", "Credit inquiries, 3 months",
-                            "count"),
-    "bureau_loans_outstanding_fen": ("loans_outstanding_fen", "他行贷款余额",
-                                     "Loans outstanding at all lenders", "fen"),
+    "bureau_overdue_accounts": (
+        "overdue_accounts",
+        "当前逾期账户数",
+        "Accounts overdue now",
+        "count",
+    ),
+    "bureau_max_dpd_24m": (
+        "max_dpd_24m",
+        "近24个月最大逾期天数",
+        "Max days past due, 24 months",
+        "days",
+    ),
+    "bureau_nonperforming_accounts": (
+        "nonperforming_accounts",
+        "不良账户数",
+        "Non-performing accounts",
+        "count",
+    ),
+    "bureau_inquiries_3m": (
+        "inquiries_3m",
+        "近3个月查询次数",
+        "Credit inquiries, 3 months",
+        "count",
+    ),
+    "bureau_loans_outstanding_fen": (
+        "loans_outstanding_fen",
+        "他行贷款余额",
+        "Loans outstanding at all lenders",
+        "fen",
+    ),
     "bureau_guarantees_fen": ("guarantees_fen", "对外担保余额", "Guarantees given", "fen"),
-}  # fmt: skip
+}
 
 FEATURES = (
-    feature("tax_arrears_fen", "欠税金额", "Tax due in known periods and unpaid by the date",
-            source="tax", window="all", unit="fen"),
-    feature("tax_unpaid_periods_12m", "近12个月欠缴期数", "Tax periods of the last 12 with an "
-            "unpaid amount", source="tax", window="12m", unit="count"),
-    feature("tax_due_12m_fen", "近12个月应纳税额", "Tax due, last 12 known periods", source="tax",
-            window="12m", unit="fen"),
-    feature("tax_credit_grade", "纳税信用等级", "Tax credit grade in force (A/B/M/C/D)",
-            source="tax", window="latest", unit="code", dtype="string", fill=None),
+    feature(
+        "tax_arrears_fen",
+        "欠税金额",
+        "Tax due in known periods and unpaid by the date",
+        source="tax",
+        window="all",
+        unit="fen",
+    ),
+    feature(
+        "tax_unpaid_periods_12m",
+        "近12个月欠缴期数",
+        "Tax periods of the last 12 with an unpaid amount",
+        source="tax",
+        window="12m",
+        unit="count",
+    ),
+    feature(
+        "tax_due_12m_fen",
+        "近12个月应纳税额",
+        "Tax due, last 12 known periods",
+        source="tax",
+        window="12m",
+        unit="fen",
+    ),
+    feature(
+        "tax_credit_grade",
+        "纳税信用等级",
+        "Tax credit grade in force (A/B/M/C/D)",
+        source="tax",
+        window="latest",
+        unit="code",
+        dtype="string",
+        fill=None,
+    ),
     *(
         feature(name, zh, en, source="bureau", window="latest", unit=unit, fill=0)
         for name, (_col, zh, en, unit) in BUREAU_FIELDS.items()
     ),
-)  # fmt: skip
+)
 
 
 def _period(day: date) -> str:

@@ -49,9 +49,16 @@ log = logging.getLogger(__name__)
 # Tables cut down to the requested enterprise before each on-demand query (by ``uscc``);
 # ``supply_edges`` keeps both directions of its trade, ``risk_events`` also its partners' events.
 _PER_ENTERPRISE = (
-    "enterprise", "monthly_activity", "supply_edges", "registry", "tax", "bank_flows", "judicial",
-    "bureau", "risk_events",
-)  # fmt: skip
+    "enterprise",
+    "monthly_activity",
+    "supply_edges",
+    "registry",
+    "tax",
+    "bank_flows",
+    "judicial",
+    "bureau",
+    "risk_events",
+)
 _SNAPSHOT_DIR = "snapshots"
 _Row = tuple[object, ...]
 

@@ -68,9 +68,11 @@ def fmt_value(f: FeatureDef, value: object) -> str:
     if f.unit == "fen" and isinstance(value, int):
         return Money.of_fen(value).format()
     if f.unit == "ratio" and isinstance(value, float):
-        return f"{value:.1%}" if not f.name.startswith(("season_factor", "network_pagerank")) else (
-            f"{value:.2f}"
-        )  # fmt: skip
+        return (
+            f"{value:.1%}"
+            if not f.name.startswith(("season_factor", "network_pagerank"))
+            else (f"{value:.2f}")
+        )
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
@@ -84,46 +86,160 @@ def _num(features: Mapping[str, object], name: str) -> float | None:
 Rule = tuple[str, Level, str, Callable[[float], bool], str, str]
 # (code, level, feature, trigger, Chinese text, English text); {v} is the formatted value.
 RULES: tuple[Rule, ...] = (
-    ("DISHONEST", "red", "judicial_dishonest", lambda v: v > 0,
-     "列入失信被执行人", "On the 失信 list"),
-    ("ENFORCEMENT", "red", "judicial_enforcement_open", lambda v: v > 0,
-     "存在未结被执行案件 {v} 件", "{v} open court enforcement case(s)"),
-    ("EQUITY_FROZEN", "red", "judicial_equity_freeze_12m", lambda v: v > 0,
-     "近12个月股权冻结 {v} 次", "Equity frozen {v} time(s) in 12 months"),
-    ("BUREAU_OVERDUE", "red", "bureau_overdue_accounts", lambda v: v > 0,
-     "征信显示他行逾期账户 {v} 个", "{v} overdue account(s) at other lenders"),
-    ("BUREAU_NPL", "red", "bureau_nonperforming_accounts", lambda v: v > 0,
-     "征信显示不良账户 {v} 个", "{v} non-performing account(s)"),
-    ("SALES_DROP_50", "red", "sales_yoy_3m", lambda v: v < -0.5,
-     "近3个月开票销售同比下降 {v}", "3-month sales down {v} year on year"),
-    ("SALES_DROP_30", "amber", "sales_yoy_3m", lambda v: -0.5 <= v < -0.3,
-     "近3个月开票销售同比下降 {v}", "3-month sales down {v} year on year"),
+    (
+        "DISHONEST",
+        "red",
+        "judicial_dishonest",
+        lambda v: v > 0,
+        "列入失信被执行人",
+        "On the 失信 list",
+    ),
+    (
+        "ENFORCEMENT",
+        "red",
+        "judicial_enforcement_open",
+        lambda v: v > 0,
+        "存在未结被执行案件 {v} 件",
+        "{v} open court enforcement case(s)",
+    ),
+    (
+        "EQUITY_FROZEN",
+        "red",
+        "judicial_equity_freeze_12m",
+        lambda v: v > 0,
+        "近12个月股权冻结 {v} 次",
+        "Equity frozen {v} time(s) in 12 months",
+    ),
+    (
+        "BUREAU_OVERDUE",
+        "red",
+        "bureau_overdue_accounts",
+        lambda v: v > 0,
+        "征信显示他行逾期账户 {v} 个",
+        "{v} overdue account(s) at other lenders",
+    ),
+    (
+        "BUREAU_NPL",
+        "red",
+        "bureau_nonperforming_accounts",
+        lambda v: v > 0,
+        "征信显示不良账户 {v} 个",
+        "{v} non-performing account(s)",
+    ),
+    (
+        "SALES_DROP_50",
+        "red",
+        "sales_yoy_3m",
+        lambda v: v < -0.5,
+        "近3个月开票销售同比下降 {v}",
+        "3-month sales down {v} year on year",
+    ),
+    (
+        "SALES_DROP_30",
+        "amber",
+        "sales_yoy_3m",
+        lambda v: -0.5 <= v < -0.3,
+        "近3个月开票销售同比下降 {v}",
+        "3-month sales down {v} year on year",
+    ),
     ("TAX_ARREARS", "amber", "tax_arrears_fen", lambda v: v > 0, "欠税 {v}", "Tax arrears {v}"),
-    ("NO_INVOICES", "amber", "months_no_invoices_12m", lambda v: v >= 2,
-     "近12个月有 {v} 个月未开票", "{v} month(s) without invoices in 12"),
-    ("POWER_DROP", "amber", "kwh_yoy_3m", lambda v: v < -0.3,
-     "近3个月用电同比下降 {v}", "Electricity down {v} year on year"),
-    ("STEAM_DROP", "amber", "steam_yoy_3m", lambda v: v < -0.3,
-     "近3个月用汽同比下降 {v}", "Steam down {v} year on year"),
-    ("HEADCOUNT_DROP", "amber", "headcount_qoq", lambda v: v < -0.2,
-     "参保人数环季下降 {v}", "Insured headcount down {v} on the quarter"),
-    ("SEVERE_NEWS", "amber", "news_severe_12m", lambda v: v > 0,
-     "近12个月高危负面舆情 {v} 条", "{v} severe negative news item(s)"),
-    ("RISKY_BUYERS", "amber", "contagion_share_12m", lambda v: v > 0.3,
-     "对风险客户销售占比 {v}", "{v} of sales go to buyers with risk events"),
-    ("BUYER_CHURN", "amber", "buyer_churn_top5", lambda v: v >= 0.6,
-     "主要客户流失 {v}", "{v} of last year's main buyers lost"),
-    ("CASH_OUTFLOW", "amber", "net_inflow_12m_fen", lambda v: v < 0,
-     "近12个月资金净流出 {v}", "Net cash outflow {v} over 12 months"),
-    ("LEGAL_REP_CHANGE", "review", "legal_rep_changes_12m", lambda v: v > 0,
-     "近12个月法定代表人变更 {v} 次", "Legal representative changed {v} time(s)"),
-    ("NEGATIVE_NEWS", "review", "news_negative_3m", lambda v: v > 0,
-     "近3个月负面舆情 {v} 条", "{v} negative news item(s) in 3 months"),
-    ("BUYER_CONCENTRATION", "review", "buyer_top1_share_12m", lambda v: v > 0.6,
-     "第一大客户占销售 {v}", "Largest buyer takes {v} of sales"),
-    ("MANY_INQUIRIES", "review", "bureau_inquiries_3m", lambda v: v >= 6,
-     "近3个月征信查询 {v} 次", "{v} credit inquiries in 3 months"),
-)  # fmt: skip
+    (
+        "NO_INVOICES",
+        "amber",
+        "months_no_invoices_12m",
+        lambda v: v >= 2,
+        "近12个月有 {v} 个月未开票",
+        "{v} month(s) without invoices in 12",
+    ),
+    (
+        "POWER_DROP",
+        "amber",
+        "kwh_yoy_3m",
+        lambda v: v < -0.3,
+        "近3个月用电同比下降 {v}",
+        "Electricity down {v} year on year",
+    ),
+    (
+        "STEAM_DROP",
+        "amber",
+        "steam_yoy_3m",
+        lambda v: v < -0.3,
+        "近3个月用汽同比下降 {v}",
+        "Steam down {v} year on year",
+    ),
+    (
+        "HEADCOUNT_DROP",
+        "amber",
+        "headcount_qoq",
+        lambda v: v < -0.2,
+        "参保人数环季下降 {v}",
+        "Insured headcount down {v} on the quarter",
+    ),
+    (
+        "SEVERE_NEWS",
+        "amber",
+        "news_severe_12m",
+        lambda v: v > 0,
+        "近12个月高危负面舆情 {v} 条",
+        "{v} severe negative news item(s)",
+    ),
+    (
+        "RISKY_BUYERS",
+        "amber",
+        "contagion_share_12m",
+        lambda v: v > 0.3,
+        "对风险客户销售占比 {v}",
+        "{v} of sales go to buyers with risk events",
+    ),
+    (
+        "BUYER_CHURN",
+        "amber",
+        "buyer_churn_top5",
+        lambda v: v >= 0.6,
+        "主要客户流失 {v}",
+        "{v} of last year's main buyers lost",
+    ),
+    (
+        "CASH_OUTFLOW",
+        "amber",
+        "net_inflow_12m_fen",
+        lambda v: v < 0,
+        "近12个月资金净流出 {v}",
+        "Net cash outflow {v} over 12 months",
+    ),
+    (
+        "LEGAL_REP_CHANGE",
+        "review",
+        "legal_rep_changes_12m",
+        lambda v: v > 0,
+        "近12个月法定代表人变更 {v} 次",
+        "Legal representative changed {v} time(s)",
+    ),
+    (
+        "NEGATIVE_NEWS",
+        "review",
+        "news_negative_3m",
+        lambda v: v > 0,
+        "近3个月负面舆情 {v} 条",
+        "{v} negative news item(s) in 3 months",
+    ),
+    (
+        "BUYER_CONCENTRATION",
+        "review",
+        "buyer_top1_share_12m",
+        lambda v: v > 0.6,
+        "第一大客户占销售 {v}",
+        "Largest buyer takes {v} of sales",
+    ),
+    (
+        "MANY_INQUIRIES",
+        "review",
+        "bureau_inquiries_3m",
+        lambda v: v >= 6,
+        "近3个月征信查询 {v} 次",
+        "{v} credit inquiries in 3 months",
+    ),
+)
 
 
 def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, ...]:
@@ -140,12 +256,28 @@ def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, 
     found: list[Signal] = []
     status = features.get("registry_status")
     if status in ("吊销", "注销"):
-        found.append(Signal("DEREGISTERED", "red", "registry_status", status,
-                            f"登记状态为{status}", f"Registry status is {status}"))  # fmt: skip
+        found.append(
+            Signal(
+                "DEREGISTERED",
+                "red",
+                "registry_status",
+                status,
+                f"登记状态为{status}",
+                f"Registry status is {status}",
+            )
+        )
     grade = features.get("tax_credit_grade")
     if grade in ("C", "D"):
-        found.append(Signal("TAX_GRADE", "red", "tax_credit_grade", grade,
-                            f"纳税信用等级 {grade}", f"Tax credit grade {grade}"))  # fmt: skip
+        found.append(
+            Signal(
+                "TAX_GRADE",
+                "red",
+                "tax_credit_grade",
+                grade,
+                f"纳税信用等级 {grade}",
+                f"Tax credit grade {grade}",
+            )
+        )
     for code, level, name, trigger, zh, en in RULES:
         value = _num(features, name)
         if value is None or not trigger(value):
@@ -153,8 +285,9 @@ def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, 
         shown = fmt_value(defs[name], features.get(name))
         if name.endswith("yoy_3m") or name == "headcount_qoq":
             shown = f"{-value:.1%}"
-        found.append(Signal(code, level, name, features.get(name), zh.format(v=shown),
-                            en.format(v=shown)))  # fmt: skip
+        found.append(
+            Signal(code, level, name, features.get(name), zh.format(v=shown), en.format(v=shown))
+        )
     util = _num(features, "kwh_utilisation")
     if (
         util is not None

@@ -18,22 +18,67 @@ from loomcredit.pipeline.features.tables import Tables
 
 SRC = "monthly_activity.sales"
 FEATURES = (
-    feature("sales_3m_fen", "近3个月开票销售额", "Invoiced sales, last 3 available months",
-            source=SRC, window="3m", unit="fen"),
-    feature("sales_6m_fen", "近6个月开票销售额", "Invoiced sales, last 6 available months",
-            source=SRC, window="6m", unit="fen"),
-    feature("sales_12m_fen", "近12个月开票销售额", "Invoiced sales, last 12 available months",
-            source=SRC, window="12m", unit="fen"),
-    feature("sales_yoy_3m", "近3个月销售同比", "3-month sales vs the same 3 months a year earlier "
-            "(−1..+inf; null if no base)", source=SRC, window="3m vs 3m a year earlier",
-            unit="ratio", dtype="float64", fill=None),
-    feature("sales_yoy_12m", "近12个月销售同比", "12-month sales vs the 12 months before",
-            source=SRC, window="12m vs prior 12m", unit="ratio", dtype="float64", fill=None),
-    feature("purchases_12m_fen", "近12个月进项采购额", "Invoiced purchases, last 12 months",
-            source=SRC, window="12m", unit="fen"),
-    feature("months_of_history", "开票经营月数", "Months from the first invoiced sale to the "
-            "last available month (inclusive; 0 if none)", source=SRC, window="all", unit="months"),
-)  # fmt: skip
+    feature(
+        "sales_3m_fen",
+        "近3个月开票销售额",
+        "Invoiced sales, last 3 available months",
+        source=SRC,
+        window="3m",
+        unit="fen",
+    ),
+    feature(
+        "sales_6m_fen",
+        "近6个月开票销售额",
+        "Invoiced sales, last 6 available months",
+        source=SRC,
+        window="6m",
+        unit="fen",
+    ),
+    feature(
+        "sales_12m_fen",
+        "近12个月开票销售额",
+        "Invoiced sales, last 12 available months",
+        source=SRC,
+        window="12m",
+        unit="fen",
+    ),
+    feature(
+        "sales_yoy_3m",
+        "近3个月销售同比",
+        "3-month sales vs the same 3 months a year earlier (−1..+inf; null if no base)",
+        source=SRC,
+        window="3m vs 3m a year earlier",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "sales_yoy_12m",
+        "近12个月销售同比",
+        "12-month sales vs the 12 months before",
+        source=SRC,
+        window="12m vs prior 12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "purchases_12m_fen",
+        "近12个月进项采购额",
+        "Invoiced purchases, last 12 months",
+        source=SRC,
+        window="12m",
+        unit="fen",
+    ),
+    feature(
+        "months_of_history",
+        "开票经营月数",
+        "Months from the first invoiced sale to the last available month (inclusive; 0 if none)",
+        source=SRC,
+        window="all",
+        unit="months",
+    ),
+)
 
 
 def in_months(month: Any, last: date, count: int, *, skip: int = 0) -> Any:

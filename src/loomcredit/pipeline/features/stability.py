@@ -43,27 +43,53 @@ def cluster_factors() -> tuple[float, ...]:
 def _season_defs() -> tuple[FeatureDef, ...]:
     defaults = cluster_factors()
     return tuple(
-        feature(f"season_factor_{k:02d}", f"{k}月季节系数（自身，年轻企业用集群）",
-                f"Own month-of-year sales factor for month {k} (mean 1.0; cluster profile for "
-                "firms with under 24 months)", source="monthly_activity.sales", window="24–36m",
-                unit="ratio", dtype="float64", fill=defaults[k - 1])
+        feature(
+            f"season_factor_{k:02d}",
+            f"{k}月季节系数（自身，年轻企业用集群）",
+            f"Own month-of-year sales factor for month {k} (mean 1.0; cluster profile for "
+            "firms with under 24 months)",
+            source="monthly_activity.sales",
+            window="24–36m",
+            unit="ratio",
+            dtype="float64",
+            fill=defaults[k - 1],
+        )
         for k in range(1, 13)
-    )  # fmt: skip
+    )
 
 
 FEATURES = (
     *_season_defs(),
-    feature("sales_volatility_12m", "去季节后月销售波动系数", "Coefficient of variation of "
-            "deseasonalised monthly sales, last 12 months (null under 6 months)",
-            source="monthly_activity.sales", window="12m", unit="ratio", dtype="float64",
-            fill=None),
-    feature("sales_trend_6m", "去季节后近6月较前6月变化", "Deseasonalised sales of the last 6 "
-            "months vs the 6 before, −1..+inf", source="monthly_activity.sales", window="12m",
-            unit="ratio", dtype="float64", fill=None),
-    feature("months_no_invoices_12m", "近12个月无开票月数", "Months without any invoice in the "
-            "last 12 available months (since establishment)", source="monthly_activity.sales",
-            window="12m", unit="months"),
-)  # fmt: skip
+    feature(
+        "sales_volatility_12m",
+        "去季节后月销售波动系数",
+        "Coefficient of variation of "
+        "deseasonalised monthly sales, last 12 months (null under 6 months)",
+        source="monthly_activity.sales",
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "sales_trend_6m",
+        "去季节后近6月较前6月变化",
+        "Deseasonalised sales of the last 6 months vs the 6 before, −1..+inf",
+        source="monthly_activity.sales",
+        window="12m",
+        unit="ratio",
+        dtype="float64",
+        fill=None,
+    ),
+    feature(
+        "months_no_invoices_12m",
+        "近12个月无开票月数",
+        "Months without any invoice in the last 12 available months (since establishment)",
+        source="monthly_activity.sales",
+        window="12m",
+        unit="months",
+    ),
+)
 
 
 def _count_moy(start: Any, last_ym: int, k: int) -> Any:
@@ -152,8 +178,11 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     )
     enough = (vol.n >= MIN_VOLATILITY_MONTHS) & (vol.mean > 0)
     cv = ibis.ifelse(enough, safe_div(ibis.greatest(vol.var, 0.0).sqrt(), vol.mean), None)
-    trend = ibis.ifelse((vol.first_ym <= last_ym - 11) & (vol.prev6 > 0),
-                        safe_div(vol.last6, vol.prev6) - 1.0, ibis.null("float64"))  # fmt: skip
+    trend = ibis.ifelse(
+        (vol.first_ym <= last_ym - 11) & (vol.prev6 > 0),
+        safe_div(vol.last6, vol.prev6) - 1.0,
+        ibis.null("float64"),
+    )
     vol = vol.select("uscc", sales_volatility_12m=cv, sales_trend_6m=trend)
 
     active = m.filter((mym >= last_ym - 11) & (m.invoices_issued > 0))

@@ -22,24 +22,49 @@ log = logging.getLogger(__name__)
 NEEDED: dict[str, tuple[str, ...]] = {
     "enterprise": ("uscc", "name", "established_on", "industry_code", "region_code", "status"),
     "monthly_activity": (
-        "uscc", "month", "sales_fen", "purchases_fen", "invoices_issued", "invoices_void",
-        "invoices_red", "kwh", "steam_t", "headcount",
+        "uscc",
+        "month",
+        "sales_fen",
+        "purchases_fen",
+        "invoices_issued",
+        "invoices_void",
+        "invoices_red",
+        "kwh",
+        "steam_t",
+        "headcount",
     ),
     "supply_edges": (
-        "seller_uscc", "buyer_uscc", "month", "amount_fen", "seller_consented", "buyer_consented",
+        "seller_uscc",
+        "buyer_uscc",
+        "month",
+        "amount_fen",
+        "seller_consented",
+        "buyer_consented",
     ),
     "risk_events": ("uscc", "occurred_on", "kind", "severity", "source"),
     "registry": ("uscc", "industry_code", "region_code", "status", "change_type", "changed_on"),
     "tax": ("uscc", "period", "tax_type", "due_fen", "paid_fen", "paid_on", "credit_grade"),
-    "bank_flows": ("uscc", "booked_on", "direction", "amount_fen", "counterparty_name",
-                   "counterparty_uscc"),
+    "bank_flows": (
+        "uscc",
+        "booked_on",
+        "direction",
+        "amount_fen",
+        "counterparty_name",
+        "counterparty_uscc",
+    ),
     "judicial": ("uscc", "case_id", "filed_on", "case_type", "role", "amount_fen", "closed_on"),
     "bureau": (
-        "uscc", "reported_on", "loans_outstanding_fen", "overdue_accounts", "max_dpd_24m",
-        "guarantees_fen", "inquiries_3m", "nonperforming_accounts",
+        "uscc",
+        "reported_on",
+        "loans_outstanding_fen",
+        "overdue_accounts",
+        "max_dpd_24m",
+        "guarantees_fen",
+        "inquiries_3m",
+        "nonperforming_accounts",
     ),
     "market": ("month", "series", "value"),
-}  # fmt: skip
+}
 
 
 def schema_of(name: str) -> pa.Schema:

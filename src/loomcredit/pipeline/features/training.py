@@ -60,9 +60,13 @@ def read_defaults(path: Path) -> dict[str, date]:
     Raises:
         NotFound: Nothing readable at ``path``.
     """
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.suffix in (".parquet", ".csv")
-    ) if path.is_dir() else []  # fmt: skip
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.suffix in (".parquet", ".csv"))
+        if path.is_dir()
+        else []
+    )
     if not files:
         raise NotFound(f"No default labels at {path} (need uscc, default_on as Parquet or CSV).")
     first: dict[str, date] = {}

@@ -149,13 +149,31 @@ def _monthly_activity(run: _Run, months: list[str]) -> None:
     have = set(keys)
     schema = INTEGRATED_SCHEMAS["monthly_activity"]
     source_of = {
-        "sales_fen": "sales", "invoices_issued": "sales", "invoices_void": "sales",
-        "invoices_red": "sales", "buyers": "sales", "purchases_fen": "purch", "sellers": "purch",
-        "kwh": "util", "steam_t": "util", "headcount": "si", "tax_due_fen": "tx",
-        "tax_paid_fen": "tx", "tax_arrears_fen": "tx", "inflow_fen": "fl", "outflow_fen": "fl",
-    }  # fmt: skip
-    zero_if_absent = {"sales_fen", "invoices_issued", "invoices_void", "invoices_red", "buyers",
-                      "purchases_fen", "sellers"}  # fmt: skip
+        "sales_fen": "sales",
+        "invoices_issued": "sales",
+        "invoices_void": "sales",
+        "invoices_red": "sales",
+        "buyers": "sales",
+        "purchases_fen": "purch",
+        "sellers": "purch",
+        "kwh": "util",
+        "steam_t": "util",
+        "headcount": "si",
+        "tax_due_fen": "tx",
+        "tax_paid_fen": "tx",
+        "tax_arrears_fen": "tx",
+        "inflow_fen": "fl",
+        "outflow_fen": "fl",
+    }
+    zero_if_absent = {
+        "sales_fen",
+        "invoices_issued",
+        "invoices_void",
+        "invoices_red",
+        "buyers",
+        "purchases_fen",
+        "sellers",
+    }
     cols = ["k.uscc", "k.month"]
     for field in schema:
         if field.name in ("uscc", "month"):
@@ -233,18 +251,32 @@ def _risk_events(run: _Run, sources: list[str]) -> None:
                 kind, negated, severity, evidence = news.classify(doc["title"], doc["body"])
                 if kind == "none" or negated:
                     continue
-                rows.append({"uscc": doc["uscc"], "occurred_on": doc["published_on"],
-                             "kind": kind, "severity": severity, "source": "news",
-                             "evidence": f"{doc['doc_id']}: {evidence}"[:500]})  # fmt: skip
+                rows.append(
+                    {
+                        "uscc": doc["uscc"],
+                        "occurred_on": doc["published_on"],
+                        "kind": kind,
+                        "severity": severity,
+                        "source": "news",
+                        "evidence": f"{doc['doc_id']}: {evidence}"[:500],
+                    }
+                )
     if "judicial" in sources:
         cases = ", ".join(f"'{k}'" for k in JUDICIAL_SEVERITY)
         for uscc, filed_on, case_type, case_id in run.con.sql(
             f"SELECT uscc, filed_on, case_type, case_id FROM fin_judicial WHERE len(_all) = 0 "
             f"AND case_type IN ({cases}) AND role <> 'plaintiff'"
         ).fetchall():
-            rows.append({"uscc": uscc, "occurred_on": filed_on, "kind": case_type,
-                         "severity": JUDICIAL_SEVERITY[case_type], "source": "judicial",
-                         "evidence": str(case_id)})  # fmt: skip
+            rows.append(
+                {
+                    "uscc": uscc,
+                    "occurred_on": filed_on,
+                    "kind": case_type,
+                    "severity": JUDICIAL_SEVERITY[case_type],
+                    "source": "judicial",
+                    "evidence": str(case_id),
+                }
+            )
     if "registry" in sources:
         for uscc, changed_on, status, change_type in run.con.sql(
             "SELECT uscc, changed_on, status, change_type FROM fin_registry WHERE len(_all) = 0 "
@@ -253,9 +285,16 @@ def _risk_events(run: _Run, sources: list[str]) -> None:
             kind, severity = (
                 ("deregistered", 3) if status in ("吊销", "注销") else ("legal_rep_change", 1)
             )
-            rows.append({"uscc": uscc, "occurred_on": changed_on, "kind": kind,
-                         "severity": severity, "source": "registry",
-                         "evidence": f"{change_type}: {status}"})  # fmt: skip
+            rows.append(
+                {
+                    "uscc": uscc,
+                    "occurred_on": changed_on,
+                    "kind": kind,
+                    "severity": severity,
+                    "source": "registry",
+                    "evidence": f"{change_type}: {status}",
+                }
+            )
     if not rows:
         return
     table = pa.Table.from_pylist(rows, schema=INTEGRATED_SCHEMAS["risk_events"])
