@@ -9,7 +9,7 @@ change the outcome. ``decide_all`` makes pre-approved offers (白名单) for eve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -458,4 +458,55 @@ class EngineDecider:
             engine=f"loom-decision {self.policy.version} / referral",
             currency=request.amount.currency,
             product_kind=self.policy.product.kind,
+        )
+
+
+@dataclass
+class DecisionService:
+    """The decision use cases with their ports bound."""
+
+    policy: Policy
+    lpr: LprTable
+    features: FeatureSource
+    scorer: Scorer
+    consents: ConsentSource
+
+    def decide(
+        self, request: DecisionRequest, as_of: date, *, explain: bool = False
+    ) -> DecisionRecord:
+        """Decide on one application."""
+        return make_decision(
+            request,
+            policy=self.policy,
+            features=self.features,
+            scorer=self.scorer,
+            lpr=self.lpr,
+            consents=self.consents,
+            as_of=as_of,
+            explain=explain,
+        )
+
+    def decide_all(
+        self,
+        usccs: Sequence[str],
+        as_of: date,
+        *,
+        amount: Money | None = None,
+        term_months: int = 12,
+        method: str = "annuity",
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Iterator[DecisionRecord]:
+        """Pre-approved offers for every enterprise given."""
+        return decide_all(
+            usccs,
+            policy=self.policy,
+            features=self.features,
+            scorer=self.scorer,
+            lpr=self.lpr,
+            consents=self.consents,
+            as_of=as_of,
+            amount=amount,
+            term_months=term_months,
+            method=method,
+            on_progress=on_progress,
         )

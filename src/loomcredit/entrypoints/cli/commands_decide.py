@@ -21,8 +21,8 @@ from rich.table import Table
 from loomcredit.domain.errors import LoomError
 
 if TYPE_CHECKING:
-    from loomcredit.bootstrap.decision import DecisionService
     from loomcredit.domain.decision.record import DecisionRecord
+    from loomcredit.service_layer.decisioning import DecisionService
 
 console = Console()
 err_console = Console(stderr=True)
