@@ -15,6 +15,7 @@ from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import AssignIn, CommentIn, IsoDate
 from loomcredit.service_layer import payments
 from loomcredit.service_layer.errors import InvalidRequestError
+from loomcredit.service_layer.users import Action, require
 
 router = APIRouter(prefix="/api/v1/payments", responses=ERRORS, tags=["payments"])
 MAX_STATEMENT_BYTES = 64 * 1024 * 1024
@@ -39,6 +40,7 @@ async def import_statement(
 ) -> dict[str, Any]:
     """The CSV body (bank_ref, value_date, account, counterparty, amount[, memo]) is matched line
     by line; a bad file is refused whole, with every bad row named."""
+    require(user, Action.IMPORT_STATEMENT)  # before reading a file the user may not import
     data = await request.body()
     if len(data) > MAX_STATEMENT_BYTES:
         raise InvalidRequestError(f"a statement is at most {MAX_STATEMENT_BYTES} bytes")
