@@ -1,5 +1,5 @@
 """Over HTTP: a seasonal firm's contract shows the decision's plan (label and reason in 中文 and
-English) and the disbursed loan carries exactly that schedule."""
+English) and the loan a drawdown of the whole line books carries exactly that schedule."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient prefers httpx2; httpx works
     from fastapi.testclient import TestClient
 
-from tests.lending_fixtures import FixedClock, database_url, fixed, seasonal_decider
+from tests.fakes import FakeDecider
+from tests.lending_fixtures import FixedClock, database_url, fixed
 
-from loomcredit.bootstrap.service import add_user, build_service
+from loomcredit.adapters.security import hash_password
+from loomcredit.bootstrap.service import build_service
 from loomcredit.config import Settings
 from loomcredit.domain.identity import generate_uscc
 
@@ -30,12 +32,26 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     """A client on a fresh SQLite service whose decider suggests the seasonal plan."""
     for url in database_url("sqlite", tmp_path):
         from loomcredit.entrypoints.api.app import create_app
+        from loomcredit.service_layer.user_admin import create_user
 
-        svc = build_service(Settings(home=tmp_path), url=url)
+        svc = build_service(Settings(home=tmp_path), url=url, decider=FakeDecider(seasonal=True))
         svc.clock = FixedClock(fixed(2026, 1, 5))
-        svc.decider = seasonal_decider
-        add_user(svc, "officer", "officer", PW)
-        add_user(svc, "firm", "applicant", PW, USCC)
+        with svc.uow() as uow:
+            for name, role, uscc in (
+                ("officer", "officer", None),
+                ("operations", "operations", None),
+                ("firm", "applicant", USCC),
+            ):
+                create_user(
+                    uow,
+                    actor="test",
+                    name=name,
+                    role=role,
+                    password_hash=hash_password(PW),
+                    enterprise=uscc,
+                    now=svc.clock(),
+                )
+            uow.commit()
         with TestClient(create_app(service=svc), raise_server_exceptions=False) as c:
             yield c
         svc.engine.dispose()
@@ -50,7 +66,7 @@ def login(client: TestClient, name: str) -> dict[str, str]:
 
 def test_contract_shows_the_seasonal_plan_and_the_loan_books_it(client: TestClient) -> None:
     """Contract: 自定义本金计划 with the seasonal reason, dues on the 20th, nothing in August;
-    the loan disbursed on the contract's date has the same instalments and method."""
+    the loan drawn on the contract's date has the same instalments and method."""
     officer, firm = login(client, "officer"), login(client, "firm")
     body = {
         "uscc": USCC,
@@ -69,14 +85,24 @@ def test_contract_shows_the_seasonal_plan_and_the_loan_books_it(client: TestClie
     assert all(i["due_on"].endswith("-20") for i in c["schedule"])
     august = [i for i in c["schedule"] if i["due_on"][5:7] == "08"]
     assert [i["principal"]["amount"] for i in august] == ["0.00"]
-    client.post(f"/api/v1/applications/{app['id']}/accept", json={}, headers=firm)
+    line = client.post(
+        f"/api/v1/applications/{app['id']}/accept",
+        json={"settlement_account": "6222000011112222"},
+        headers=firm,
+    ).json()
+    preview = client.get(f"/api/v1/lines/{line['id']}/plan?amount=300000.00", headers=firm).json()
+    assert preview["schedule"] == c["schedule"]
     r = client.post(
-        f"/api/v1/applications/{app['id']}/disburse",
-        json={"as_of": c["start_date"]},
-        headers={**officer, "Idempotency-Key": "plan-1"},
+        f"/api/v1/lines/{line['id']}/drawdowns",
+        json={"amount": body["amount"]},
+        headers={**firm, "Idempotency-Key": "plan-1"},
     )
-    assert r.status_code == 201, r.text
-    loan = client.get(f"/api/v1/loans/{r.json()['id']}", headers=firm).json()
+    assert r.status_code == 202, r.text
+    ops = login(client, "operations")
+    r = client.post(f"/api/v1/approvals/{r.json()['id']}/approve", json={}, headers=ops)
+    assert r.status_code == 200, r.text
+    r = client.get(f"/api/v1/loans/{r.json()['result'].removeprefix('loan:')}", headers=firm)
+    loan = r.json()
     assert loan["method"] == "custom"
     booked = [(i["due_on"], i["principal"], i["interest"]) for i in loan["installments"]]
     offered = [(i["due_on"], i["principal"], i["interest"]) for i in c["schedule"]]

@@ -16,9 +16,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from loomcredit.domain.decision.pricing import LprQuote, LprTable
-from loomcredit.entrypoints.api import deps, errors, routes_loans
+from loomcredit.entrypoints.api import deps, errors, routes_admin
 from loomcredit.entrypoints.api.deps import IdempotencyKey
-from loomcredit.entrypoints.api.schemas import AsOfIn, Login, RepaymentIn, ReviewIn
+from loomcredit.entrypoints.api.schemas import AssignIn, AsOfIn, Login, ReviewIn
 from loomcredit.service_layer.decisioning import InvalidApplicationError
 from loomcredit.service_layer.users import Role, User
 
@@ -74,9 +74,9 @@ def bodies() -> TestClient:
     def as_of(body: AsOfIn) -> dict[str, str | None]:
         return {"as_of": body.as_of.isoformat() if body.as_of else None}
 
-    @app.post("/repay")
-    def repay(body: RepaymentIn) -> dict[str, bool]:
-        return {"early": body.early}
+    @app.post("/assign")
+    def assign(body: AssignIn) -> dict[str, int]:
+        return {"loan_id": body.loan_id}
 
     @app.get("/things")
     def things() -> list[str]:
@@ -127,10 +127,9 @@ def test_a_number_is_not_a_date() -> None:
 def test_numbers_and_flags_are_not_coerced_from_strings() -> None:
     """The schema says integer / boolean: ``"12"`` or ``"true"`` is a 422, not silently accepted."""
     c = bodies()
-    money = {"amount": "1.00", "currency": "CNY"}
-    assert "early" in _problem(c.post("/repay", json={"amount": money, "early": "true"}), 422)
-    assert "early" in _problem(c.post("/repay", json={"amount": money, "early": 1}), 422)
-    assert c.post("/repay", json={"amount": money, "early": True}).json() == {"early": True}
+    assert "loan_id" in _problem(c.post("/assign", json={"loan_id": "12"}), 422)
+    assert "loan_id" in _problem(c.post("/assign", json={"loan_id": 12.0}), 422)
+    assert c.post("/assign", json={"loan_id": 12}).json() == {"loan_id": 12}
 
 
 def test_405_lists_every_method_of_the_path_in_allow() -> None:
@@ -148,7 +147,7 @@ def test_a_body_that_is_not_utf8_is_400_saying_so() -> None:
     assert "not UTF-8" in _problem(r, 400)
 
 
-class _Uow:
+class _Book:
     """Just what end of day reads before it runs anything."""
 
     def __init__(self, last: date | None) -> None:
@@ -161,27 +160,36 @@ class _Uow:
         return self.last
 
 
-def eod_client(last: date | None) -> TestClient:
-    """The real loans router, signed in as admin on 2026-01-05, end of day last run for ``last``."""
+class _Uow:
+    def __init__(self, last: date | None) -> None:
+        self.book = _Book(last)
+
+
+def eod_client(last: date | None, today: date = date(2026, 1, 5)) -> TestClient:
+    """The real admin router, signed in as operations on ``today``, end of day last run for
+    ``last``."""
     app = FastAPI()
     errors.install(app)
-    app.include_router(routes_loans.router)
+    app.include_router(routes_admin.router)
     app.dependency_overrides[deps.get_service] = lambda: SimpleNamespace(
-        clock=lambda: datetime(2026, 1, 5, 12, tzinfo=UTC)
+        clock=lambda: datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
     )
     app.dependency_overrides[deps.get_uow] = lambda: _Uow(last)
-    app.dependency_overrides[deps.current_user] = lambda: User("admin", Role.ADMIN)
+    app.dependency_overrides[deps.current_user] = lambda: User("ops", Role.OPERATIONS)
     return TestClient(app)
 
 
 def test_end_of_day_far_from_today_is_422_asking_to_check_the_year() -> None:
     """A typo such as 1026 moved the business date a thousand years back; 9999 ran for ever."""
-    for day in ("1026-01-05", "9999-12-31", "2024-12-31"):
+    for day in ("1026-01-05", "2024-12-31"):
         r = eod_client(None).post("/api/v1/admin/eod", json={"as_of": day})
         assert "check the year" in _problem(r, 422)
+    r = eod_client(None).post("/api/v1/admin/eod", json={"as_of": "9999-12-31"})
+    assert "after today" in _problem(r, 422)
 
 
 def test_end_of_day_catches_up_a_year_at_most_per_request() -> None:
     """From 2025-09-01, 2026-09-03 is 367 days of catch-up: run up to 2026-09-02 first."""
-    r = eod_client(date(2025, 9, 1)).post("/api/v1/admin/eod", json={"as_of": "2026-09-03"})
+    client = eod_client(date(2025, 9, 1), today=date(2026, 12, 1))
+    r = client.post("/api/v1/admin/eod", json={"as_of": "2026-09-03"})
     assert "run it for 2026-09-02 first" in _problem(r, 422)

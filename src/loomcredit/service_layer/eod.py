@@ -73,6 +73,11 @@ def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> EodRu
         raise InvalidRequestError(
             f"end of day cannot run for {as_of}: it is after today ({now.date()})"
         )
+    if uow.book.last_eod_date() is None and now.date() - as_of > MAX_CATCH_UP:
+        raise InvalidRequestError(
+            f"as_of {as_of} is more than {MAX_CATCH_UP.days} days before today ({now.date()}) "
+            "for a book's first end of day; check the year"
+        )
     first = uow.book.first_eod_date()
     if first is not None and as_of < first:
         raise InvalidRequestError(
