@@ -1,33 +1,52 @@
-"""The audit chain in the database and the CLI: `loom audit verify` detects an edit."""
+"""The audit chain in the database and the CLI: `loom audit verify` passes an untouched chain and
+fails, naming the first bad record, for an edited row, a deleted tail (with or without its head
+moved back), a chain recomputed without the key, and a different key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Connection, delete, select, update
 from typer.testing import CliRunner
 
 from loomcredit.adapters import orm
-from loomcredit.bootstrap.service import add_user, build_service
+from loomcredit.bootstrap.service import build_service
 from loomcredit.config import Settings
 from loomcredit.entrypoints.cli.main import app
+from loomcredit.service_layer.audit import GENESIS, record_hash
 
 pytestmark = pytest.mark.integration
 
 
-def test_cli_users_eod_and_audit_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """db upgrade, users add and eod work; after an UPDATE of one audit row verify exits 1."""
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("LOOM_HOME", str(tmp_path))
     monkeypatch.delenv("LOOM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LOOM_AUDIT_KEY", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    r = runner.invoke(
-        app, ["users", "add", "ann", "--role", "reviewer", "--password", "long-enough-1"]
-    )
-    assert r.exit_code == 0, r.output
+    for name in ("ann", "bo", "cy", "di"):
+        r = runner.invoke(
+            app, ["users", "add", name, "--role", "reviewer", "--password", "long-enough-1"]
+        )
+        assert r.exit_code == 0, r.output
+    return runner
+
+
+def _tamper(tmp_path: Path, change: Callable[[Connection], None]) -> None:
+    svc = build_service(Settings(home=tmp_path), upgrade=False)
+    with svc.engine.begin() as conn:
+        change(conn)
+    svc.engine.dispose()
+
+
+def test_cli_users_eod_and_audit_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """db upgrade, users add and eod work and are audited under the operator's name; a bad
+    role or date is refused; the chain verifies."""
+    runner = _home(tmp_path, monkeypatch)
     bad = runner.invoke(
-        app, ["users", "add", "bo", "--role", "pilot", "--password", "long-enough-1"]
+        app, ["users", "add", "eve", "--role", "pilot", "--password", "long-enough-1"]
     )
     assert bad.exit_code != 0
     assert runner.invoke(app, ["eod", "--date", "2026-02-01"]).exit_code == 0
@@ -36,58 +55,67 @@ def test_cli_users_eod_and_audit_verify(tmp_path: Path, monkeypatch: pytest.Monk
     ok = runner.invoke(app, ["audit", "verify"])
     assert ok.exit_code == 0, ok.output
     svc = build_service(Settings(home=tmp_path), upgrade=False)
-    add_user(svc, "cy", "auditor", "long-enough-2")
-    with svc.engine.begin() as conn:
+    with svc.uow() as uow:
+        actors = {r.action: r.actor for r in uow.audit.records()}
+    svc.engine.dispose()
+    assert actors["user.added"].startswith("cli:")
+    assert actors["eod.run"].startswith("cli:")
+
+
+def _edit(conn: Connection) -> None:
+    conn.execute(update(orm.audit_log).where(orm.audit_log.c.seq == 3).values(actor="mallory"))
+
+
+def _cut_tail(conn: Connection) -> None:
+    conn.execute(delete(orm.audit_log).where(orm.audit_log.c.seq >= 4))
+
+
+def _cut_tail_and_head(conn: Connection) -> None:
+    last = conn.execute(select(orm.audit_log).where(orm.audit_log.c.seq == 3)).mappings().one()
+    conn.execute(delete(orm.audit_log).where(orm.audit_log.c.seq >= 4))
+    conn.execute(update(orm.audit_head).values(last_seq=3, last_hash=last["hash"]))
+
+
+def _recompute(conn: Connection) -> None:
+    """Edit record 3 and recompute every hash (and the head) the way an attacker without the
+    key can: plain SHA-256."""
+    rows = conn.execute(select(orm.audit_log).order_by(orm.audit_log.c.seq)).mappings().all()
+    prev = GENESIS
+    for r in rows:
+        actor = "mallory" if r["seq"] == 3 else r["actor"]
+        h = record_hash(r["seq"], r["at"], actor, r["action"], r["subject"], r["detail"], prev)
         conn.execute(
-            update(orm.audit_log).where(orm.audit_log.c.seq == 2).values(detail='{"role":"admin"}')
+            update(orm.audit_log)
+            .where(orm.audit_log.c.seq == r["seq"])
+            .values(actor=actor, prev_hash=prev, hash=h)
         )
-    svc.engine.dispose()
-    broken = runner.invoke(app, ["audit", "verify"])
-    assert broken.exit_code == 1
-    assert "2" in broken.output
+        prev = h
+    conn.execute(update(orm.audit_head).values(last_seq=len(rows), last_hash=prev))
 
 
-def test_resident_id_encrypted_at_rest_and_masked_by_role(tmp_path: Path) -> None:
-    """The resident ID is not stored in clear; a reviewer sees it masked, an officer in full."""
-    import random
-    from datetime import UTC, date, datetime
+@pytest.mark.parametrize(
+    ("change", "first_bad"),
+    [(_edit, 3), (_cut_tail, 4), (_cut_tail_and_head, 3), (_recompute, 1)],
+    ids=["edited", "tail-deleted", "tail-and-head", "recomputed"],
+)
+def test_tampering_fails_verify_at_the_first_bad_record(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[Connection], None],
+    first_bad: int,
+) -> None:
+    """Each tampering makes `loom audit verify` exit 1 naming the first bad sequence number."""
+    runner = _home(tmp_path, monkeypatch)
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    _tamper(tmp_path, change)
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1, out.output
+    assert f"at record {first_bad}" in out.output
 
-    from sqlalchemy import select
 
-    from loomcredit.domain.identity import generate_uscc
-    from loomcredit.domain.money import Money
-    from loomcredit.service_layer import origination
-    from loomcredit.service_layer.users import Role, User
-
-    svc = build_service(Settings(home=tmp_path))
-    rid = "330621198001011236"
-    now = datetime(2026, 1, 5, tzinfo=UTC)
-    with svc.uow() as uow:
-        app = origination.create_application(
-            uow,
-            svc.decider,
-            User("o", Role.OFFICER),
-            uscc=generate_uscc("330603", random.Random(4)),
-            amount=Money.parse("1000"),
-            term=6,
-            method="annuity",
-            as_of=date(2026, 1, 5),
-            now=now,
-            legal_rep_id=rid,
-        )
-        uow.commit()
-        seen_by_reviewer = origination.get_application(
-            uow, User("r", Role.REVIEWER), app["id"], now=now
-        )
-        seen_by_officer = origination.get_application(
-            uow, User("o2", Role.OFFICER), app["id"], now=now
-        )
-        uow.commit()
-    with svc.engine.connect() as conn:
-        stored = conn.execute(select(orm.applications)).mappings().one()
-    assert rid not in str(dict(stored))
-    assert seen_by_reviewer["legal_rep_id"] == "330***********1236"
-    assert seen_by_officer["legal_rep_id"] == rid
-    with svc.uow() as uow:
-        assert [r.action for r in uow.audit_records()].count("pii.read") == 1
-    svc.engine.dispose()
+def test_a_different_key_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key lives outside the database: verifying with another key fails."""
+    runner = _home(tmp_path, monkeypatch)
+    monkeypatch.setenv("LOOM_AUDIT_KEY", "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI=")
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1, out.output
