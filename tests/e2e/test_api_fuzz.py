@@ -35,10 +35,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.fakes import FakeBankCore, FakeDecider
 from tests.lending_fixtures import FixedClock, database_url, fixed
 
-from loomcredit.adapters.security import issue_token
-from loomcredit.bootstrap.service import Service, add_user, build_service
+from loomcredit.adapters.security import hash_password, issue_token
+from loomcredit.bootstrap.service import Service, build_service
 from loomcredit.config import Settings
 from loomcredit.domain.identity import generate_uscc
 
@@ -53,16 +54,35 @@ ROLE_FOR: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/applications/{app_id}/review"): "risk",
     ("POST", "/api/v1/applications/{app_id}/human-review"): "firm",
     ("POST", "/api/v1/applications/{app_id}/accept"): "firm",
+    ("POST", "/api/v1/lines/{line_id}/drawdowns"): "firm",
+    ("POST", "/api/v1/lines/{line_id}/freeze"): "risk",
+    ("POST", "/api/v1/lines/{line_id}/unfreeze"): "risk",
+    ("POST", "/api/v1/lines/{line_id}/reduce"): "risk",
+    ("GET", "/api/v1/approvals"): "ops",
+    ("POST", "/api/v1/approvals/{request_id}/approve"): "ops",
+    ("POST", "/api/v1/approvals/{request_id}/reject"): "ops",
+    ("POST", "/api/v1/approvals/{request_id}/cancel"): "firm",
     ("POST", "/api/v1/loans/{loan_id}/write-off"): "risk",
     ("POST", "/api/v1/loans/{loan_id}/reversals"): "risk",
-    ("POST", "/api/v1/admin/eod"): "admin",
+    ("POST", "/api/v1/loans/{loan_id}/back-valued-receipts"): "risk",
+    ("POST", "/api/v1/loans/{loan_id}/prepayment-requests"): "firm",
+    ("POST", "/api/v1/admin/eod"): "ops",
+    ("POST", "/api/v1/payments/statements"): "ops",
+    ("POST", "/api/v1/payments/auto-debit"): "ops",
+    ("POST", "/api/v1/payments/auto-debit/{batch_id}/settle"): "ops",
+    ("POST", "/api/v1/payments/exceptions/{line_id}/assign"): "ops",
+    ("POST", "/api/v1/payments/exceptions/{line_id}/return"): "ops",
+    ("GET", "/api/v1/users"): "admin",
     ("POST", "/api/v1/users"): "admin",
+    ("POST", "/api/v1/users/{name}/role"): "admin",
+    ("POST", "/api/v1/users/{name}/disable"): "admin",
     ("GET", "/api/v1/outbox"): "collector",
     ("GET", "/api/v1/audit/verify"): "auditor",
 }
 USERS = {
     "officer": ("officer", None),
     "risk": ("risk_manager", None),
+    "ops": ("operations", None),
     "firm": ("applicant", USCC),
     "admin": ("admin", None),
     "collector": ("collector", None),
@@ -80,13 +100,17 @@ STRING_FIELDS = [
     "reason",
     "entry_id",
     "as_of",
-    "received_on",
+    "value_date",
+    "bank_ref",
+    "settlement_account",
     "uscc",
     "legal_rep_id",
     "name",
     "enterprise_uscc",
     "amount.amount",
     "approved_amount.amount",
+    "limit.amount",
+    "principal.amount",
 ]
 EXPLORE_SEED = os.environ.get("LOOM_FUZZ_SEED")
 CONFIG = schemathesis.Config.from_dict(
@@ -129,7 +153,14 @@ def _openapi() -> dict[str, Any]:
 
     from loomcredit.entrypoints.api.app import create_app
 
-    idle = Service(settings=Settings(home=Path("unused")), engine=create_engine("sqlite://"))
+    idle = Service(
+        settings=Settings(home=Path("unused")),
+        engine=create_engine("sqlite://"),
+        decider=FakeDecider(),
+        bank=FakeBankCore(),
+        pii_key=b"p" * 32,
+        audit_key=b"a" * 32,
+    )
     return create_app(service=idle).openapi()
 
 
@@ -173,7 +204,8 @@ class RoleToken:
 
 
 def _seed(client: TestClient) -> None:
-    """Applications in review, returned, accepted and disbursed, and a loan with a repayment."""
+    """Applications in review and returned, a signed line, a loan with a receipt, a pending
+    drawdown and an unmatched statement line, so small ids reach real records."""
     hdr = {name: {"Authorization": "Bearer " + token(name)} for name in USERS}
 
     def ok(r: Any) -> dict[str, Any]:
@@ -185,24 +217,40 @@ def _seed(client: TestClient) -> None:
         body = {"uscc": USCC, "amount": {"amount": amount, "currency": "CNY"}, "term_months": 12}
         return int(ok(client.post("/api/v1/applications", json=body, headers=hdr[who]))["id"])
 
-    loan_app = apply("100000.00", "firm")  # auto-approved
-    ok(client.post(f"/api/v1/applications/{loan_app}/accept", json={}, headers=hdr["firm"]))
-    loan = ok(
+    def sign(app_id: int) -> int:
+        body = {"settlement_account": "6222000011112222"}
+        r = client.post(f"/api/v1/applications/{app_id}/accept", json=body, headers=hdr["firm"])
+        return int(ok(r)["id"])
+
+    line = sign(apply("100000.00", "firm"))  # auto-approved
+    money = {"amount": {"amount": "50000.00", "currency": "CNY"}}
+    req = ok(
         client.post(
-            f"/api/v1/applications/{loan_app}/disburse",
-            json={},
-            headers={**hdr["officer"], "Idempotency-Key": "seed-1"},
+            f"/api/v1/lines/{line}/drawdowns",
+            json=money,
+            headers={**hdr["firm"], "Idempotency-Key": "seed-1"},
         )
+    )
+    ok(client.post(f"/api/v1/approvals/{req['id']}/approve", json={}, headers=hdr["ops"]))
+    ok(
+        client.post(
+            f"/api/v1/lines/{line}/drawdowns",
+            json=money,
+            headers={**hdr["firm"], "Idempotency-Key": "seed-2"},
+        )
+    )
+    csv = (
+        "bank_ref,value_date,account,counterparty,amount\n"
+        "SEED-1,2026-01-05,6222000011112222,x,1000.00\nSEED-2,2026-01-05,1234567890,y,5.00\n"
     )
     ok(
         client.post(
-            f"/api/v1/loans/{loan['id']}/repayments",
-            json={"amount": {"amount": "1000.00", "currency": "CNY"}},
-            headers={**hdr["officer"], "Idempotency-Key": "seed-2"},
+            "/api/v1/payments/statements",
+            content=csv.encode(),
+            headers={**hdr["ops"], "Content-Type": "text/csv"},
         )
     )
-    accepted = apply("200000.00", "firm")
-    ok(client.post(f"/api/v1/applications/{accepted}/accept", json={}, headers=hdr["firm"]))
+    sign(apply("200000.00", "firm"))
     apply("600000.00")  # in review
     returned = apply("700000.00")
     ok(
@@ -223,11 +271,24 @@ def fuzzed(
     seen: Seen = defaultdict(Counter)
     for url in database_url(request.param, tmp):
         from loomcredit.entrypoints.api.app import create_app
+        from loomcredit.service_layer.user_admin import create_user
 
-        svc = build_service(Settings(home=tmp), url=url, secret=SECRET)
+        svc = build_service(
+            Settings(home=tmp), url=url, secret=SECRET, decider=FakeDecider(), bank=FakeBankCore()
+        )
         svc.clock = FixedClock(NOW)
-        for name, (role, uscc) in USERS.items():
-            add_user(svc, name, role, PW, uscc)
+        with svc.uow() as uow:
+            for name, (role, uscc) in USERS.items():
+                create_user(
+                    uow,
+                    actor="fuzz",
+                    name=name,
+                    role=role,
+                    password_hash=hash_password(PW),
+                    enterprise=uscc,
+                    now=NOW,
+                )
+            uow.commit()
         app = create_app(service=svc)
         app.state.fuzz_seen = seen
         with TestClient(app, raise_server_exceptions=False) as client:

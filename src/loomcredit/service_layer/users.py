@@ -17,6 +17,7 @@ from enum import StrEnum
 from loomcredit.domain.errors import LoomError
 from loomcredit.domain.identity import mask_resident_id, parse_uscc
 from loomcredit.domain.money import Money
+from loomcredit.service_layer.errors import InvalidRequestError
 
 
 class Role(StrEnum):
@@ -204,7 +205,7 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text.strip().lower())
     except ValueError:
-        raise ValueError(
+        raise InvalidRequestError(
             f"unknown role {text!r}; use one of {', '.join(r.value for r in Role)}"
         ) from None
 
@@ -216,10 +217,10 @@ def validate_new_user(name: str, role: Role, enterprise_uscc: str | None) -> str
         or len(name) > 64
         or not name.replace("_", "").replace("-", "").replace(".", "").isalnum()
     ):
-        raise ValueError("a user name is 1-64 letters, digits, '_', '-' or '.'")
+        raise InvalidRequestError("a user name is 1-64 letters, digits, '_', '-' or '.'")
     if role is Role.APPLICANT:
         if not enterprise_uscc:
-            raise ValueError("an applicant user needs --enterprise USCC")
+            raise InvalidRequestError("an applicant user needs --enterprise USCC")
         return parse_uscc(enterprise_uscc).code
     return enterprise_uscc
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from loomcredit.adapters.bank_files import BankFileFormatError
 from loomcredit.adapters.security import BadTokenError
 from loomcredit.domain.errors import (
     ApprovalStateError,
@@ -76,6 +77,7 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (ApprovalStateError, 409, "already-decided"),
     (ConcurrentChangeError, 409, "concurrent-change"),
     (InvalidRequestError, 422, "invalid-request"),
+    (BankFileFormatError, 422, "invalid-file"),
     (InvalidApplicationError, 422, "invalid-application"),
     (InvalidAmount, 422, "invalid-amount"),
     (InvalidCode, 422, "invalid-code"),
