@@ -445,6 +445,7 @@ def assign_line(
         bank_ref=entry.line.bank_ref,
         source=ReceiptSource.ASSIGNED,
         booked_on=on,
+        early=settle_prepayments(uow, loan, on),  # the borrower asked to repay early today
         from_account=Account.UNIDENTIFIED,
     )
     entry.status, entry.loan_id, entry.receipt_id = (

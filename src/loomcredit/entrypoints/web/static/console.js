@@ -64,10 +64,15 @@ const button = (text, attrs, onclick) => el("button", { type: "button", text, ..
 const facts = (dl, pairs) => dl.replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", { text: k }),
   v instanceof Node ? el("dd", {}, v) : el("dd", { text: String(v ?? "—") })]));
 const items = (ul, texts, empty) => ul.replaceChildren(...(texts.length ? texts : [empty]).map((t) => el("li", { text: t })));
-// A table body from a list: each cell is text or a node (a link, a button, a small form).
+// A table body from a list: each cell is text or a node (a link, a button, a small form);
+// amounts, counts and rates are right-aligned.
+const NUMERIC = /^-?¥?[\d,.]+%?$/;
 function rows(tbody, list, cells) {
-  tbody.replaceChildren(...list.map((x) => el("tr", {}, ...cells(x).map((c) =>
-    c instanceof Node ? el("td", {}, c) : el("td", { text: String(c ?? "—") })))));
+  tbody.replaceChildren(...list.map((x) => el("tr", {}, ...cells(x).map((c) => {
+    if (c instanceof Node) return el("td", {}, c);
+    const text = String(c ?? "—");
+    return el("td", NUMERIC.test(text) ? { text, class: "num" } : { text });
+  }))));
 }
 const show = (...ids) => ids.forEach((id) => { $(id).hidden = false; });
 function flash(text) { sessionStorage.setItem("loom-flash", text); }
@@ -264,12 +269,14 @@ async function render() {
   $("who-name").textContent = `${name} · ${ROLE[role] || role}`;
   $("notice").textContent = sessionStorage.getItem("loom-flash") || "";
   sessionStorage.removeItem("loom-flash");
+  delete document.body.dataset.loaded;
   try {
     await load();
   } catch (e) {
     if (e.status === 401) return signedOut("登录已失效，请重新登录 Signed out: " + e.message);
     $("error").textContent = e.message;
   }
+  document.body.dataset.loaded = "yes"; // every section has answered (tests wait for this)
 }
 
 function signedOut(why) {
@@ -279,10 +286,12 @@ function signedOut(why) {
   $("login").hidden = false;
   $("error").textContent = why || "";
   $("user").focus();
+  document.body.dataset.loaded = "yes";
 }
 
 $("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  delete document.body.dataset.loaded;
   try {
     const t = await post("/api/v1/auth/token", { username: $("user").value, password: $("pass").value });
     sessionStorage.setItem("loom-token", t.access_token);
@@ -293,6 +302,7 @@ $("login").addEventListener("submit", async (ev) => {
     await render();
   } catch (e) {
     $("error").textContent = "登录失败 Sign-in failed: " + e.message;
+    document.body.dataset.loaded = "yes";
   }
 });
 $("signout").addEventListener("click", () => { sessionStorage.clear(); location.href = "/console"; });
