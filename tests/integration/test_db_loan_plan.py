@@ -14,15 +14,17 @@ from pathlib import Path
 import pytest
 from tests.fakes import FakeDecider
 from tests.lending_fixtures import database_url
-from tests.world import World
+from tests.world import USCC, World
 
 from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
-from loomcredit.domain.decision.outcome import SuggestedPlan
+from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
+from loomcredit.domain.decision.plan import PlanShape
 from loomcredit.domain.errors import LoomError
 from loomcredit.domain.money import Money
 from loomcredit.domain.schedule import Method
-from loomcredit.service_layer import lines, origination, servicing
+from loomcredit.service_layer import approvals, lines, origination, servicing
+from loomcredit.service_layer.decisioning import DecisionRequest
 from loomcredit.service_layer.loan_plan import loan_plan
 
 pytestmark = pytest.mark.integration
@@ -157,3 +159,77 @@ def test_a_custom_plan_keeps_its_shape_when_part_is_prepaid(world: World) -> Non
     undue = [i for i in loan.instalments if i.due_on > date(2026, 4, 10)]
     assert sum(i.principal.minor for i in undue) == loan.outstanding.minor
     assert {i.due_on.month for i in undue[:-1] if i.principal.is_zero()} >= {8, 9}
+
+
+def test_a_reviewers_reduced_amount_scales_the_plan(world: World) -> None:
+    """Asked ¥800,000 (to review), approved ¥300,000 by a risk manager: the line is ¥300,000,
+    each month repays its weight's share of it (in hundreds of yuan), the trough months still
+    nothing, and the drawdown of the line books the contract."""
+    with world.uow() as uow:
+        view = origination.create_application(
+            uow,
+            world.decider,
+            world.officer,
+            uscc=USCC,
+            amount=M("800000"),
+            term=12,
+            method="annuity",
+            now=world.now,
+        )
+        app_id = view.app.app_id
+        origination.review(
+            uow, world.risk, app_id, "approve", comment="less", now=world.now, approved=M("300000")
+        )
+        line = origination.accept_contract(
+            uow, world.firm, app_id, settlement_account="6222000011112222", now=world.now
+        )
+        uow.commit()
+    assert line.limit == M("300000")
+    with world.uow() as uow:
+        c = origination.contract(uow, world.firm, app_id, now=world.now)
+        app = uow.applications.get(app_id)
+    assert app is not None
+    assert app.decision.plan is not None
+    weights = app.decision.plan.shape.weights
+    sched = c.plan.schedule.installments
+    assert c.plan.schedule.principal == M("300000")
+    assert sum(i.principal.minor for i in sched) == M("300000").minor
+    share = [Fraction(w, sum(weights)) * M("300000").minor for w in weights]
+    for inst, exact in zip(sched, share, strict=True):
+        assert abs(inst.principal.minor - exact) <= 10_000  # whole hundreds of yuan
+    zero = {i.due_on.month for i in sched[:-1] if i.principal.is_zero()}
+    assert zero == NO_PRINCIPAL_MONTHS_FROM_JANUARY
+    loan_id = world.draw(line.line_id, "300000")
+    assert _booked(world, loan_id) == [(i.number, i.due_on, i.principal, i.interest) for i in sched]
+
+
+class DamagedPlanDecider(FakeDecider):
+    """A decision whose custom plan has 2 periods, whatever the term asked."""
+
+    def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
+        plain = super().decide(request, as_of)
+        shape = PlanShape("custom", (100, 100), True, "淡季只付息", "interest only")
+        return replace(plain, plan=SuggestedPlan(shape, as_of))
+
+
+def test_a_damaged_plan_stored_with_the_decision_is_not_lent_on(world: World) -> None:
+    """A stored decision whose plan does not fit the 12-month term stops the contract and the
+    approval of a drawdown: no loan, no money out, the reservation still held for a person."""
+    world.decider = DamagedPlanDecider()
+    line_id, app_id = _line_and_plan(world, "100000")
+    with world.uow() as uow, pytest.raises(LoomError, match="2 periods"):
+        origination.contract(uow, world.firm, app_id, now=world.now)
+    with world.uow() as uow:
+        req = lines.request_drawdown(
+            uow, world.firm, line_id, M("100000"), key="damaged", now=world.now
+        )
+        uow.commit()
+    with world.uow() as uow, pytest.raises(LoomError, match="2 periods"):
+        approvals.approve(uow, world.ops, req.request_id, now=world.now)
+    with world.uow() as uow:
+        line = uow.lines.get(line_id)
+        assert uow.loans.find() == []
+        assert [r.request_id for r in uow.approvals.pending()] == [req.request_id]
+        assert all(m.is_zero() for m in uow.ledger.trial_balance().values())  # nothing paid out
+    assert line is not None
+    assert (line.utilised, line.reserved) == (Money.zero(), M("100000"))

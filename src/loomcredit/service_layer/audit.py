@@ -134,8 +134,11 @@ def verify_chain(records: Iterable[AuditRecord], head: AuditHead | None, key: by
         at the first missing one when the tail was cut.
     """
     prev, expected, count, keyed_seen = GENESIS, 1, 0, False
+    first_unkeyed: int | None = None
     for rec in records:
         count += 1
+        if not rec.keyed and first_unkeyed is None:
+            first_unkeyed = rec.seq
         if rec.seq != expected:
             return ChainReport(False, count, expected, f"record {expected} is missing")
         if rec.prev_hash != prev:
@@ -163,5 +166,8 @@ def verify_chain(records: Iterable[AuditRecord], head: AuditHead | None, key: by
             f"the chain ends at record {count} but its head says {head.seq}: records were removed",
         )
     if head.mac is None or not hmac.compare_digest(head.mac, head_mac(key, head.seq, head.hash)):
-        return ChainReport(False, count, head.seq, "the chain head is not sealed by the audit key")
+        # Nothing the key protects vouches for the chain: the first record only its hash links
+        # protect is the first that could have been forged.
+        bad = first_unkeyed if first_unkeyed is not None else head.seq
+        return ChainReport(False, count, bad, "the chain head is not sealed by the audit key")
     return ChainReport(True, count)

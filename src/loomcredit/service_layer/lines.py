@@ -82,6 +82,19 @@ def _check_key(key: str) -> None:
         raise IdempotencyConflictError("an Idempotency-Key of 1-100 characters is required")
 
 
+def _same_request(
+    uow: UnitOfWork, key: str, line_id: int, amount: Money
+) -> ApprovalRequest | None:
+    """The request this key already made, if any (another request's key conflicts)."""
+    done = uow.approvals.by_key(key)
+    if done is None:
+        return None
+    order = done.order
+    if not isinstance(order, DrawdownOrder) or (order.line_id, order.amount) != (line_id, amount):
+        raise IdempotencyConflictError("this Idempotency-Key was used for another request")
+    return done
+
+
 def request_drawdown(
     uow: UnitOfWork, user: User, line_id: int, amount: Money, *, key: str, now: datetime
 ) -> ApprovalRequest:
@@ -92,18 +105,15 @@ def request_drawdown(
     """
     require(user, Action.REQUEST_DRAWDOWN)
     _check_key(key)
-    done = uow.approvals.by_key(key)
+    done = _same_request(uow, key, line_id, amount)
     if done is not None:
-        order = done.order
-        if not isinstance(order, DrawdownOrder) or (order.line_id, order.amount) != (
-            line_id,
-            amount,
-        ):
-            raise IdempotencyConflictError("this Idempotency-Key was used for another request")
         return done
     on = money_day(uow, now)
     line = _line(uow, line_id, lock=True)
     require_enterprise(user, line.terms.uscc)
+    done = _same_request(uow, key, line_id, amount)  # made while we waited for the line's lock
+    if done is not None:
+        return done
     app = uow.applications.get(line.terms.application_id)
     if app is None:  # pragma: no cover - a line always has its application
         raise NotFound(f"application {line.terms.application_id} does not exist")
