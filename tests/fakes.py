@@ -63,7 +63,9 @@ from loomcredit.service_layer.users import UserAccount
 
 AUDIT_KEY = b"k" * 32
 #: The Keqiao cluster's month-of-year factors, January first (DOMAIN.md §11).
-CLUSTER_FACTORS = ("0.7", "0.7", "1.0", "1.0", "1.0", "1.1", "0.9", "0.9", "1.2", "1.2", "1.0", "0.8")
+CLUSTER_FACTORS = (
+    "0.7", "0.7", "1.0", "1.0", "1.0", "1.1", "0.9", "0.9", "1.2", "1.2", "1.0", "0.8"
+)  # fmt: skip
 
 
 @dataclass

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from loomcredit.domain.money import Money
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
@@ -79,34 +76,3 @@ class FixedClock:
 def fixed(y: int, m: int, d: int) -> datetime:
     """Noon UTC on a date."""
     return datetime(y, m, d, 12, tzinfo=UTC)
-
-
-#: The Keqiao cluster's month-of-year factors (DOMAIN.md §11, January first): troughs in
-#: January-February (Chinese New Year), July-August (midsummer) and December.
-CLUSTER_FACTORS = (
-    "0.7", "0.7", "1.0", "1.0", "1.0", "1.1", "0.9", "0.9", "1.2", "1.2", "1.0", "0.8"
-)  # fmt: skip
-
-
-def seasonal_decider(
-    uscc: str, amount: Money, term: int, method: str, as_of: date
-) -> dict[str, Any]:
-    """A decider for a seasonal textile firm: the real plan engine's suggestion on the cluster
-    profile, serialised into ``record`` as the real engine's decider does; auto-approved up to
-    ¥500,000 at 4.5 %, reviewed above."""
-    from decimal import Decimal
-
-    from loomcredit.adapters.policy_file import load_policy
-    from loomcredit.domain.decision.plan import plan_shape
-    from loomcredit.domain.decision.record import json_safe
-
-    factors = tuple(Decimal(f) for f in CLUSTER_FACTORS)
-    shape = plan_shape(method, term, as_of, factors, load_policy().plan)
-    return {
-        "band": "auto_approve" if amount <= Money.parse("500000") else "review",
-        "annual_rate": "0.045",
-        "limit": amount.minor,
-        "pd": "0.01",
-        "reasons": [],
-        "record": {"as_of": as_of.isoformat(), "plan": json_safe(shape)},
-    }

@@ -10,7 +10,9 @@ records, and generated strings are salted with values known to break things.
 
 Checks: schemathesis's defaults (``not_a_server_error``, status code, content type and response
 schema conformance, ``Allow`` on 405, ignored auth, positive data accepted and negative data
-rejected) plus this file's: an error is ``application/problem+json`` with a title and a detail.
+rejected) plus this file's: an error is ``application/problem+json`` with a title and a detail;
+after the run the ledger still balances and the audit chain still verifies. Response bodies are
+declared as free-form objects, so conformance checks their status and content type, not fields.
 ``LOOM_FUZZ_EXAMPLES`` (default 50 per operation and phase) and ``LOOM_FUZZ_SEED`` (random,
 not derandomized, generation from that seed) let a longer exploratory run use the same test.
 """
@@ -42,6 +44,7 @@ from loomcredit.adapters.security import hash_password, issue_token
 from loomcredit.bootstrap.service import Service, build_service
 from loomcredit.config import Settings
 from loomcredit.domain.identity import generate_uscc
+from loomcredit.service_layer import audit_admin
 
 pytestmark = pytest.mark.e2e
 PW = "secret-pass-1"
@@ -266,7 +269,8 @@ def _seed(client: TestClient) -> None:
 def fuzzed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    """The app on a fresh, seeded database; at the end, every operation called got past auth."""
+    """The app on a fresh, seeded database; at the end, whatever the fuzzer did, the ledger
+    balances and the audit chain verifies, and every operation called got past auth."""
     tmp = tmp_path_factory.mktemp("fuzz")
     seen: Seen = defaultdict(Counter)
     for url in database_url(request.param, tmp):
@@ -296,7 +300,14 @@ def fuzzed(
         TARGET.app = app
         yield app
         TARGET.app = None
+        with svc.uow() as uow:
+            off = sum(m.minor for m in uow.ledger.trial_balance().values())
+            chain = audit_admin.verify(uow, None, svc.audit_key)
         svc.engine.dispose()
+        assert off == 0, f"after fuzzing, the ledger is off by {off} fen"
+        assert chain.ok, (
+            f"after fuzzing, the audit chain fails at {chain.first_bad}: {chain.reason}"
+        )
     stuck = {op: dict(codes) for op, codes in seen.items() if set(codes) <= {401, 403}}
     assert not stuck, f"never got past authentication: {stuck}"
 

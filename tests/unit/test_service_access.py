@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+import random
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from tests.fakes import FakeDecider
@@ -17,9 +20,13 @@ from loomcredit.adapters.security import (
     verify_password,
 )
 from loomcredit.domain.decision.bands import Band
+from loomcredit.domain.decision.outcome import CreditDecision
 from loomcredit.domain.errors import FourEyesViolation, LoanStateError
+from loomcredit.domain.identity import generate_resident_id
 from loomcredit.domain.money import Money
 from loomcredit.service_layer import origination
+from loomcredit.service_layer.decisioning import DecisionRequest
+from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.users import (
     PERMISSIONS,
     AccessDeniedError,
@@ -175,8 +182,7 @@ def test_the_decision_is_kept_with_the_application() -> None:
 
 
 def test_passwords_and_token_expiry() -> None:
-    """argon2 hashes verify only the right password; a token is refused after its expiry and
-    carries its epoch."""
+    """argon2 checks only the right password; a token carries its epoch and ends at expiry."""
     stored = hash_password("correct horse")
     assert stored.startswith("$argon2id$")
     assert verify_password(stored, "correct horse")
@@ -234,7 +240,184 @@ def test_decision_date_is_the_business_date_unless_a_risk_manager_asks() -> None
         assert view.app.as_of == w.today
         on = origination.decision_date(uow, w.risk, date(2026, 1, 31), w.now)
         assert on == date(2026, 1, 31)
-        from loomcredit.service_layer.errors import InvalidRequestError
-
         with pytest.raises(InvalidRequestError, match="after today"):
             origination.decision_date(uow, w.risk, date(2026, 3, 3), w.now)
+
+
+def test_a_full_resident_id_read_is_audited_and_a_masked_one_is_not() -> None:
+    """A full resident-ID read (officer) is audited; a masked one (reviewer) is not."""
+    w = World()
+    rid = generate_resident_id("330621", date(1980, 1, 1), random.Random(1))
+    with w.uow() as uow:
+        app_id = origination.create_application(
+            uow,
+            w.decider,
+            w.officer,
+            uscc=USCC,
+            amount=Money.parse("100000"),
+            term=12,
+            method="annuity",
+            now=w.now,
+            legal_rep_id=rid,
+        ).app.app_id
+        uow.commit()
+    with w.uow() as uow:
+        masked = origination.get_application(uow, w.reviewer, app_id, now=w.now)
+        full = origination.get_application(uow, w.officer, app_id, now=w.now)
+        reads = [r.actor for r in uow.audit.records() if r.action == "pii.read"]
+    assert masked.legal_rep_shown == rid[:3] + "*" * 11 + rid[-4:]
+    assert full.legal_rep_shown == rid
+    assert reads == ["off"]
+
+
+@dataclass
+class CappedDecider(FakeDecider):
+    """Sends every application to review with the engine's limit at ``cap``."""
+
+    cap: Money = field(default_factory=lambda: Money.parse("300000"))
+
+    def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
+        out = super().decide(request, as_of)
+        return replace(out, band=Band.REVIEW, limit=self.cap)
+
+
+def _capped(asked: str, cap: str = "300000") -> tuple[World, int]:
+    w = World(decider=CappedDecider(cap=Money.parse(cap)))
+    return w, _apply(w, asked)
+
+
+def test_a_reviewer_cannot_approve_above_the_engine_limit() -> None:
+    """Approving more than the engine's limit is refused naming it; the case stays in review."""
+    w, app_id = _capped("800000")
+    with w.uow() as uow:
+        with pytest.raises(InvalidRequestError, match=r"300,000\.00"):
+            origination.review(uow, w.reviewer, app_id, "approve", comment="", now=w.now)
+        assert uow.applications.get(app_id).status.value == "in_review"  # type: ignore[union-attr]
+
+
+def test_an_approval_at_the_limit_is_kept_apart_from_the_ask_and_the_contract_lends_it() -> None:
+    """The approved amount is kept apart from the amount asked, and the contract lends it."""
+    w, app_id = _capped("800000")
+    with w.uow() as uow:
+        origination.review(
+            uow,
+            w.reviewer,
+            app_id,
+            "approve",
+            comment="at the limit",
+            now=w.now,
+            approved=Money.parse("300000"),
+        )
+        uow.commit()
+    with w.uow() as uow:
+        offer = origination.contract(uow, w.firm, app_id, now=w.now)
+    assert (offer.app.amount, offer.app.approved) == (Money.parse("800000"), Money.parse("300000"))
+    lent = sum((i.principal for i in offer.plan.schedule.installments), Money.zero())
+    assert lent == Money.parse("300000")
+
+
+def test_an_approval_cannot_exceed_the_amount_asked() -> None:
+    """Even under a higher limit, a reviewer cannot approve more than the applicant asked for."""
+    w, app_id = _capped("200000", cap="900000")
+    with w.uow() as uow, pytest.raises(InvalidRequestError, match="no larger than"):
+        origination.review(
+            uow,
+            w.reviewer,
+            app_id,
+            "approve",
+            comment="",
+            now=w.now,
+            approved=Money.parse("200000.01"),
+        )
+
+
+def test_a_risk_managers_exception_above_the_limit_needs_a_comment_and_is_audited() -> None:
+    """Above the limit only a risk manager approves, with a comment, audited as an exception."""
+    w, app_id = _capped("800000")
+    with w.uow() as uow:
+        with pytest.raises(InvalidRequestError):
+            origination.review(uow, w.risk, app_id, "approve", comment="  ", now=w.now)
+        out = origination.review(uow, w.risk, app_id, "approve", comment="新订单已核实", now=w.now)
+        [record] = [r for r in uow.audit.records() if r.action == "review.approve"]
+    assert (out.app.status.value, out.app.approved) == ("approved", Money.parse("800000"))
+    assert record.actor == "rm"
+    assert json.loads(record.detail)["exception"] is True
+
+
+def test_an_applicant_who_asks_for_review_is_the_last_modifier() -> None:
+    """Asking for a person clears the automatic approval and makes the applicant a maker."""
+    w = World()
+    app_id = _apply(w, "100000")
+    with w.uow() as uow:
+        assert uow.applications.get(app_id).approved == Money.parse("100000")  # type: ignore[union-attr]
+        view = origination.request_review(uow, w.firm, app_id, now=w.now)
+    assert (view.app.updated_by, view.app.approved) == ("firm", None)
+    assert "firm" in view.app.makers
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value", "message"),
+    [
+        ("legal_rep_id", "123456789012345678", "legal_rep_id 123"),
+        ("legal_rep_id", "11010519491231002Y", "not a valid resident ID"),
+        ("as_of", date(2026, 3, 3), "after today"),
+    ],
+)
+def test_bad_application_fields_say_what_to_fix(field_name: str, value: Any, message: str) -> None:
+    """A bad resident ID (shown masked) or a future as_of is refused before anything is decided."""
+    w = World()
+    with w.uow() as uow:
+        with pytest.raises(InvalidRequestError, match=message) as err:
+            origination.create_application(
+                uow,
+                w.decider,
+                w.officer,
+                uscc=USCC,
+                amount=Money.parse("100000"),
+                term=12,
+                method="annuity",
+                now=w.now,
+                **{field_name: value},
+            )
+        assert uow.applications.find() == []
+    assert "123456789012345678" not in str(err.value)
+    assert w.decider.asked == []
+
+
+def test_a_returned_application_is_resubmitted_and_decided_again() -> None:
+    """A resubmitted application is decided again, and its changer cannot check it."""
+    w = World()
+    app_id = _apply(w, "900000")
+    dave = User("dave", Role.OFFICER)
+    with w.uow() as uow:
+        origination.review(uow, w.reviewer, app_id, "return", comment="请补充流水", now=w.now)
+        with pytest.raises(LoanStateError):
+            origination.review(uow, w.reviewer, app_id, "approve", comment="", now=w.now)
+        out = origination.resubmit(
+            uow, w.decider, dave, app_id, amount=Money.parse("600000"), term=None, now=w.now
+        )
+        assert (out.app.status.value, out.app.amount, out.app.updated_by) == (
+            "in_review",
+            Money.parse("600000"),
+            "dave",
+        )
+        with pytest.raises(FourEyesViolation):
+            origination.review(
+                uow, User("dave", Role.REVIEWER), app_id, "approve", comment="", now=w.now
+            )
+        done = origination.review(uow, w.reviewer, app_id, "approve", comment="ok", now=w.now)
+        actions = [(r.actor, r.action) for r in uow.audit.records()]
+    assert done.app.status.value == "approved"
+    assert ("dave", "application.resubmitted") in actions
+    assert [req.amount for req, _ in w.decider.asked] == [
+        Money.parse("900000"),
+        Money.parse("600000"),
+    ]
+
+
+def test_only_a_returned_application_can_be_resubmitted() -> None:
+    """Resubmitting one that is still in review is a state conflict."""
+    w = World()
+    app_id = _apply(w)
+    with w.uow() as uow, pytest.raises(LoanStateError):
+        origination.resubmit(uow, w.decider, w.officer, app_id, amount=None, term=6, now=w.now)

@@ -218,6 +218,18 @@ class Application:
         self.approved = amount if decision.band is Band.AUTO_APPROVE else None
         self.updated_by, self.updated_at = by, at
 
+    def redecide(self, *, decision: CreditDecision, as_of: date, by: str, at: datetime) -> None:
+        """A risk manager decides an application in review again as of another date (e.g. a
+        month end whose data was complete). The new decision only advises: the application stays
+        in review for a person, and the one who re-ran it becomes a maker who cannot review it."""
+        if self.status is not _S.IN_REVIEW:
+            raise LoanStateError(
+                f"application {self.app_id} is {self.status.value}; only one in review can be "
+                "decided again as of another date"
+            )
+        self.decision, self.as_of, self.approved = decision, as_of, None
+        self.updated_by, self.updated_at = by, at
+
     def accept(self, *, settlement_account: str, by: str, at: datetime) -> None:
         """签约 The applicant accepts the contract of an approved application."""
         if self.status is not _S.APPROVED:

@@ -82,9 +82,7 @@ def _check_key(key: str) -> None:
         raise IdempotencyConflictError("an Idempotency-Key of 1-100 characters is required")
 
 
-def _same_request(
-    uow: UnitOfWork, key: str, line_id: int, amount: Money
-) -> ApprovalRequest | None:
+def _same_request(uow: UnitOfWork, key: str, line_id: int, amount: Money) -> ApprovalRequest | None:
     """The request this key already made, if any (another request's key conflicts)."""
     done = uow.approvals.by_key(key)
     if done is None:

@@ -67,7 +67,7 @@ def decision_date(uow: UnitOfWork, user: User, as_of: date | None, now: datetime
     if Action.DECIDE_OTHER_DATE not in _rights(user):
         raise AccessDeniedError(
             f"applications are decided as of the business date {today}; deciding as of "
-            f"{as_of} needs a risk manager's right",
+            f"{as_of} needs a risk manager's right (POST /applications/{{id}}/redecide)",
             user=user.name,
             action=Action.DECIDE_OTHER_DATE.value,
         )
@@ -330,6 +330,42 @@ def resubmit(
         "application.resubmitted",
         f"application:{app_id}",
         {"amount_fen": asked.minor, "term_months": months},
+        now,
+    )
+    _audit_decision(uow, user, app, now)
+    return ApplicationView(app, show_resident_id(user, app.legal_rep_id)[0])
+
+
+def redecide(
+    uow: UnitOfWork,
+    decider: Decider,
+    user: User,
+    app_id: int,
+    *,
+    as_of: date,
+    reason: str,
+    now: datetime,
+) -> ApplicationView:
+    """决策日期 A risk manager decides an application in review again as of another date, with a
+    reason; it stays in review and the risk manager, now its last modifier, cannot review it."""
+    require(user, Action.DECIDE_OTHER_DATE)
+    if not reason.strip():
+        raise InvalidRequestError("deciding as of another date needs a reason")
+    app = _load(uow, app_id, lock=True)
+    on = decision_date(uow, user, as_of, now)
+    if app.status is not ApplicationStatus.IN_REVIEW:
+        raise LoanStateError(
+            f"application {app_id} is {app.status.value}; only one in review can be decided "
+            "again as of another date"
+        )
+    decision = _decide(decider, app.uscc, app.amount, app.term_months, app.method, on)
+    app.redecide(decision=decision, as_of=on, by=user.name, at=now)
+    uow.applications.save(app)
+    uow.audit.append(
+        user.name,
+        "application.redecided",
+        f"application:{app_id}",
+        {"as_of": on.isoformat(), "reason": reason.strip()},
         now,
     )
     _audit_decision(uow, user, app, now)

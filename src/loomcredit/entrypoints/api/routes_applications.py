@@ -15,6 +15,7 @@ from loomcredit.entrypoints.api.schemas import (
     ApplicationIn,
     HumanReviewIn,
     Login,
+    RedecideIn,
     ResubmitIn,
     ReviewIn,
 )
@@ -116,6 +117,21 @@ def resubmit(app_id: Id, body: ResubmitIn, user: CurrentUser, svc: Svc, uow: Uow
         term=body.term_months,
         as_of=body.as_of,
         now=svc.clock(),
+    )
+    uow.commit()
+    return views.application_view(view)
+
+
+@router.post(
+    "/applications/{app_id}/redecide",
+    tags=["review"],
+    summary="Decide again as of another date 按指定日期重新决策",
+)
+def redecide(app_id: Id, body: RedecideIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """A risk manager decides an application in review again as of another date, with a reason;
+    it stays in review for another person."""
+    view = origination.redecide(
+        uow, svc.decider, user, app_id, as_of=body.as_of, reason=body.reason, now=svc.clock()
     )
     uow.commit()
     return views.application_view(view)

@@ -90,6 +90,14 @@ class ResubmitIn(BaseModel):
     as_of: IsoDate | None = None
 
 
+class RedecideIn(BaseModel):
+    """A risk manager decides an application in review again as of another date."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: IsoDate
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
 class HumanReviewIn(BaseModel):
     """The applicant asks for a person to look at an automated decision."""
 
