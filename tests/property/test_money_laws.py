@@ -107,3 +107,21 @@ def test_accrual_rounds_to_within_half_a_fen(balance, rate, days):
     exact = MoneyFraction(balance.times(rate.annual).fen * days / 360)
     rounded = exact.round(Round.HALF_UP)
     assert abs(Fraction(rounded.minor) - exact.fen) <= Fraction(1, 2)
+
+
+@given(monies(), monies(), st.integers(min_value=-1000, max_value=1000))
+def test_arithmetic_gives_the_money_the_constructor_would(a, b, k):
+    """Sums, differences, negation, abs and int multiples (built without re-validating) are the
+    same values as ``Money(minor, currency)``: equal, same hash, same repr, still immutable."""
+    b = Money(b.minor, a.currency)
+    for got, minor in (
+        (a + b, a.minor + b.minor),
+        (a - b, a.minor - b.minor),
+        (-a, -a.minor),
+        (abs(a), abs(a.minor)),
+        (a * k, a.minor * k),
+    ):
+        want = Money(minor, a.currency)
+        assert (got, hash(got), repr(got), type(got)) == (want, hash(want), repr(want), Money)
+        with pytest.raises(AttributeError):
+            got.minor = 0  # type: ignore[misc]
