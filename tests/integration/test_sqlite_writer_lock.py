@@ -7,24 +7,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from loomcredit.adapters import orm
+from loomcredit.adapters.ledger_guard import install_ledger_guards
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
+from loomcredit.service_layer.users import Role, UserAccount
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
+PII_KEY, AUDIT_KEY = b"p" * 32, b"a" * 32
 
 
-def _user(name: str) -> dict[str, object]:
-    return {"name": name, "role": "officer", "password_hash": "x", "created_at": NOW}
+def _user(name: str) -> UserAccount:
+    return UserAccount(name, Role.OFFICER, None, "x", NOW)
+
+
+def _uow(engine: Engine) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(engine, PII_KEY, AUDIT_KEY)
+
+
+def _schema(engine: Engine) -> None:
+    orm.metadata.create_all(engine)
+    with engine.begin() as conn:
+        install_ledger_guards(conn)
 
 
 def test_a_unit_of_work_ended_on_another_thread_lets_the_next_writer_in(tmp_path: Path) -> None:
     """FastAPI may open a request's unit of work on one worker thread and close it on another;
     the next writer must not wait for a lock nobody will give back."""
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    orm.metadata.create_all(engine)
-    uow = SqlAlchemyUnitOfWork(engine)
+    _schema(engine)
+    uow = _uow(engine)
     opened, done = threading.Event(), threading.Event()
 
     def open_and_stay() -> None:  # the opening thread lives on, as a pool's worker would
@@ -40,8 +54,8 @@ def test_a_unit_of_work_ended_on_another_thread_lets_the_next_writer_in(tmp_path
     closer.join()
 
     def write() -> None:
-        with SqlAlchemyUnitOfWork(engine) as w:
-            w.add_user(_user("after"))
+        with _uow(engine) as w:
+            w.users.add(_user("after"))
             w.commit()
 
     writer = threading.Thread(target=write, daemon=True)
@@ -49,21 +63,21 @@ def test_a_unit_of_work_ended_on_another_thread_lets_the_next_writer_in(tmp_path
     writer.join(timeout=20)
     done.set()
     assert not writer.is_alive(), "the writer is stuck behind a lock that was never released"
-    with SqlAlchemyUnitOfWork(engine) as r:
-        assert r.get_user("after") is not None
+    with _uow(engine) as r:
+        assert r.users.get("after") is not None
     engine.dispose()
 
 
 def test_concurrent_writers_all_commit(tmp_path: Path) -> None:
     """Sixteen threads writing at once: every write lands, none times out."""
     engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    orm.metadata.create_all(engine)
+    _schema(engine)
     errors: list[BaseException] = []
 
     def write(k: int) -> None:
         try:
-            with SqlAlchemyUnitOfWork(engine) as w:
-                w.add_user(_user(f"u{k}"))
+            with _uow(engine) as w:
+                w.users.add(_user(f"u{k}"))
                 w.commit()
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -74,6 +88,6 @@ def test_concurrent_writers_all_commit(tmp_path: Path) -> None:
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    with SqlAlchemyUnitOfWork(engine) as r:
-        assert all(r.get_user(f"u{k}") is not None for k in range(16))
+    with _uow(engine) as r:
+        assert all(r.users.get(f"u{k}") is not None for k in range(16))
     engine.dispose()
