@@ -354,11 +354,12 @@ def _seed_disbursements(conn: Connection, loan: Loan) -> None:
     conn.execute(
         text(
             f"""
-            INSERT INTO journal_entries (id, loan_id, booked_on, value_date, description)
-            SELECT {entry}, n.i, :d, :d, :desc FROM bench_n n ORDER BY n.i
+            INSERT INTO journal_entries (id, loan_id, booked_on, value_date, description,
+                                         n_postings)
+            SELECT {entry}, n.i, :d, :d, :desc, :n FROM bench_n n ORDER BY n.i
             """
         ).bindparams(bindparam("d", START, type_=Date)),
-        {"desc": DISBURSEMENT_DESCRIPTION},
+        {"desc": DISBURSEMENT_DESCRIPTION, "n": len(loan.disbursement_legs())},
     )
     legs = " UNION ALL ".join(
         f"SELECT {k} AS k, '{account.name}' AS account, {amount.minor} AS amount"
@@ -477,6 +478,7 @@ def naive_eod(conn: Connection, as_of: date, ids: Sequence[int]) -> int:
                     booked_on=as_of,
                     value_date=as_of,
                     description=ACCRUAL_DESCRIPTION,
+                    n_postings=2 * (bool(interest) + bool(penalty)),
                 )
             )
             legs = [

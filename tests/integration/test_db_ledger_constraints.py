@@ -37,23 +37,31 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         eng.dispose()
 
 
-def write(conn: Connection, entry_id: str, *legs: tuple[int, str]) -> None:
-    """An entry and its postings (fen, currency) by plain SQL."""
+def write(
+    conn: Connection, entry_id: str, *legs: tuple[int, str], declared: int | None = None
+) -> None:
+    """An entry declaring ``declared`` postings (default: as many as ``legs``) and its postings
+    (fen, currency), by plain SQL."""
     conn.execute(
         text(
-            "INSERT INTO journal_entries (id, booked_on, value_date, description) "
-            "VALUES (:id, :d, :d, 'test')"
+            "INSERT INTO journal_entries (id, booked_on, value_date, description, n_postings) "
+            "VALUES (:id, :d, :d, 'test', :n)"
         ),
-        {"id": entry_id, "d": DAY},
+        {"id": entry_id, "d": DAY, "n": len(legs) if declared is None else declared},
     )
     for fen, cur in legs:
-        conn.execute(
-            text(
-                "INSERT INTO postings (entry_id, account, amount_fen, currency) "
-                "VALUES (:id, 'SETTLEMENT', :fen, :cur)"
-            ),
-            {"id": entry_id, "fen": fen, "cur": cur},
-        )
+        post(conn, entry_id, fen, cur)
+
+
+def post(conn: Connection, entry_id: str, fen: int, cur: str = "CNY") -> None:
+    """One posting by plain SQL."""
+    conn.execute(
+        text(
+            "INSERT INTO postings (entry_id, account, amount_fen, currency) "
+            "VALUES (:id, 'SETTLEMENT', :fen, :cur)"
+        ),
+        {"id": entry_id, "fen": fen, "cur": cur},
+    )
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -131,6 +139,35 @@ def test_a_posting_added_later_must_keep_the_entry_balanced(engine: Engine) -> N
             )
         )
     assert counts(engine) == (1, 2)
+
+
+def test_a_balanced_pair_added_to_a_committed_entry_is_refused_at_once(engine: Engine) -> None:
+    """Adding legs to a posted entry is an edit of it, even when they balance each other: the
+    first posting beyond the entry's own is refused when it is written."""
+    with engine.begin() as conn:
+        write(conn, "e2", (50, "CNY"), (-50, "CNY"))
+    with pytest.raises(DBAPIError, match="complete"), engine.begin() as conn:
+        post(conn, "e2", 1_000)
+    with pytest.raises(DBAPIError, match="complete"), engine.begin() as conn:
+        post(conn, "e2", -1_000)
+    assert counts(engine) == (1, 2)
+
+
+def test_an_entry_short_of_the_postings_it_declares_cannot_be_committed(engine: Engine) -> None:
+    """Balanced but one posting short of what it declares: refused at commit (so the missing
+    posting could not be added later either)."""
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        write(conn, "short", (70, "CNY"), (-70, "CNY"), declared=3)
+    assert counts(engine) == (0, 0)
+
+
+def test_a_posting_beyond_the_declared_number_is_refused_in_the_same_transaction(
+    engine: Engine,
+) -> None:
+    """An entry declaring two postings takes no third, in its own transaction either."""
+    with pytest.raises(DBAPIError, match="complete"), engine.begin() as conn:
+        write(conn, "over", (10, "CNY"), (-10, "CNY"), (5, "CNY"), declared=2)
+    assert counts(engine) == (0, 0)
 
 
 EDITS = {

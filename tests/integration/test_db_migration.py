@@ -187,6 +187,17 @@ def seed_0005(engine: Engine) -> list[tuple[int, datetime, str, str, str, str, s
     return chain
 
 
+def add_leg(conn: Connection, entry_id: str, fen: int) -> None:
+    """A posting added to a stored entry, by plain SQL."""
+    conn.execute(
+        text(
+            "INSERT INTO postings (entry_id, account, amount_fen, currency) "
+            "VALUES (:e, 'SUSPENSE', :f, 'CNY')"
+        ),
+        {"e": entry_id, "f": fen},
+    )
+
+
 def write_unbalanced(conn: Connection) -> None:
     """An entry with one posting, by plain SQL."""
     conn.execute(
@@ -295,6 +306,14 @@ def test_upgrade_carries_a_0005_book_over(url: str) -> None:
         conn.execute(text("UPDATE postings SET amount_fen = 1 WHERE entry_id = 'rep-1'"))
     with pytest.raises(DBAPIError), engine.begin() as conn:  # ... and no unbalanced entry
         write_unbalanced(conn)
+    with engine.connect() as conn:  # each stored entry declares the postings it has (0007)
+        declared = dict(conn.execute(text("SELECT id, n_postings FROM journal_entries")).all())
+        stored = conn.execute(
+            text("SELECT entry_id, COUNT(*) FROM postings GROUP BY entry_id")
+        ).all()
+    assert declared == dict(stored)
+    with pytest.raises(DBAPIError, match="complete"), engine.begin() as conn:  # ... nor a leg
+        add_leg(conn, "rep-1", 1)  # added to an old entry
     assert trial(engine) == before
     engine.dispose()
 

@@ -4,7 +4,10 @@
 * Append-only: any UPDATE or DELETE of ``journal_entries`` or ``postings`` is refused (and a
   TRUNCATE on PostgreSQL).
 * Balanced at commit: every entry written in a transaction must, when it commits, have at least
-  two postings summing to zero per currency.
+  two postings summing to zero per currency, and exactly the number of postings its row declares
+  (``journal_entries.n_postings``, since 0007).
+* Complete once posted: a posting beyond that number is refused at once, so no leg can be added
+  to an entry later, balanced or not (an addition is an edit of a posted entry).
 
 PostgreSQL checks the last rule with ``DEFERRABLE INITIALLY DEFERRED`` constraint triggers on
 both tables. SQLite has no deferred triggers, so a deferred foreign key does it:
@@ -21,10 +24,14 @@ the unit of work turns into :class:`~loomcredit.domain.errors.UnbalancedEntry`.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Connection, text
 
 _BALANCES = """
     (SELECT COUNT(*) FROM postings WHERE entry_id = {eid}) >= 2
+    AND (SELECT COUNT(*) FROM postings WHERE entry_id = {eid})
+        = (SELECT n_postings FROM journal_entries WHERE id = {eid})
     AND NOT EXISTS (SELECT 1 FROM postings WHERE entry_id = {eid}
                     GROUP BY currency HAVING SUM(amount_fen) <> 0)
 """
@@ -38,6 +45,12 @@ _SQLITE = (
     """
     CREATE TRIGGER IF NOT EXISTS ledger_balanced_fixed BEFORE UPDATE ON balanced_entries
     BEGIN SELECT RAISE(ABORT, 'balanced_entries is kept by the ledger triggers'); END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS ledger_posting_beyond_entry BEFORE INSERT ON postings
+    WHEN (SELECT COUNT(*) FROM postings WHERE entry_id = NEW.entry_id)
+         >= (SELECT n_postings FROM journal_entries WHERE id = NEW.entry_id)
+    BEGIN SELECT RAISE(ABORT, 'journal entry is complete: no posting can be added to it'); END
     """,
     """
     CREATE TRIGGER IF NOT EXISTS ledger_posting_balance AFTER INSERT ON postings
@@ -62,11 +75,18 @@ _PG_FUNCTIONS = (
     LANGUAGE plpgsql AS $$
     DECLARE
         n integer;
+        declared integer;
         bad text;
     BEGIN
-        SELECT COUNT(*) INTO n FROM postings WHERE entry_id = eid;
+        SELECT COUNT(p.id), j.n_postings INTO n, declared
+        FROM journal_entries j LEFT JOIN postings p ON p.entry_id = j.id
+        WHERE j.id = eid GROUP BY j.n_postings;
         IF n < 2 THEN
             RAISE EXCEPTION 'journal entry % has % posting(s); at least 2 are needed', eid, n
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF n <> declared THEN
+            RAISE EXCEPTION 'journal entry % has % posting(s) but declares %', eid, n, declared
                 USING ERRCODE = 'check_violation';
         END IF;
         SELECT string_agg(currency || ' ' || total, ', ') INTO bad
@@ -87,6 +107,24 @@ _PG_FUNCTIONS = (
     BEGIN PERFORM ledger_assert_balanced(NEW.id); RETURN NULL; END $$
     """,
     """
+    CREATE OR REPLACE FUNCTION ledger_refuse_extra_postings() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        bad text;
+    BEGIN
+        SELECT j.id INTO bad
+        FROM (SELECT entry_id, COUNT(*) AS n FROM postings
+              WHERE entry_id IN (SELECT entry_id FROM new_postings) GROUP BY entry_id) c
+        JOIN journal_entries j ON j.id = c.entry_id
+        WHERE c.n > j.n_postings LIMIT 1;
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'journal entry % is complete: no posting can be added to it', bad
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
     CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
@@ -96,6 +134,7 @@ _PG_FUNCTIONS = (
 )
 
 _PG_TRIGGERS = (
+    ("ledger_posting_beyond_entry", "postings"),
     ("ledger_posting_balanced", "postings"),
     ("ledger_entry_balanced", "journal_entries"),
     ("ledger_append_only", "postings"),
@@ -108,6 +147,9 @@ _PG_TRIGGERS = (
 def _pg_triggers() -> tuple[str, ...]:
     deferred = "AFTER INSERT ON {t} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
     return (
+        "CREATE TRIGGER ledger_posting_beyond_entry AFTER INSERT ON postings "
+        "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT "
+        "EXECUTE FUNCTION ledger_refuse_extra_postings()",
         f"CREATE CONSTRAINT TRIGGER ledger_posting_balanced {deferred.format(t='postings')} "
         "EXECUTE FUNCTION ledger_check_posting()",
         f"CREATE CONSTRAINT TRIGGER ledger_entry_balanced {deferred.format(t='journal_entries')} "
@@ -128,7 +170,11 @@ def _pg_triggers() -> tuple[str, ...]:
 def install_ledger_guards(conn: Connection) -> None:
     """Create the journal's triggers on this connection's database (idempotent)."""
     if conn.dialect.name == "sqlite":
-        for ddl in _SQLITE:
+        for ddl in _SQLITE:  # dropped first, so an upgrade replaces an older definition
+            name = re.search(r"CREATE TRIGGER IF NOT EXISTS (\w+)", ddl)
+            if name is None:  # pragma: no cover - every statement above names its trigger
+                raise ValueError(f"a ledger guard without a name: {ddl}")
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name.group(1)}")
             conn.exec_driver_sql(ddl)
         return
     for ddl in _PG_FUNCTIONS:
@@ -140,7 +186,8 @@ def install_ledger_guards(conn: Connection) -> None:
 
 
 def unbalanced_entries(conn: Connection) -> list[str]:
-    """Ids of stored entries that do not balance or have fewer than two postings."""
+    """Ids of stored entries that do not balance or have fewer than two postings (checked before
+    the guards are installed, when the number each declares may not be filled in yet)."""
     rows = conn.execute(
         text(
             """

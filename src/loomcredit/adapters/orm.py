@@ -181,6 +181,8 @@ journal_entries = Table(
     Column("value_date", Date, nullable=False),  # since 0006 (older entries: booked_on)
     Column("description", String(200), nullable=False),
     Column("reverses", String(80), nullable=True, unique=True),
+    # Since 0007: how many postings the entry has; the database refuses one more (ledger_guard).
+    Column("n_postings", Integer, nullable=False, server_default="0"),
     ForeignKeyConstraint(
         ["id"],
         ["balanced_entries.id"],

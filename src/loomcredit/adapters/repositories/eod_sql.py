@@ -226,19 +226,20 @@ def _post_accruals(conn: Connection, as_of: date, day: str) -> int:
     entry = "(:prefix || CAST(ld.loan_id AS VARCHAR(20)) || :suffix)"
     changed = "ld.as_of = :d AND (ld.interest_fen <> 0 OR ld.penalty_fen <> 0)"
     params = {"d": as_of, "prefix": prefix, "suffix": suffix}
+    legs = _legs()
+    n_postings = " + ".join(f"(CASE WHEN {expr} <> 0 THEN 1 ELSE 0 END)" for _, _, expr in legs)
     posted = conn.execute(
         _sql(
             f"""
             INSERT INTO journal_entries (id, loan_id, booked_on, value_date, description,
-                                         reverses)
-            SELECT {entry}, ld.loan_id, {day}, {day}, :desc, NULL
+                                         reverses, n_postings)
+            SELECT {entry}, ld.loan_id, {day}, {day}, :desc, NULL, {n_postings}
             FROM loan_days ld WHERE {changed} ORDER BY ld.loan_id
             """,
             "d",
         ),
         {**params, "desc": ACCRUAL_DESCRIPTION},
     ).rowcount
-    legs = _legs()
     table = " UNION ALL ".join(f"SELECT {k} AS k, '{name}' AS account" for k, name, _ in legs)
     amount = "CASE legs.k " + " ".join(f"WHEN {k} THEN {expr}" for k, _, expr in legs) + " END"
     conn.execute(

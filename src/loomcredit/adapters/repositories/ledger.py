@@ -26,6 +26,7 @@ def entry_row(entry: JournalEntry, loan_id: int | None) -> dict[str, Any]:
         "value_date": entry.value_date,
         "description": entry.description,
         "reverses": entry.reverses,
+        "n_postings": len(entry.postings),
     }
 
 
