@@ -11,7 +11,7 @@ End of day runs loan by loan through the domain (``close_day_by_domain``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
-from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
@@ -187,6 +187,15 @@ class FakeLines(_Repo, CreditLineRepository):
         for line in lines:
             self.save(line)
 
+    def restore_many(self, principal_by_line: Mapping[int, Money], on: date) -> None:
+        for line_id, principal in sorted(principal_by_line.items()):
+            line = self.s.lines[line_id]
+            before = line.utilised
+            line.restore(principal, on)
+            line.events = []
+            if line.utilised != before:
+                line.version += 1
+
     def for_application(self, app_id: int) -> CreditLine | None:
         return next(
             (_c(x) for x in self.s.lines.values() if x.terms.application_id == app_id), None
@@ -199,7 +208,7 @@ class FakeLines(_Repo, CreditLineRepository):
 
 
 class FakeLoans(_Repo, LoanRepository):
-    def add(self, loan: Loan) -> int:
+    def add(self, loan: Loan, *, at: datetime | None = None) -> int:
         if any(x.ref.disbursement_key == loan.ref.disbursement_key for x in self.s.loans.values()):
             raise DuplicateKey(loan.ref.disbursement_key)
         loan.ref = replace(loan.ref, loan_id=self.s.next_id("loan"))
@@ -222,6 +231,22 @@ class FakeLoans(_Repo, LoanRepository):
     def save_many(self, loans: Iterable[Loan]) -> None:
         for loan in loans:
             self.save(loan)
+
+    def due_summaries(
+        self, loan_ids: Iterable[int], on: date, *, lock: bool = False
+    ) -> dict[int, DueSummary]:
+        return {i: DueSummary.of(self.s.loans[i], on) for i in sorted(set(loan_ids))}
+
+    def apply_plain(self, booked: Sequence[tuple[int, PlainRepayment]], on: date) -> None:
+        for loan_id, plain in booked:
+            loan = self.s.loans[loan_id]
+            for i in loan.instalments:
+                if i.due_on <= on:
+                    i.principal_paid, i.interest_paid = i.principal, i.interest
+            loan.outstanding = plain.outstanding
+            loan.accrual.interest_recognised = plain.interest_recognised
+            loan.accrual.interest_received = plain.interest_received
+            loan.version += 1
 
     def by_key(self, key: str) -> Loan | None:
         return next((_c(x) for x in self.s.loans.values() if x.ref.disbursement_key == key), None)

@@ -210,7 +210,7 @@ class CreditLine:
         if self.terms.kind is not LineKind.REVOLVING or principal.is_zero():
             return
         self._check(principal)
-        back = min(principal, self.utilised)
+        back = restored(self.terms.kind, self.utilised, principal)
         self.utilised = self.utilised - back
         self.events.append(LineEvent("restored", on, back))
 
@@ -252,3 +252,11 @@ class CreditLine:
         """Close the line: nothing more is drawn (loans already drawn run on)."""
         self.status = LineStatus.CLOSED
         self.events.append(LineEvent("closed", on, reason=reason))
+
+
+def restored(kind: LineKind, utilised: Money, principal: Money) -> Money:
+    """How much of a line's utilisation ``principal`` repaid gives back: all of it, up to what is
+    utilised, on a revolving line; nothing on a one-off line."""
+    if kind is not LineKind.REVOLVING or not principal.is_positive():
+        return Money.zero(utilised.currency)
+    return min(principal, utilised)

@@ -635,3 +635,97 @@ class Loan:
             Account.PENALTY_INCOME: -a.penalty_recognised,
             Account.SUSPENSE: -self.suspense,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DueSummary:
+    """One loan on one day, as set-based booking reads it (summed from its instalments): enough
+    to tell a plain receipt and book it without loading the aggregate.
+
+    Attributes:
+        principal_due: unpaid principal of the instalments due on or before the day.
+        interest_due: unpaid interest of the instalments due on or before the day.
+        open_after: an instalment due after the day is not settled (so paying what is due does
+            not close the loan).
+    """
+
+    loan_id: int
+    line_id: int
+    status: LoanStatus
+    outstanding: Money
+    suspense: Money
+    penalty_e8: int
+    penalty_paid: Money
+    interest_recognised: Money
+    interest_received: Money
+    principal_due: Money
+    interest_due: Money
+    open_after: bool
+
+    @classmethod
+    def of(cls, loan: Loan, on: date) -> DueSummary:
+        """The summary of an aggregate (what the SQL must return for the same loan)."""
+        cur = loan.currency
+        due = [i for i in loan.instalments if i.due_on <= on]
+        a = loan.accrual
+        return cls(
+            loan.loan_id,
+            loan.ref.line_id,
+            loan.status,
+            loan.outstanding,
+            loan.suspense,
+            a.penalty_e8,
+            a.penalty_paid,
+            a.interest_recognised,
+            a.interest_received,
+            Money(sum(i.principal_unpaid.minor for i in due), cur),
+            Money(sum(i.interest_unpaid.minor for i in due), cur),
+            any(i.due_on > on and not i.is_settled for i in loan.instalments),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlainRepayment:
+    """A plain receipt booked: what it did, and the loan's figures after it (every instalment
+    due on the day is then settled)."""
+
+    repayment: Repayment
+    outstanding: Money
+    interest_recognised: Money
+    interest_received: Money
+
+
+def plain_repayment(s: DueSummary, amount: Money, on: date) -> PlainRepayment | None:
+    """A receipt (not an early repayment) that pays exactly what is due on ``on`` of an active
+    loan with nothing in suspense and no penalty owed, and does not close it: what
+    :meth:`Loan.repay` does then, without the aggregate. None for any other receipt, which is
+    booked through the loan. ``tests/property/test_plain_repayment.py`` proves it equal to
+    :meth:`Loan.repay` wherever it answers."""
+    cur = s.outstanding.currency
+    if s.status is not LoanStatus.ACTIVE or amount.currency != cur or not amount.is_positive():
+        return None
+    if not s.suspense.is_zero() or not s.open_after:
+        return None
+    owed = Accrual(0, s.penalty_e8, s.interest_recognised, s.interest_received, s.penalty_paid,
+                   s.penalty_paid)  # fmt: skip
+    if not owed.penalty_due.is_zero() or amount != s.principal_due + s.interest_due:
+        return None
+    nil = Money.zero(cur)
+    principal, interest = s.principal_due, s.interest_due
+    from_receivable = min(interest, max(nil, s.interest_recognised - s.interest_received))
+    direct = interest - from_receivable
+    legs: Legs = (
+        (Account.SETTLEMENT, amount),
+        (Account.LOAN_PRINCIPAL, -principal),
+        (Account.INTEREST_RECEIVABLE, -from_receivable),
+        (Account.INTEREST_INCOME, -direct),
+        (Account.PENALTY_RECEIVABLE, nil),
+        (Account.PENALTY_INCOME, nil),
+        (Account.SUSPENSE, nil),
+    )
+    return PlainRepayment(
+        Repayment(amount, on, False, principal, interest, nil, nil, False, legs),
+        s.outstanding - principal,
+        s.interest_recognised + direct,
+        s.interest_received + interest,
+    )

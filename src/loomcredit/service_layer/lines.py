@@ -174,7 +174,7 @@ def disburse_drawdown(
         app.penalty_uplift,
     )
     try:
-        uow.loans.add(loan)
+        uow.loans.add(loan, at=now)
     except DuplicateKey:
         raise IdempotencyConflictError(
             "a concurrent approval disbursed this drawdown; retry to read it"

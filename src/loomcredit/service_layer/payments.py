@@ -14,18 +14,20 @@ exceptions queue (挂账处理) and reconciliation (对账).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from loomcredit.domain.errors import LoanStateError, NotFound
 from loomcredit.domain.ledger import Account, JournalEntry, entry_of
-from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.loan import Loan, LoanStatus, PlainRepayment, plain_repayment
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
     MatchOutcome,
+    PrepaymentStatus,
     Receipt,
     ReceiptSource,
     Reconciliation,
@@ -339,24 +341,45 @@ def import_statement(
 def _book_matched(
     uow: UnitOfWork, import_id: int, matched: Sequence[tuple[StatementLine, int]], on: date
 ) -> Money:
-    """Book matched lines in bulk: every loan through its aggregate, writes set-based."""
+    """Book matched lines in bulk, writes set-based. A plain receipt (exactly what is due, see
+    :func:`plain_repayment`) is booked from its loan's :class:`DueSummary`; any other goes
+    through its loan's aggregate; receipts, entries and lines keep the file's order."""
     if not matched:
         return Money.zero()
-    loans = uow.loans.get_many({loan_id for _, loan_id in matched}, lock=True)
-    line_ids = {loan.ref.line_id for loan in loans.values()}
-    credit_lines = uow.lines.get_many(line_ids, lock=True)
     prepay = {r.loan_id: r for r in uow.payments.prepayments(on=on)}
+    times = Counter(loan_id for _, loan_id in matched)
+    candidates = {i for _, i in matched if times[i] == 1 and i not in prepay}
+    summaries = uow.loans.due_summaries(candidates, on, lock=True)
+    plain: dict[int, PlainRepayment] = {}
+    for line, loan_id in matched:
+        found = summaries.get(loan_id)
+        booked = plain_repayment(found, line.amount, on) if found is not None else None
+        if booked is not None:
+            plain[loan_id] = booked
+    loans = uow.loans.get_many({i for _, i in matched if i not in plain}, lock=True)
+    credit_lines = uow.lines.get_many({loan.ref.line_id for loan in loans.values()}, lock=True)
+    restored: dict[int, Money] = {}
     receipts: list[Receipt] = []
     reps = []
     for line, loan_id in matched:
-        loan = loans[loan_id]
-        request = prepay.pop(loan_id, None)
-        if request is not None:
-            from loomcredit.domain.payments import PrepaymentStatus
-
-            request.status = PrepaymentStatus.SETTLED
-            uow.payments.save_prepayment(request)
-        rep = loan.repay(line.amount, on, early=request is not None)
+        request = prepay.pop(loan_id, None) if loan_id not in plain else None
+        if loan_id in plain:
+            rep = plain[loan_id].repayment
+            line_id = summaries[loan_id].line_id
+            loaded = credit_lines.get(line_id)  # loaded for another loan: restored on it
+            if loaded is not None:
+                loaded.restore(rep.principal, on)
+            else:
+                restored[line_id] = restored.get(line_id, Money.zero()) + rep.principal
+        else:
+            loan = loans[loan_id]
+            if request is not None:
+                request.status = PrepaymentStatus.SETTLED
+                uow.payments.save_prepayment(request)
+            rep = loan.repay(line.amount, on, early=request is not None)
+            credit = credit_lines.get(loan.ref.line_id)
+            if credit is not None and rep.principal.is_positive():
+                credit.restore(rep.principal, on)
         reps.append(rep)
         receipts.append(
             Receipt(
@@ -375,9 +398,6 @@ def _book_matched(
                 "",
             )
         )
-        credit = credit_lines.get(loan.ref.line_id)
-        if credit is not None and rep.principal.is_positive():
-            credit.restore(rep.principal, on)
     ids = uow.receipts.add_many(receipts)
     entries = [
         (
@@ -388,7 +408,9 @@ def _book_matched(
     ]
     uow.ledger.post_many(entries)
     uow.loans.save_many(loans.values())
+    uow.loans.apply_plain(sorted(plain.items()), on)
     uow.lines.save_many(credit_lines.values())
+    uow.lines.restore_many(restored, on)
     uow.payments.add_lines(
         [
             StatementEntry(

@@ -19,7 +19,7 @@ from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
-from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
@@ -127,6 +127,11 @@ class CreditLineRepository(abc.ABC):
         """Store several changed lines (each checked like :meth:`save`)."""
 
     @abc.abstractmethod
+    def restore_many(self, principal_by_line: Mapping[int, Money], on: date) -> None:
+        """Principal repaid on each line: what :meth:`CreditLine.restore` gives back, set-based
+        (locked as :meth:`get_many` locks them)."""
+
+    @abc.abstractmethod
     def for_application(self, app_id: int) -> CreditLine | None:
         """The line an application opened."""
 
@@ -139,7 +144,7 @@ class LoanRepository(abc.ABC):
     """Loans (drawdowns)."""
 
     @abc.abstractmethod
-    def add(self, loan: Loan) -> int:
+    def add(self, loan: Loan, *, at: datetime | None = None) -> int:
         """Store a new loan and its schedule (also kept as the original schedule, for a
         recompute); :class:`DuplicateKey` if its disbursement key is taken. Returns the id and
         sets it on ``loan.ref``."""
@@ -159,6 +164,18 @@ class LoanRepository(abc.ABC):
     @abc.abstractmethod
     def save_many(self, loans: Iterable[Loan]) -> None:
         """Store several changed loans (set-based where the store can)."""
+
+    @abc.abstractmethod
+    def due_summaries(
+        self, loan_ids: Iterable[int], on: date, *, lock: bool = False
+    ) -> dict[int, DueSummary]:
+        """What is due of each loan on ``on`` (:meth:`DueSummary.of` of each), set-based; with
+        ``lock`` the loans are locked as :meth:`get_many` locks them."""
+
+    @abc.abstractmethod
+    def apply_plain(self, booked: Sequence[tuple[int, PlainRepayment]], on: date) -> None:
+        """Store plain receipts booked without their aggregates: every instalment due on ``on``
+        settled, the loan's outstanding and interest figures as booked, its version moved on."""
 
     @abc.abstractmethod
     def by_key(self, key: str) -> Loan | None:

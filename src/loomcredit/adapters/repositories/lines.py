@@ -3,18 +3,24 @@ no row updated means someone changed the line since it was read (:class:`StaleAg
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, among, insert_one, locked
-from loomcredit.domain.credit_line import CreditLine, LineKind, LineStatus, LineTerms
+from loomcredit.domain.credit_line import CreditLine, LineKind, LineStatus, LineTerms, restored
 from loomcredit.domain.money import Money
 from loomcredit.service_layer.unit_of_work import CreditLineRepository, StaleAggregate
 
 _T = orm.credit_lines
+_RESTORE = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(utilised_fen=bindparam("b_used"), version=_T.c.version + 1)
+)
 _SAVE = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"), _T.c.version == bindparam("b_version"))
@@ -129,3 +135,30 @@ class SqlCreditLineRepository(CreditLineRepository):
         if uscc:
             stmt = stmt.where(_T.c.uscc == uscc)
         return [_line(r) for r in self._tx.conn.execute(stmt)]
+
+    def restore_many(self, principal_by_line: Mapping[int, Money], on: date) -> None:
+        """One SELECT of kind and utilisation (locked in id order), one executemany of what
+        :func:`restored` gives back; a line that gives nothing back is left as it is."""
+        ids = sorted(principal_by_line)
+        if not ids:
+            return
+        stmt = (
+            select(_T.c.id, _T.c.kind, _T.c.utilised_fen, _T.c.currency)
+            .where(among(self._tx, _T.c.id, ids))
+            .order_by(_T.c.id)
+        )
+        params = []
+        for line_id, kind, utilised, cur in self._tx.conn.execute(locked(self._tx, stmt, True)):
+            used = Money(int(utilised), cur)
+            back = restored(LineKind(kind), used, principal_by_line[line_id])
+            if back.is_positive():
+                params.append({"b_id": line_id, "b_used": (used - back).minor})
+        if params and self._tx.is_pg:  # one statement over arrays, not a round trip a line
+            self._tx.conn.exec_driver_sql(
+                "UPDATE credit_lines SET utilised_fen = v.u, version = credit_lines.version + 1 "
+                "FROM unnest(%(i)s::bigint[], %(u)s::bigint[]) AS v(i, u) "
+                "WHERE credit_lines.id = v.i",
+                {"i": [p["b_id"] for p in params], "u": [p["b_used"] for p in params]},
+            )
+        elif params:
+            self._tx.conn.execute(_RESTORE, params)

@@ -10,7 +10,7 @@ loaded and write only what changed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -122,8 +122,9 @@ def schedule(loan: Loan) -> Schedule:
     )
 
 
-def new_loan_row(loan: Loan) -> dict[str, Any]:
-    """Every column of a new loan (its id left to the store)."""
+def new_loan_row(loan: Loan, at: datetime | None = None) -> dict[str, Any]:
+    """Every column of a new loan (its id left to the store), disbursed ``at`` (the service's
+    clock; without one, midnight UTC of its start date — never the wall clock)."""
     t, ref = loan.terms, loan.ref
     return {
         **dict(zip(STATE_COLUMNS, state(loan), strict=True)),
@@ -139,7 +140,7 @@ def new_loan_row(loan: Loan) -> dict[str, Any]:
         "start_date": t.start_date,
         "rate_ppm": t.rate_ppm,
         "uplift_pct": t.uplift_pct,
-        "disbursed_at": datetime.now(UTC),
+        "disbursed_at": at or datetime.combine(t.start_date, time(0), tzinfo=UTC),
         "version": loan.version,
     }
 

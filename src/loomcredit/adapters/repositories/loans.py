@@ -10,12 +10,24 @@ updated for a loan means someone changed it since it was read (:class:`StaleAggr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, among, insert_one, locked
@@ -33,7 +45,8 @@ from loomcredit.adapters.repositories.loan_rows import (
     new_loan_row,
     state,
 )
-from loomcredit.domain.loan import Loan, LoanStatus
+from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
+from loomcredit.domain.money import Money
 from loomcredit.domain.payments import LoanAccount
 from loomcredit.service_layer.unit_of_work import LoanRepository, StaleAggregate
 
@@ -47,6 +60,16 @@ _KEY = (I.c.loan_id == bindparam("b_loan"), I.c.number == bindparam("b_number"))
 _UPDATE_INST = update(I).where(*_KEY)
 _DELETE_INST = delete(I).where(*_KEY)
 _ACTIVE = LoanStatus.ACTIVE.value
+_PLAIN_LOAN = (
+    update(L)
+    .where(L.c.id == bindparam("b_id"))
+    .values(
+        outstanding_fen=bindparam("b_out"),
+        interest_recognised_fen=bindparam("b_rec"),
+        interest_received_fen=bindparam("b_got"),
+        version=L.c.version + 1,
+    )
+)
 
 Seen = tuple[int, State, Instalments]
 
@@ -189,9 +212,9 @@ class SqlLoanRepository(LoanRepository):
         return out
 
     # -- writing ---------------------------------------------------------------------------------
-    def add(self, loan: Loan) -> int:
+    def add(self, loan: Loan, *, at: datetime | None = None) -> int:
         """Insert the loan, its schedule and the schedule as the original; sets ``loan.ref``."""
-        loan_id = insert_one(self._tx, L, new_loan_row(loan))
+        loan_id = insert_one(self._tx, L, new_loan_row(loan, at))
         loan.ref = replace(loan.ref, loan_id=loan_id)
         sched = instalments_of(loan)
         rows = [
@@ -261,3 +284,94 @@ class SqlLoanRepository(LoanRepository):
         for loan, new_state, new_sched in changed:
             loan.version += 1
             self._seen[loan.loan_id] = (loan.version, new_state, new_sched)
+
+    # -- set-based booking of plain receipts ------------------------------------------------------
+    def due_summaries(
+        self, loan_ids: Iterable[int], on: date, *, lock: bool = False
+    ) -> dict[int, DueSummary]:
+        """One SELECT grouping each loan's instalments (locked first, in id order, with
+        ``lock`` on PostgreSQL)."""
+        ids = sorted(set(loan_ids))
+        if not ids:
+            return {}
+        conn = self._tx.conn
+        if lock and self._tx.is_pg:
+            conn.execute(select(L.c.id).where(among(self._tx, L.c.id, ids)).order_by(L.c.id)
+                         .with_for_update())  # fmt: skip
+        due = I.c.due_on <= on
+        unsettled = or_(
+            I.c.principal_paid_fen < I.c.principal_fen, I.c.interest_paid_fen < I.c.interest_fen
+        )
+        stmt = (
+            select(
+                L.c.id,
+                L.c.line_id,
+                L.c.status,
+                L.c.currency,
+                L.c.outstanding_fen,
+                L.c.suspense_fen,
+                L.c.accrued_penalty_e8,
+                L.c.penalty_paid_fen,
+                L.c.interest_recognised_fen,
+                L.c.interest_received_fen,
+                func.coalesce(
+                    func.sum(case((due, I.c.principal_fen - I.c.principal_paid_fen), else_=0)), 0
+                ),
+                func.coalesce(
+                    func.sum(case((due, I.c.interest_fen - I.c.interest_paid_fen), else_=0)), 0
+                ),
+                func.coalesce(func.max(case((and_(~due, unsettled), 1), else_=0)), 0),
+            )
+            .select_from(L.outerjoin(I, I.c.loan_id == L.c.id))
+            .where(among(self._tx, L.c.id, ids))
+            .group_by(L.c.id)
+        )
+        out: dict[int, DueSummary] = {}
+        for r in conn.execute(stmt):
+            cur = r[3]
+            out[r[0]] = DueSummary(
+                r[0], r[1] or 0, LoanStatus(r[2]), Money(int(r[4]), cur), Money(int(r[5]), cur),
+                int(r[6]), Money(int(r[7]), cur), Money(int(r[8]), cur), Money(int(r[9]), cur),
+                Money(int(r[10]), cur), Money(int(r[11]), cur), bool(r[12]),
+            )  # fmt: skip
+        return out
+
+    def apply_plain(self, booked: Sequence[tuple[int, PlainRepayment]], on: date) -> None:
+        """One UPDATE settling the instalments due, one executemany for the loans."""
+        if not booked:
+            return
+        ids = [loan_id for loan_id, _ in booked]
+        conn = self._tx.conn
+        conn.execute(
+            update(I)
+            .where(among(self._tx, I.c.loan_id, ids), I.c.due_on <= on)
+            .values(principal_paid_fen=I.c.principal_fen, interest_paid_fen=I.c.interest_fen)
+        )
+        if self._tx.is_pg:  # one statement over arrays (an executemany is a round trip a row)
+            conn.exec_driver_sql(
+                "UPDATE loans SET outstanding_fen = v.o, interest_recognised_fen = v.r, "
+                "interest_received_fen = v.g, version = loans.version + 1 "
+                "FROM unnest(%(i)s::bigint[], %(o)s::bigint[], %(r)s::bigint[], %(g)s::bigint[])"
+                " AS v(i, o, r, g) WHERE loans.id = v.i",
+                {
+                    "i": ids,
+                    "o": [p.outstanding.minor for _, p in booked],
+                    "r": [p.interest_recognised.minor for _, p in booked],
+                    "g": [p.interest_received.minor for _, p in booked],
+                },
+            )
+        else:
+            conn.execute(
+                _PLAIN_LOAN,
+                [
+                    {
+                        "b_id": loan_id,
+                        "b_out": p.outstanding.minor,
+                        "b_rec": p.interest_recognised.minor,
+                        "b_got": p.interest_received.minor,
+                    }
+                    for loan_id, p in booked
+                ],
+            )
+        for loan_id in ids:
+            self._seen.pop(loan_id, None)
