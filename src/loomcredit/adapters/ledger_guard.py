@@ -9,8 +9,10 @@
 * Complete once posted: a posting beyond that number is refused at once, so no leg can be added
   to an entry later, balanced or not (an addition is an edit of a posted entry).
 
-PostgreSQL checks the last rule with ``DEFERRABLE INITIALLY DEFERRED`` constraint triggers on
-both tables. SQLite has no deferred triggers, so a deferred foreign key does it:
+PostgreSQL checks the rule with a ``DEFERRABLE INITIALLY DEFERRED`` constraint trigger on
+``journal_entries`` (once per entry: a posting added to an entry of an earlier transaction is
+already refused when it is written). SQLite has no deferred triggers, so a deferred foreign key
+does it:
 ``journal_entries.id`` references ``balanced_entries(id)`` ``DEFERRABLE INITIALLY DEFERRED``
 (``orm.py``), and after every posting a trigger removes the entry's ``balanced_entries`` row and
 puts it back only if the entry now balances; a row that does not balance is refused by a trigger
@@ -133,6 +135,10 @@ _PG_FUNCTIONS = (
     """,
 )
 
+#: Dropped and made again by :func:`install_ledger_guards`. ``ledger_posting_balanced`` (a
+#: deferred check per posting, before 0007) is only dropped: a posting belongs either to an entry
+#: written in the same transaction, which its entry's own deferred check covers at commit, or to
+#: an entry already complete, which ``ledger_posting_beyond_entry`` refuses at once.
 _PG_TRIGGERS = (
     ("ledger_posting_beyond_entry", "postings"),
     ("ledger_posting_balanced", "postings"),
@@ -150,8 +156,6 @@ def _pg_triggers() -> tuple[str, ...]:
         "CREATE TRIGGER ledger_posting_beyond_entry AFTER INSERT ON postings "
         "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT "
         "EXECUTE FUNCTION ledger_refuse_extra_postings()",
-        f"CREATE CONSTRAINT TRIGGER ledger_posting_balanced {deferred.format(t='postings')} "
-        "EXECUTE FUNCTION ledger_check_posting()",
         f"CREATE CONSTRAINT TRIGGER ledger_entry_balanced {deferred.format(t='journal_entries')} "
         "EXECUTE FUNCTION ledger_check_entry()",
         *(
