@@ -101,10 +101,6 @@ _PG_FUNCTIONS = (
     END $$
     """,
     """
-    CREATE OR REPLACE FUNCTION ledger_check_posting() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN PERFORM ledger_assert_balanced(NEW.entry_id); RETURN NULL; END $$
-    """,
-    """
     CREATE OR REPLACE FUNCTION ledger_check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN PERFORM ledger_assert_balanced(NEW.id); RETURN NULL; END $$
     """,
@@ -185,6 +181,7 @@ def install_ledger_guards(conn: Connection) -> None:
         conn.execute(text(ddl))  # text(): psycopg would read the '%' of RAISE as placeholders
     for name, table in _PG_TRIGGERS:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    conn.exec_driver_sql("DROP FUNCTION IF EXISTS ledger_check_posting()")  # before 0007
     for ddl in _pg_triggers():
         conn.exec_driver_sql(ddl)
 
