@@ -672,6 +672,32 @@ def test_statement_lines_instructions_and_prepayments_round_trip(engine: Engine)
         assert u.payments.prepayments(on=START, open_only=False) == [whole]
 
 
+def test_bulk_written_text_comes_back_as_written(engine: Engine) -> None:
+    """Lines written in bulk (COPY on PostgreSQL) keep tabs, newlines, backslashes, quotes,
+    Chinese and empty strings, and None stays NULL, whatever the row before held."""
+    _, _, loan_id = book_loan(engine)
+    odd = ["a\tb", "line1\nline2\r\n", "back\\slash \\N", "引号'\"", "", "\\.", "  "]
+    entries = [
+        StatementEntry(
+            0,
+            0,
+            StatementLine(f"T{k}", START, f"62{k:04d}", text_, fen("1"), text_[::-1]),
+            StatementLineStatus.UNMATCHED if k % 2 else StatementLineStatus.BOOKED,
+            MatchOutcome.UNMATCHED if k % 2 else MatchOutcome.MATCHED,
+            text_ + "原因",
+            None if k % 2 else loan_id,
+        )
+        for k, text_ in enumerate(odd)
+    ]
+    with uow(engine) as u:
+        ids = u.payments.add_lines(entries)
+        u.commit()
+    for entry, line_id in zip(entries, ids, strict=True):
+        entry.line_id = line_id
+    with uow(engine) as u:
+        assert u.payments.lines() == entries
+
+
 # -- ledger ----------------------------------------------------------------------------------------
 def test_journal_entries_round_trip_and_balances(engine: Engine) -> None:
     """Entries come back with their postings and value date; balances sum what was posted."""

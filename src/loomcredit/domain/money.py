@@ -80,6 +80,7 @@ def round_fraction(value: Fraction, mode: Round = Round.HALF_UP) -> int:
 
 
 _new = object.__new__
+_ZEROS: dict[str, Money] = {}
 _set = object.__setattr__
 
 
@@ -102,6 +103,8 @@ class Money:
     currency: str = CNY
 
     def __post_init__(self) -> None:
+        if type(self.minor) is int and type(self.currency) is str and len(self.currency) == 3:
+            return  # the common case, decided at once; anything else is explained below
         _refuse_float(self.minor, "Money")
         if not isinstance(self.minor, int):
             raise TypeError(f"Money.minor must be an int number of fen, not {type(self.minor)}.")
@@ -111,8 +114,12 @@ class Money:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def zero(cls, currency: str = CNY) -> Money:
-        """Zero in the given currency."""
-        return cls(0, currency)
+        """Zero in the given currency (one shared value per currency: Money is immutable)."""
+        found = _ZEROS.get(currency) if type(currency) is str else None
+        if found is None:
+            found = cls(0, currency)
+            _ZEROS[currency] = found
+        return found
 
     @classmethod
     def of_fen(cls, fen: int, currency: str = CNY) -> Money:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -22,7 +25,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loomcredit.domain.money import Money
 from loomcredit.service_layer.unit_of_work import DuplicateKey
@@ -124,19 +127,6 @@ def next_ids(tx: Tx, table: Table, n: int) -> list[int]:
     return list(range(first + 1, first + 1 + n))
 
 
-def write_many(tx: Tx, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """One driver-level executemany INSERT in a savepoint (dates already as :meth:`Tx.day`
-    gives them); a unique violation is :class:`DuplicateKey`."""
-    if not rows:
-        return
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({tx.marks(len(columns))})"
-    try:
-        with tx.conn.begin_nested():
-            tx.conn.exec_driver_sql(sql, list(rows))  # type: ignore[arg-type]
-    except IntegrityError as exc:
-        raise DuplicateKey(str(exc.orig)) from exc
-
-
 def insert_one(tx: Tx, table: Table, values: Row) -> int:
     """Insert a row in a savepoint; a unique violation is :class:`DuplicateKey`. Returns the
     primary key (0 for a non-integer key)."""
@@ -150,20 +140,73 @@ def insert_one(tx: Tx, table: Table, values: Row) -> int:
 
 
 def insert_many(tx: Tx, table: Table, rows: Sequence[Row], *, ids: bool = False) -> list[int]:
-    """Insert dict rows (SQLAlchemy-typed) in one executemany inside a savepoint
-    (:class:`DuplicateKey` if a unique key is taken); with ``ids`` they get new ids, returned in
-    the rows' order."""
+    """Insert dict rows (SQLAlchemy-typed, all with the same columns) in one driver-level bulk
+    write inside a savepoint (:class:`DuplicateKey` if a unique key is taken); with ``ids`` they
+    get new ids, returned in the rows' order.
+
+    The write skips SQLAlchemy's per-row parameter building: values pass the columns' bind
+    processors (as an INSERT's would), then PostgreSQL takes them by ``COPY … FROM STDIN``
+    (psycopg's executemany would pipeline one INSERT a row) and SQLite by the driver's
+    executemany. A column the rows leave out takes its server default; triggers fire as for an
+    INSERT; a driver error comes back as SQLAlchemy's (``IntegrityError`` …)."""
     if not rows:
         return []
     new = next_ids(tx, table, len(rows)) if ids else []
     if ids:
         rows = [{**row, "id": i} for row, i in zip(rows, new, strict=True)]
+    names = list(rows[0])
+    if any(len(row) != len(names) for row in rows):
+        raise ValueError(f"rows for {table.name} do not all have the same columns")
+    values = _bound(tx.conn, table, names, rows)
     try:
         with tx.conn.begin_nested():
-            tx.conn.execute(insert(table), list(rows))
+            if tx.is_pg:
+                _copy(tx.conn, table.name, names, values)
+            else:
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({tx.marks(len(names))})"
+                )
+                tx.conn.exec_driver_sql(sql, [tuple(v) for v in values])
     except IntegrityError as exc:
         raise DuplicateKey(str(exc.orig)) from exc
     return new
+
+
+def _bound(conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Row]) -> list[Any]:
+    """Each row's values in the order of ``names``, through the columns' bind processors (None
+    stays None)."""
+    get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    procs = [
+        (k, p)
+        for k, n in enumerate(names)
+        if (p := table.c[n].type._cached_bind_processor(conn.dialect)) is not None
+    ]
+    if not procs:
+        return [get(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for k, p in procs:
+            if values[k] is not None:
+                values[k] = p(values[k])
+        out.append(values)
+    return out
+
+
+def _copy(
+    conn: Connection, table: str, names: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """``COPY table (names) FROM STDIN`` of the values on the connection's psycopg connection."""
+    command = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor() as cur, cur.copy(command) as copy:
+            for row in values:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(command.as_string(raw), None, exc, psycopg.Error) from exc
 
 
 def locked(tx: Tx, stmt: Select[Any], lock: bool, *, shared: bool = False) -> Select[Any]:

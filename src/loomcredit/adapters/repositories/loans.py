@@ -344,7 +344,14 @@ class SqlLoanRepository(LoanRepository):
         conn = self._tx.conn
         conn.execute(
             update(I)
-            .where(among(self._tx, I.c.loan_id, ids), I.c.due_on <= on)
+            .where(
+                among(self._tx, I.c.loan_id, ids),
+                I.c.due_on <= on,
+                or_(  # settled ones are left alone: rewriting them costs a row version each
+                    I.c.principal_paid_fen < I.c.principal_fen,
+                    I.c.interest_paid_fen < I.c.interest_fen,
+                ),
+            )
             .values(principal_paid_fen=I.c.principal_fen, interest_paid_fen=I.c.interest_fen)
         )
         if self._tx.is_pg:  # one statement over arrays (an executemany is a round trip a row)
