@@ -30,6 +30,7 @@ from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
+    LineTotal,
     LoanAccount,
     PrepaymentRequest,
     PrepaymentStatus,
@@ -38,6 +39,7 @@ from loomcredit.domain.payments import (
     StatementEntry,
     StatementImport,
     StatementLineStatus,
+    credit_totals,
 )
 from loomcredit.service_layer import audit as audit_chain
 from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
@@ -378,6 +380,9 @@ class FakePayments(_Repo, PaymentRepository):
             if (value_date is None or e.line.value_date == value_date)
             and (not unmatched_only or e.status is StatementLineStatus.UNMATCHED)
         ]
+
+    def credit_totals(self, value_date: date) -> list[LineTotal]:
+        return credit_totals(self.lines(value_date=value_date))
 
     def add_instruction(self, instruction: DebitInstruction, batch_id: str) -> None:
         if instruction.instruction_id in self.s.instructions:

@@ -91,8 +91,9 @@ def books(
         engine = make_engine(url)
         made.append(engine)
         decider = FakeDecider(product_kind=ProductKind.REVOLVING)
-        world = World(decider=decider,
-                      make_uow=lambda e=engine: SqlAlchemyUnitOfWork(e, b"p" * 32, b"a" * 32))
+        world = World(
+            decider=decider, make_uow=lambda e=engine: SqlAlchemyUnitOfWork(e, b"p" * 32, b"a" * 32)
+        )
         return engine, world  # fmt: skip
 
     yield make

@@ -51,6 +51,7 @@ from loomcredit.domain.payments import (
     StatementImport,
     StatementLine,
     StatementLineStatus,
+    credit_totals,
 )
 from loomcredit.domain.schedule import Method, build_schedule
 from loomcredit.service_layer.audit import verify_chain
@@ -696,6 +697,45 @@ def test_bulk_written_text_comes_back_as_written(engine: Engine) -> None:
         entry.line_id = line_id
     with uow(engine) as u:
         assert u.payments.lines() == entries
+
+
+def test_credit_totals_in_sql_equal_the_domain_rule(engine: Engine) -> None:
+    """The store's GROUP BY gives what :func:`credit_totals` gives over the same lines: credits
+    of the value date only (debits and other days left out), by status."""
+    _, _, loan_id = book_loan(engine)
+    other_day = START + timedelta(days=1)
+    statuses = [StatementLineStatus.BOOKED, StatementLineStatus.UNMATCHED,
+                StatementLineStatus.RETURNED, StatementLineStatus.IGNORED]  # fmt: skip
+    entries = [
+        StatementEntry(
+            0,
+            0,
+            StatementLine(
+                f"C{k}",
+                other_day if k % 7 == 3 else START,
+                "6222",
+                "某纺织",
+                Money(-(k * 100) if k % 5 == 4 else 1_000 + k * 37),
+                "",
+            ),
+            statuses[k % 4],
+            MatchOutcome.MATCHED,
+            "",
+            loan_id if k % 4 == 0 else None,
+        )
+        for k in range(40)
+    ]
+    with uow(engine) as u:
+        u.payments.add_lines(entries)
+        u.commit()
+    with uow(engine) as u:
+        for day in (START, other_day, START + timedelta(days=9)):
+            assert u.payments.credit_totals(day) == credit_totals(u.payments.lines(value_date=day))
+        totals = u.payments.credit_totals(START)
+    assert len(totals) == 4  # every status has credits that day
+    assert sum(t.lines for t in totals) == sum(
+        1 for e in entries if e.line.value_date == START and e.line.amount.is_positive()
+    )
 
 
 # -- ledger ----------------------------------------------------------------------------------------

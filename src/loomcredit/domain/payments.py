@@ -17,7 +17,7 @@ statement total = booked + unmatched, to the fen (:class:`Reconciliation`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -246,6 +246,46 @@ class Reconciliation:
     def balanced(self) -> bool:
         """Statement total = booked + unmatched + returned."""
         return self.statement_total == self.booked + self.unmatched + self.returned
+
+    @classmethod
+    def of(cls, value_date: date, totals: Iterable[LineTotal]) -> Reconciliation:
+        """The report from the credit totals by status (:func:`credit_totals`)."""
+        by = {t.status: t for t in totals}
+
+        def total(status: StatementLineStatus) -> Money:
+            found = by.get(status)
+            return found.amount if found is not None else Money.zero()
+
+        return cls(
+            value_date,
+            sum(t.lines for t in by.values()),
+            Money(sum(t.amount.minor for t in by.values())),
+            total(StatementLineStatus.BOOKED),
+            total(StatementLineStatus.UNMATCHED),
+            total(StatementLineStatus.RETURNED),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LineTotal:
+    """The credit lines (amount above zero) of one status on a value date: how many, and
+    their sum. Debits are not reconciled."""
+
+    status: StatementLineStatus
+    lines: int
+    amount: Money
+
+
+def credit_totals(entries: Iterable[StatementEntry]) -> list[LineTotal]:
+    """The rule the reconciliation counts by: credits only, summed by status (in the order of
+    :class:`StatementLineStatus`). A store may compute it in SQL; a test holds the two equal."""
+    count: dict[StatementLineStatus, int] = {}
+    fen: dict[StatementLineStatus, int] = {}
+    for e in entries:
+        if e.line.amount.is_positive():
+            count[e.status] = count.get(e.status, 0) + 1
+            fen[e.status] = fen.get(e.status, 0) + e.line.amount.minor
+    return [LineTotal(s, count[s], Money(fen[s])) for s in StatementLineStatus if s in count]
 
 
 class ReceiptSource(StrEnum):

@@ -525,19 +525,7 @@ def return_line(
 # -- reconciliation -----------------------------------------------------------------------------
 def reconcile_on(uow: UnitOfWork, value_date: date) -> Reconciliation:
     """对账 for a value date over the imported credit lines."""
-    lines = [e for e in uow.payments.lines(value_date=value_date) if e.line.amount.is_positive()]
-
-    def total(status: StatementLineStatus) -> Money:
-        return Money(sum(e.line.amount.minor for e in lines if e.status is status))
-
-    return Reconciliation(
-        value_date,
-        len(lines),
-        Money(sum(e.line.amount.minor for e in lines)),
-        total(StatementLineStatus.BOOKED),
-        total(StatementLineStatus.UNMATCHED),
-        total(StatementLineStatus.RETURNED),
-    )
+    return Reconciliation.of(value_date, uow.payments.credit_totals(value_date))
 
 
 def reconcile(

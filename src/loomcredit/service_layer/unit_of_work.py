@@ -24,6 +24,7 @@ from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
+    LineTotal,
     LoanAccount,
     PrepaymentRequest,
     Receipt,
@@ -289,6 +290,10 @@ class PaymentRepository(abc.ABC):
         self, *, value_date: date | None = None, unmatched_only: bool = False
     ) -> list[StatementEntry]:
         """Imported lines, by id (``unmatched_only``: the exceptions queue)."""
+
+    @abc.abstractmethod
+    def credit_totals(self, value_date: date) -> list[LineTotal]:
+        """:func:`~loomcredit.domain.payments.credit_totals` of the lines of a value date."""
 
     @abc.abstractmethod
     def add_instruction(self, instruction: DebitInstruction, batch_id: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, among, insert_many, insert_one, locked
@@ -14,6 +14,7 @@ from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
+    LineTotal,
     MatchOutcome,
     PrepaymentRequest,
     PrepaymentStatus,
@@ -160,6 +161,20 @@ class SqlPaymentRepository(PaymentRepository):
         if unmatched_only:
             stmt = stmt.where(_S.c.status == StatementLineStatus.UNMATCHED.value)
         return [_entry(r) for r in self._tx.conn.execute(stmt)]
+
+    def credit_totals(self, value_date: date) -> list[LineTotal]:
+        """One GROUP BY over the day's credits (equal to the domain's rule: a test says so)."""
+        stmt = (
+            select(_S.c.status, func.count(), func.sum(_S.c.amount_fen))
+            .where(_S.c.value_date == value_date, _S.c.amount_fen > 0)
+            .group_by(_S.c.status)
+        )
+        found = {
+            StatementLineStatus(s): (int(n), int(f)) for s, n, f in self._tx.conn.execute(stmt)
+        }
+        return [
+            LineTotal(s, found[s][0], Money(found[s][1])) for s in StatementLineStatus if s in found
+        ]
 
     # -- auto-debit ------------------------------------------------------------------------------
     def add_instruction(self, instruction: DebitInstruction, batch_id: str) -> None:
