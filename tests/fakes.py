@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus, Evidence
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
 from loomcredit.domain.credit_line import CreditLine
@@ -24,6 +25,7 @@ from loomcredit.domain.decision.bands import Band
 from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.end_of_day import DayClose, Reminder
+from loomcredit.domain.errors import NotFound
 from loomcredit.domain.ledger import Account, JournalEntry
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
@@ -44,7 +46,9 @@ from loomcredit.domain.payments import (
 from loomcredit.service_layer import audit as audit_chain
 from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
 from loomcredit.service_layer.decisioning import DecisionRequest
+from loomcredit.service_layer.monitoring import WarningHit
 from loomcredit.service_layer.unit_of_work import (
+    AlertRepository,
     ApplicationRepository,
     ApprovalRepository,
     AuditLog,
@@ -81,6 +85,7 @@ class State:
     originals: dict[int, Loan] = field(default_factory=dict)
     receipts: dict[int, Receipt] = field(default_factory=dict)
     approvals: dict[int, ApprovalRequest] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -345,6 +350,47 @@ class FakeApprovals(_Repo, ApprovalRepository):
         ]
 
 
+class FakeAlerts(_Repo, AlertRepository):
+    def add(self, alert: Alert) -> int:
+        if alert.rule in self.open_for(alert.uscc):
+            raise DuplicateKey(f"{alert.uscc} {alert.rule}")
+        alert.alert_id = self.s.next_id("alert")
+        self.s.alerts[alert.alert_id] = _c(alert)
+        return alert.alert_id
+
+    def get(self, alert_id: int, *, lock: bool = False) -> Alert | None:
+        return _c(self.s.alerts.get(alert_id))
+
+    def open_for(self, uscc: str) -> dict[str, Alert]:
+        return {
+            a.rule: _c(a) for _, a in sorted(self.s.alerts.items()) if a.uscc == uscc and a.is_open
+        }
+
+    def save(self, alert: Alert) -> None:
+        stored = self.s.alerts[alert.alert_id]
+        if stored.version != alert.version:
+            raise StaleAggregate(f"alert {alert.alert_id}")
+        alert.version += 1
+        self.s.alerts[alert.alert_id] = _c(alert)
+
+    def find(
+        self,
+        *,
+        statuses: Iterable[AlertStatus] | None = None,
+        assignee: str | None = None,
+        uscc: str | None = None,
+    ) -> list[Alert]:
+        wanted = None if statuses is None else set(statuses)
+        found = [
+            _c(a)
+            for a in self.s.alerts.values()
+            if (wanted is None or a.status in wanted)
+            and (assignee is None or a.assignee == assignee)
+            and (uscc is None or a.uscc == uscc)
+        ]
+        return sorted(found, key=lambda a: (a.level.rank, a.raised_at, a.alert_id))
+
+
 class FakePayments(_Repo, PaymentRepository):
     def add_import(self, record: StatementImport) -> int:
         iid = self.s.next_id("import")
@@ -539,6 +585,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.receipts = FakeReceipts(self)
         self.approvals = FakeApprovals(self)
         self.payments = FakePayments(self)
+        self.alerts = FakeAlerts(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)
@@ -632,3 +679,42 @@ class FakeBankCore:
                 )
             )
         self.settled[batch_id] = lines
+
+
+@dataclass
+class FakeFeatures:
+    """The feature-source port: what each firm looks like, whatever the date."""
+
+    by_firm: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
+        if uscc not in self.by_firm:
+            raise NotFound(f"no features for {uscc}")
+        return self.by_firm[uscc]
+
+
+def warning_hit(
+    rule: str, level: AlertLevel, feature: str, value: object, as_of: date
+) -> WarningHit:
+    """A hit whose evidence is the feature's value against last year's same months."""
+    ev = Evidence(
+        feature, str(value), "去年同期", as_of, f"{feature} {value}", f"{feature} {value}"
+    )
+    return WarningHit(rule, level, ev)
+
+
+class FakeWarningRules:
+    """The warning-rules port: court enforcement (``court`` > 0: red) and a sales drop
+    (``drop`` over 30 %: amber; over 50 %: red)."""
+
+    version = "test-1"
+
+    def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
+        hits = []
+        if int(features.get("court", 0)) > 0:  # type: ignore[call-overload]
+            hits.append(warning_hit("COURT", AlertLevel.RED, "court", features["court"], as_of))
+        drop = float(features.get("drop", 0.0))  # type: ignore[arg-type]
+        if drop > 0.3:
+            level = AlertLevel.RED if drop > 0.5 else AlertLevel.AMBER
+            hits.append(warning_hit("SALES_DROP", level, "drop", drop, as_of))
+        return hits

@@ -50,21 +50,24 @@ class World:
         self.keys += 1
         return f"k{self.keys}"
 
-    def open_line(self, amount: str = "300000", term: int = 12, method: str = "annuity") -> int:
-        """An auto-approved application, accepted: its line's id."""
+    def open_line(
+        self, amount: str = "300000", term: int = 12, method: str = "annuity", uscc: str = USCC
+    ) -> int:
+        """An auto-approved application for ``uscc``, accepted: its line's id."""
+        firm = self.firm if uscc == USCC else User(f"firm-{uscc[-4:]}", Role.APPLICANT, uscc)
         with self.uow() as uow:
             view = origination.create_application(
                 uow,
                 self.decider,
                 self.officer,
-                uscc=USCC,
+                uscc=uscc,
                 amount=Money.parse(amount),
                 term=term,
                 method=method,
                 now=self.now,
             )
             line = origination.accept_contract(
-                uow, self.firm, view.app.app_id, settlement_account=ACCOUNT, now=self.now
+                uow, firm, view.app.app_id, settlement_account=ACCOUNT, now=self.now
             )
             uow.commit()
         return line.line_id

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -383,4 +384,46 @@ prepayment_requests = Table(
     _currency(),
     Column("requested_by", String(64), nullable=False),
     Column("status", String(20), nullable=False),
+)
+
+# -- since 0008: post-loan monitoring (alerts) ----------------------------------------------------
+_NOT_CLOSED = text("status <> 'closed'")
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False),
+    Column("line_id", ForeignKey("credit_lines.id"), nullable=False, index=True),
+    Column("rule", String(40), nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("evidence_json", Text, nullable=False),  # [{feature, value, baseline, as_of, …}]
+    Column("first_seen", Date, nullable=False),
+    Column("last_seen", Date, nullable=False),
+    Column("assignee", String(64), nullable=False, server_default=""),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("escalated_at", DateTime(timezone=True), nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_alerts_status_level", "status", "level"),
+    # one open alert per borrower and rule: re-running the monitor refreshes it
+    Index(
+        "uq_alerts_open_rule",
+        "uscc",
+        "rule",
+        unique=True,
+        sqlite_where=_NOT_CLOSED,
+        postgresql_where=_NOT_CLOSED,
+    ),
+)
+
+alert_steps = Table(
+    "alert_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", ForeignKey("alerts.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
 )

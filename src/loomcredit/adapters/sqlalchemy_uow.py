@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import IntegrityError
 
 from loomcredit.adapters.repositories import (
+    SqlAlertRepository,
     SqlApplicationRepository,
     SqlApprovalRepository,
     SqlAuditLog,
@@ -89,6 +90,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.receipts = SqlReceiptRepository(self._tx)
         self.approvals = SqlApprovalRepository(self._tx)
         self.payments = SqlPaymentRepository(self._tx)
+        self.alerts = SqlAlertRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

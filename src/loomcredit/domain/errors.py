@@ -117,6 +117,14 @@ class ApprovalStateError(ApprovalError):
     """The request was already approved, rejected or cancelled."""
 
 
+class AlertStateError(LoomError):
+    """An early-warning alert cannot move that way (closed, or a step its status forbids)."""
+
+
+class AlertInputError(LoomError, ValueError):
+    """An alert or a step on it lacks what it needs (evidence, a comment, a person)."""
+
+
 class PolicyViolation(LoomError, ValueError):
     """A policy file or value breaks its own rules."""
 

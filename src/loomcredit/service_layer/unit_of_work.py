@@ -14,6 +14,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
+from loomcredit.domain.alerts import Alert, AlertStatus
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.credit_line import CreditLine
@@ -260,6 +261,38 @@ class ApprovalRepository(abc.ABC):
         """Requests waiting for a decision, oldest first."""
 
 
+class AlertRepository(abc.ABC):
+    """Early-warning alerts and their steps."""
+
+    @abc.abstractmethod
+    def add(self, alert: Alert) -> int:
+        """Store a new alert (sets its id); :class:`DuplicateKey` when the borrower already has
+        an open alert for the rule."""
+
+    @abc.abstractmethod
+    def get(self, alert_id: int, *, lock: bool = False) -> Alert | None:
+        """An alert with its steps."""
+
+    @abc.abstractmethod
+    def open_for(self, uscc: str) -> dict[str, Alert]:
+        """The borrower's open (not closed) alerts, by rule."""
+
+    @abc.abstractmethod
+    def save(self, alert: Alert) -> None:
+        """Store a changed alert and its new steps (:class:`StaleAggregate` if it changed in
+        the store since it was loaded)."""
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        statuses: Iterable[AlertStatus] | None = None,
+        assignee: str | None = None,
+        uscc: str | None = None,
+    ) -> list[Alert]:
+        """Alerts, most serious first, then oldest first."""
+
+
 class PaymentRepository(abc.ABC):
     """Statement imports and lines, the exceptions queue, auto-debit instructions and
     prepayment requests."""
@@ -435,6 +468,7 @@ class UnitOfWork(abc.ABC):
     receipts: ReceiptRepository
     approvals: ApprovalRepository
     payments: PaymentRepository
+    alerts: AlertRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

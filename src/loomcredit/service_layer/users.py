@@ -74,6 +74,9 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     READ_OUTBOX = "read_outbox"
+    RUN_MONITOR = "run_monitor"
+    READ_ALERTS = "read_alerts"
+    WORK_ALERT = "work_alert"
 
 
 _A = Action
@@ -96,6 +99,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.REQUEST_PREPAYMENT,
             _A.READ_LOAN,
             _A.READ_BOOK,
+            _A.READ_ALERTS,
+            _A.WORK_ALERT,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -113,6 +118,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.APPROVE_REVERSAL,
             _A.REQUEST_BACK_VALUE,
             _A.APPROVE_BACK_VALUE,
+            _A.RUN_MONITOR,
+            _A.READ_ALERTS,
+            _A.WORK_ALERT,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -127,11 +135,21 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.RESOLVE_PAYMENT,
             _A.REQUEST_REVERSAL,
             _A.READ_OUTBOX,
+            _A.RUN_MONITOR,
         }
     ),
-    Role.COLLECTOR: frozenset({_A.READ_LOAN, _A.READ_BOOK, _A.READ_OUTBOX, _A.REQUEST_WRITE_OFF}),
+    Role.COLLECTOR: frozenset(
+        {_A.READ_LOAN, _A.READ_BOOK, _A.READ_OUTBOX, _A.REQUEST_WRITE_OFF, _A.READ_ALERTS}
+    ),
     Role.AUDITOR: frozenset(
-        {_A.READ_APPLICATION, _A.READ_LOAN, _A.READ_BOOK, _A.READ_AUDIT, _A.READ_OUTBOX}
+        {
+            _A.READ_APPLICATION,
+            _A.READ_LOAN,
+            _A.READ_BOOK,
+            _A.READ_AUDIT,
+            _A.READ_OUTBOX,
+            _A.READ_ALERTS,
+        }
     ),
     Role.ADMIN: frozenset({_A.MANAGE_USERS, _A.READ_AUDIT}),
 }

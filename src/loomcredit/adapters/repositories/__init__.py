@@ -2,6 +2,7 @@
 module per aggregate; ``eod_sql.py`` is end of day as set-based SQL."""
 
 from loomcredit.adapters.repositories._base import Tx
+from loomcredit.adapters.repositories.alerts import SqlAlertRepository
 from loomcredit.adapters.repositories.applications import SqlApplicationRepository
 from loomcredit.adapters.repositories.approvals import SqlApprovalRepository
 from loomcredit.adapters.repositories.audit import SqlAuditLog
@@ -15,6 +16,7 @@ from loomcredit.adapters.repositories.receipts import SqlReceiptRepository
 from loomcredit.adapters.repositories.users import SqlUserRepository
 
 __all__ = [
+    "SqlAlertRepository",
     "SqlApplicationRepository",
     "SqlApprovalRepository",
     "SqlAuditLog",

@@ -1,0 +1,225 @@
+"""Post-loan monitoring (贷后监控): the warning rules over the book, alerts raised and worked.
+
+:func:`monitor` runs, for one as-of date, the warning rules on the point-in-time features of every
+borrower with a line that is not closed, and raises or refreshes one alert per borrower and rule
+(``domain/alerts.py``). :func:`move_alert` is a person acknowledging, recording an action on or
+closing an alert; :func:`escalate_overdue` escalates the ones nobody acknowledged in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from loomcredit.domain.alerts import (
+    DEFAULT_POLICY,
+    Alert,
+    AlertLevel,
+    AlertPolicy,
+    AlertStatus,
+    Evidence,
+)
+from loomcredit.domain.credit_line import CreditLine, LineStatus
+from loomcredit.domain.errors import NotFound
+from loomcredit.service_layer.errors import InvalidRequestError
+from loomcredit.service_layer.ports import FeatureSource
+from loomcredit.service_layer.unit_of_work import UnitOfWork
+from loomcredit.service_layer.users import AccessDeniedError, Action, Role, User, require
+
+
+@dataclass(frozen=True, slots=True)
+class WarningHit:
+    """A warning rule that fired on one borrower's features: rule, level and evidence."""
+
+    rule: str
+    level: AlertLevel
+    evidence: Evidence
+
+
+class WarningRules(Protocol):
+    """The early-warning rules (DOMAIN.md §9) over one borrower's features as of a date."""
+
+    @property
+    def version(self) -> str:
+        """The rules' version, recorded with each run."""
+
+    def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
+        """The rules that fire, most serious first."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRun:
+    """What one monitoring run did."""
+
+    as_of: date
+    rules_version: str
+    borrowers: int
+    without_data: tuple[str, ...]
+    raised: tuple[Alert, ...]
+    refreshed: tuple[Alert, ...]
+
+
+def _borrowers(lines: Iterable[CreditLine]) -> dict[str, CreditLine]:
+    """Each borrower's line to monitor (not closed; the newest when it has several)."""
+    out: dict[str, CreditLine] = {}
+    for line in sorted(lines, key=lambda ln: ln.line_id):
+        if line.status is not LineStatus.CLOSED:
+            out[line.terms.uscc] = line
+    return out
+
+
+def monitor(
+    uow: UnitOfWork,
+    user: User,
+    features: FeatureSource,
+    rules: WarningRules,
+    *,
+    as_of: date,
+    now: datetime,
+    uscc: Iterable[str] | None = None,
+) -> MonitorRun:
+    """Run the warning rules as of ``as_of`` over the borrowers with an open line (or only
+    ``uscc``); raise an alert for each rule that fires, or refresh the one already open for the
+    borrower and rule. Audited as one run. The caller commits."""
+    require(user, Action.RUN_MONITOR)
+    if as_of > now.date():
+        raise InvalidRequestError(
+            f"monitoring cannot run as of {as_of}: it is after today ({now.date()}), and the "
+            "bank holds no data of days that have not happened"
+        )
+    lines = _borrowers(uow.lines.find())
+    wanted = set(uscc) if uscc is not None else None
+    raised: list[Alert] = []
+    refreshed: list[Alert] = []
+    missing: list[str] = []
+    for firm, line in sorted(lines.items()):
+        if wanted is not None and firm not in wanted:
+            continue
+        try:
+            found = rules.warnings(features.get(firm, as_of), as_of)
+        except NotFound:
+            missing.append(firm)
+            continue
+        if not found:
+            continue
+        open_now = uow.alerts.open_for(firm)
+        assignee = _assignee(uow, line)
+        for w in found:
+            alert = open_now.get(w.rule)
+            if alert is not None:
+                if alert.refresh(w.level, (w.evidence,), as_of):
+                    uow.alerts.save(alert)
+                    refreshed.append(alert)
+                continue
+            alert = Alert.raise_for(
+                uscc=firm,
+                line_id=line.line_id,
+                rule=w.rule,
+                level=w.level,
+                evidence=(w.evidence,),
+                seen_on=as_of,
+                assignee=assignee,
+                at=now,
+            )
+            uow.alerts.add(alert)
+            open_now[w.rule] = alert
+            raised.append(alert)
+    run = MonitorRun(
+        as_of,
+        rules.version,
+        len(lines) if wanted is None else len(wanted & set(lines)),
+        tuple(missing),
+        tuple(raised),
+        tuple(refreshed),
+    )
+    uow.audit.append(
+        user.name,
+        "monitor.run",
+        f"monitor:{as_of.isoformat()}",
+        {
+            "as_of": as_of.isoformat(),
+            "rules": rules.version,
+            "borrowers": run.borrowers,
+            "without_data": len(missing),
+            "raised": len(raised),
+            "refreshed": len(refreshed),
+        },
+        now,
+    )
+    return run
+
+
+def _assignee(uow: UnitOfWork, line: CreditLine) -> str:
+    """The customer manager (客户经理) who made the line's application."""
+    app = uow.applications.get(line.terms.application_id)
+    return app.created_by if app is not None else ""
+
+
+def alerts(
+    uow: UnitOfWork,
+    user: User,
+    *,
+    statuses: Iterable[AlertStatus] | None = None,
+    mine: bool = False,
+    uscc: str | None = None,
+) -> list[Alert]:
+    """The alert queue, most serious first (``mine``: assigned to the user)."""
+    require(user, Action.READ_ALERTS)
+    return uow.alerts.find(statuses=statuses, assignee=user.name if mine else None, uscc=uscc)
+
+
+def move_alert(
+    uow: UnitOfWork,
+    user: User,
+    alert_id: int,
+    to: AlertStatus,
+    *,
+    comment: str,
+    now: datetime,
+) -> Alert:
+    """Acknowledge, record an action on, or close an alert. A customer manager works the alerts
+    assigned to them; a risk manager any (the escalated ones among them). Audited."""
+    require(user, Action.WORK_ALERT)
+    alert = uow.alerts.get(alert_id, lock=True)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    if user.role is not Role.RISK_MANAGER and alert.assignee != user.name:
+        raise AccessDeniedError(
+            f"alert {alert_id} is assigned to {alert.assignee or 'nobody'}; only they or a risk "
+            "manager may work it",
+            user=user.name,
+            action=Action.WORK_ALERT.value,
+        )
+    was = alert.status
+    alert.move(to, by=user.name, at=now, comment=comment)
+    uow.alerts.save(alert)
+    uow.audit.append(
+        user.name,
+        f"alert.{to.value}",
+        f"alert:{alert_id}",
+        {"uscc": alert.uscc, "rule": alert.rule, "from": was.value, "comment": comment},
+        now,
+    )
+    return alert
+
+
+def escalate_overdue(
+    uow: UnitOfWork, user: User, *, now: datetime, policy: AlertPolicy = DEFAULT_POLICY
+) -> list[Alert]:
+    """Escalate every open alert nobody acknowledged within its level's time limit."""
+    require(user, Action.RUN_MONITOR)
+    done = []
+    for alert in uow.alerts.find(statuses=[AlertStatus.OPEN]):
+        if alert.escalate(now, policy):
+            uow.alerts.save(alert)
+            uow.audit.append(
+                user.name,
+                "alert.escalated",
+                f"alert:{alert.alert_id}",
+                {"uscc": alert.uscc, "rule": alert.rule, "policy": policy.version},
+                now,
+            )
+            done.append(alert)
+    return done

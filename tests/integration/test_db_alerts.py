@@ -1,0 +1,132 @@
+"""Alerts on SQLite and PostgreSQL (migrated to head): the monitoring story of tests/unit through
+the real unit of work, the database's one open alert per borrower and rule, stale saves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tests.integration.test_db_servicing_stories import Worlds
+from tests.unit.test_monitoring import AS_OF, OTHER, Features, queue, run
+from tests.world import USCC
+
+from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus, Evidence
+from loomcredit.service_layer import monitoring
+from loomcredit.service_layer.unit_of_work import DuplicateKey, StaleAggregate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def worlds(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Worlds]:
+    w = Worlds(request.param, tmp_path)
+    yield w
+    w.close()
+
+
+def test_the_monitoring_story_round_trips(worlds: Worlds) -> None:
+    """Raise, refresh, work every step, close, raise again, escalate: what is stored comes back
+    equal, steps in order, the queue most serious first."""
+    w = worlds()
+    w.open_line()
+    w.open_line(uscc=OTHER)
+    feats = Features({USCC: {"court": 1, "drop": 0.4}, OTHER: {"drop": 0.35}})
+    first = run(w, feats)
+    assert len(first.raised) == 3
+    feats.by_firm[USCC]["drop"] = 0.7
+    second = run(w, feats, AS_OF + timedelta(days=20))
+    assert {(a.uscc, a.rule, a.level) for a in second.refreshed} == {
+        (OTHER, "SALES_DROP", AlertLevel.AMBER),  # seen again, same level
+        (USCC, "SALES_DROP", AlertLevel.RED),  # worse now
+        (USCC, "COURT", AlertLevel.RED),
+    }
+    stored = queue(w)
+    assert [(a.uscc, a.rule, a.level) for a in stored][:2] == [
+        (USCC, "COURT", AlertLevel.RED),
+        (USCC, "SALES_DROP", AlertLevel.RED),
+    ]
+    court = stored[0]
+    for to, comment in [(AlertStatus.ACKNOWLEDGED, ""), (AlertStatus.ACTIONED, "走访"),
+                        (AlertStatus.CLOSED, "已撤销")]:  # fmt: skip
+        with w.uow() as uow:
+            monitoring.move_alert(uow, w.officer, court.alert_id, to, comment=comment, now=w.now)
+            uow.commit()
+    with w.uow() as uow:
+        back = uow.alerts.get(court.alert_id)
+    assert back is not None
+    assert [s.status for s in back.steps] == [
+        AlertStatus.ACKNOWLEDGED,
+        AlertStatus.ACTIONED,
+        AlertStatus.CLOSED,
+    ]
+    assert back.evidence == court.evidence
+    assert (back.first_seen, back.last_seen) == (AS_OF, AS_OF + timedelta(days=20))
+    again = run(w, feats, AS_OF + timedelta(days=21))
+    assert [(a.uscc, a.rule) for a in again.raised] == [(USCC, "COURT")]
+    with w.uow() as uow:
+        escalated = monitoring.escalate_overdue(uow, w.ops, now=w.now + timedelta(days=2))
+        uow.commit()
+    assert {(a.uscc, a.rule) for a in escalated} == {(USCC, "COURT"), (USCC, "SALES_DROP")}
+    with w.uow() as uow:
+        assert all(
+            a.escalated_at is not None
+            for a in uow.alerts.find(statuses=[AlertStatus.OPEN], uscc=USCC)
+        )
+
+
+def _alert(line_id: int, at: object) -> Alert:
+    ev = Evidence("court", "1", "预警阈值", AS_OF, "被执行 1 件", "1 enforcement case")
+    return Alert.raise_for(uscc=USCC, line_id=line_id, rule="COURT", level=AlertLevel.RED,
+                           evidence=(ev,), seen_on=AS_OF, assignee="off", at=at)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_the_database_keeps_one_open_alert_per_borrower_and_rule(worlds: Worlds) -> None:
+    """A second open alert for the same borrower and rule is refused by the store (two monitors
+    at once cannot both raise it); once the first is closed, a new one is accepted."""
+    w = worlds()
+    line_id = w.open_line()
+    with w.uow() as uow:
+        first = _alert(line_id, w.now)
+        uow.alerts.add(first)
+        with pytest.raises(DuplicateKey):
+            uow.alerts.add(_alert(line_id, w.now))
+        first.move(AlertStatus.CLOSED, by="rm", at=w.now, comment="done")
+        uow.alerts.save(first)
+        uow.alerts.add(_alert(line_id, w.now))
+        uow.commit()
+    with w.uow() as uow:
+        assert [a.status for a in uow.alerts.find(uscc=USCC)] == [
+            AlertStatus.CLOSED,
+            AlertStatus.OPEN,
+        ]
+
+
+def test_a_stale_alert_is_not_saved(worlds: Worlds) -> None:
+    """Two people load the alert; the second save is refused and nothing of it is written."""
+    w = worlds()
+    line_id = w.open_line()
+    with w.uow() as uow:
+        alert = _alert(line_id, w.now)
+        uow.alerts.add(alert)
+        uow.commit()
+    with w.uow() as uow:
+        a = uow.alerts.get(alert.alert_id)
+        b = uow.alerts.get(alert.alert_id)
+        assert a is not None
+        assert b is not None
+        a.move(AlertStatus.ACKNOWLEDGED, by="off", at=w.now)
+        uow.alerts.save(a)
+        b.move(AlertStatus.CLOSED, by="rm", at=w.now, comment="x")
+        with pytest.raises(StaleAggregate):
+            uow.alerts.save(replace(b, steps=list(b.steps)))
+        uow.commit()
+    with w.uow() as uow:
+        back = uow.alerts.get(alert.alert_id)
+    assert back is not None
+    assert (back.status, [s.status for s in back.steps]) == (
+        AlertStatus.ACKNOWLEDGED,
+        [AlertStatus.ACKNOWLEDGED],
+    )

@@ -1,0 +1,234 @@
+"""Post-loan monitoring on the fakes: the warning rules raise one alert per borrower and rule,
+re-running refreshes it, people work it open → acknowledged → actioned → closed, and an alert
+nobody acknowledges in time is escalated."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+
+import pytest
+from tests.fakes import FakeFeatures as Features
+from tests.fakes import FakeWarningRules as Rules
+from tests.world import USCC, World
+
+from loomcredit.adapters.warning_rules import ProfileWarningRules
+from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus
+from loomcredit.domain.errors import AlertInputError, AlertStateError
+from loomcredit.domain.identity import generate_uscc
+from loomcredit.service_layer import monitoring
+from loomcredit.service_layer.errors import InvalidRequestError
+from loomcredit.service_layer.users import AccessDeniedError, Role, User
+
+OTHER = generate_uscc("330603", random.Random(11))
+AS_OF = date(2026, 1, 31)  # the World's today is 2026-03-02; AS_OF + 30 days is not after it
+
+
+def run(w: World, feats: Features, as_of: date = AS_OF) -> monitoring.MonitorRun:
+    with w.uow() as uow:
+        out = monitoring.monitor(uow, w.risk, feats, Rules(), as_of=as_of, now=w.now)
+        uow.commit()
+    return out
+
+
+def queue(w: World, user: User | None = None, **kw: object) -> list[Alert]:
+    with w.uow() as uow:
+        return monitoring.alerts(uow, user or w.risk, **kw)  # type: ignore[arg-type]
+
+
+class TestMonitor:
+    def test_rules_that_fire_raise_alerts_assigned_to_the_lines_officer(self) -> None:
+        """Each borrower with a line is checked; each rule that fires is one open alert with
+        its evidence, assigned to the customer manager who made the application."""
+        w = World()
+        w.open_line()
+        w.open_line(uscc=OTHER)
+        out = run(w, Features({USCC: {"court": 1, "drop": 0.4}, OTHER: {"drop": 0.1}}))
+        assert (out.borrowers, out.without_data, len(out.refreshed)) == (2, (), 0)
+        alerts = queue(w)
+        assert [(a.uscc, a.rule, a.level) for a in alerts] == [
+            (USCC, "COURT", AlertLevel.RED),
+            (USCC, "SALES_DROP", AlertLevel.AMBER),
+        ]
+        assert {a.assignee for a in alerts} == {w.officer.name}
+        assert all(a.status is AlertStatus.OPEN and a.first_seen == AS_OF for a in alerts)
+        assert alerts[1].evidence[0].value == "0.4"
+        assert alerts[1].evidence[0].baseline == "去年同期"
+
+    def test_running_again_refreshes_and_never_duplicates(self) -> None:
+        """A second run keeps one alert per borrower and rule, with the later date and the
+        latest level; a run for the same date with the same findings changes nothing."""
+        w = World()
+        w.open_line()
+        feats = Features({USCC: {"drop": 0.4}})
+        run(w, feats)
+        again = run(w, feats)
+        assert (len(again.raised), len(again.refreshed)) == (0, 0)
+        feats.by_firm[USCC] = {"drop": 0.6}
+        later = run(w, feats, AS_OF + timedelta(days=30))
+        assert (len(later.raised), len(later.refreshed)) == (0, 1)
+        (alert,) = queue(w)
+        assert (alert.level, alert.first_seen, alert.last_seen) == (
+            AlertLevel.RED,
+            AS_OF,
+            AS_OF + timedelta(days=30),
+        )
+        older = run(w, Features({USCC: {"drop": 0.35}}), AS_OF - timedelta(days=30))
+        assert older.refreshed == ()
+        assert queue(w)[0].level is AlertLevel.RED
+
+    def test_a_closed_alert_is_not_reopened_a_new_one_is_raised(self) -> None:
+        """After an alert is closed, the rule firing again raises a new alert."""
+        w = World()
+        w.open_line()
+        feats = Features({USCC: {"court": 1}})
+        (first,) = run(w, feats).raised
+        with w.uow() as uow:
+            monitoring.move_alert(uow, w.risk, first.alert_id, AlertStatus.CLOSED,
+                                  comment="case settled 已和解", now=w.now)  # fmt: skip
+            uow.commit()
+        (second,) = run(w, feats, AS_OF + timedelta(days=1)).raised
+        assert second.alert_id != first.alert_id
+        assert [(a.alert_id, a.status) for a in queue(w)] == [
+            (first.alert_id, AlertStatus.CLOSED),
+            (second.alert_id, AlertStatus.OPEN),
+        ]
+
+    def test_firms_without_features_are_reported_and_closed_lines_skipped(self) -> None:
+        """A borrower the lake cannot describe is listed, not silently passed; a closed line is
+        not monitored."""
+        w = World()
+        w.open_line()
+        other_line = w.open_line(uscc=OTHER)
+        with w.uow() as uow:
+            line = uow.lines.get(other_line)
+            assert line is not None
+            line.close(w.today, "repaid")
+            uow.lines.save(line)
+            uow.commit()
+        out = run(w, Features({}))
+        assert (out.borrowers, out.without_data) == (1, (USCC,))
+
+    def test_only_operations_and_risk_managers_run_it(self) -> None:
+        """An officer may not run the monitor."""
+        w = World()
+        with w.uow() as uow, pytest.raises(AccessDeniedError):
+            monitoring.monitor(uow, w.officer, Features(), Rules(), as_of=AS_OF, now=w.now)
+
+    def test_a_date_after_today_is_refused(self) -> None:
+        """The bank holds no data of a day that has not happened: a later as-of is refused."""
+        w = World()
+        w.open_line()
+        with w.uow() as uow, pytest.raises(InvalidRequestError, match="after today"):
+            monitoring.monitor(uow, w.risk, Features({USCC: {"court": 1}}), Rules(),
+                               as_of=w.today + timedelta(days=1), now=w.now)  # fmt: skip
+        assert queue(w) == []
+
+    def test_the_run_is_audited(self) -> None:
+        """One audit record per run, with the rules' version and the counts."""
+        w = World()
+        w.open_line()
+        run(w, Features({USCC: {"court": 2}}))
+        with w.uow() as uow:
+            rec = [r for r in uow.audit.records() if r.action == "monitor.run"]
+        assert len(rec) == 1
+        detail = json.loads(rec[0].detail)
+        assert (detail["rules"], detail["raised"], detail["borrowers"]) == ("test-1", 1, 1)
+
+
+class TestWorkingAnAlert:
+    def setup(self) -> tuple[World, int]:
+        w = World()
+        w.open_line()
+        (alert,) = run(w, Features({USCC: {"court": 1}})).raised
+        return w, alert.alert_id
+
+    def test_open_acknowledged_actioned_closed_each_step_recorded(self) -> None:
+        """The assigned officer acknowledges, records an action, closes; each step keeps who,
+        when and the comment, and is audited."""
+        w, alert_id = self.setup()
+        steps = [
+            (AlertStatus.ACKNOWLEDGED, ""),
+            (AlertStatus.ACTIONED, "visited the mill 已实地走访"),
+            (AlertStatus.CLOSED, "enforcement lifted 执行已撤销"),
+        ]
+        for to, comment in steps:
+            with w.uow() as uow:
+                monitoring.move_alert(uow, w.officer, alert_id, to, comment=comment, now=w.now)
+                uow.commit()
+        with w.uow() as uow:
+            alert = uow.alerts.get(alert_id)
+            actions = [r.action for r in uow.audit.records() if r.subject == f"alert:{alert_id}"]
+        assert alert is not None
+        assert [(s.status, s.by, s.comment) for s in alert.steps] == [
+            (to, w.officer.name, comment) for to, comment in steps
+        ]
+        assert actions == ["alert.acknowledged", "alert.actioned", "alert.closed"]
+
+    def test_a_step_out_of_order_or_without_a_comment_is_refused(self) -> None:
+        """Actioned before acknowledged: refused; closing without a comment: refused."""
+        w, alert_id = self.setup()
+        with w.uow() as uow:
+            with pytest.raises(AlertStateError, match="cannot become actioned"):
+                monitoring.move_alert(uow, w.officer, alert_id, AlertStatus.ACTIONED,
+                                      comment="x", now=w.now)  # fmt: skip
+            with pytest.raises(AlertInputError, match="needs a comment"):
+                monitoring.move_alert(uow, w.officer, alert_id, AlertStatus.CLOSED,
+                                      comment="  ", now=w.now)  # fmt: skip
+
+    def test_only_the_assignee_or_a_risk_manager_works_it(self) -> None:
+        """Another officer is refused; a risk manager may."""
+        w, alert_id = self.setup()
+        with w.uow() as uow:
+            with pytest.raises(AccessDeniedError, match="assigned to off"):
+                monitoring.move_alert(uow, User("off2", Role.OFFICER), alert_id,
+                                      AlertStatus.ACKNOWLEDGED, comment="", now=w.now)  # fmt: skip
+            monitoring.move_alert(uow, w.risk, alert_id, AlertStatus.ACKNOWLEDGED, comment="",
+                                  now=w.now)  # fmt: skip
+
+    def test_mine_lists_only_the_users_alerts(self) -> None:
+        """The officer's queue holds what is assigned to them."""
+        w, _ = self.setup()
+        assert len(queue(w, w.officer, mine=True)) == 1
+        assert queue(w, User("off2", Role.OFFICER), mine=True) == []
+
+
+class TestEscalation:
+    def test_unacknowledged_past_the_level_limit_is_escalated_once(self) -> None:
+        """A red alert unacknowledged after a day is escalated; an amber one not yet; running
+        it again escalates nothing more; an acknowledged alert is never escalated."""
+        w = World()
+        w.open_line()
+        w.open_line(uscc=OTHER)
+        run(w, Features({USCC: {"court": 1, "drop": 0.4}, OTHER: {"court": 1}}))
+        other = next(a for a in queue(w) if a.uscc == OTHER)
+        with w.uow() as uow:
+            monitoring.move_alert(uow, w.risk, other.alert_id, AlertStatus.ACKNOWLEDGED,
+                                  comment="", now=w.now)  # fmt: skip
+            uow.commit()
+        later = w.now + timedelta(days=1, minutes=1)
+        with w.uow() as uow:
+            done = monitoring.escalate_overdue(uow, w.ops, now=later)
+            again = monitoring.escalate_overdue(uow, w.ops, now=later)
+            uow.commit()
+        assert [(a.uscc, a.rule) for a in done] == [(USCC, "COURT")]
+        assert again == []
+        with w.uow() as uow:
+            assert len(monitoring.escalate_overdue(uow, w.ops, now=w.now + timedelta(days=4))) == 1
+
+
+class TestProfileRules:
+    def test_court_enforcement_and_a_yoy_sales_drop_become_hits_with_evidence(self) -> None:
+        """The profile's signs as hits: levels mapped (review → watch), the feature, its value,
+        what it is compared with, the date."""
+        feats: dict[str, object] = {"judicial_enforcement_open": 1, "sales_yoy_3m": -0.45}
+        hits = ProfileWarningRules().warnings(feats, AS_OF)
+        by_rule = {h.rule: h for h in hits}
+        assert by_rule, "no rule fired"
+        red = [h for h in hits if h.level is AlertLevel.RED]
+        assert red
+        assert all(h.evidence.as_of == AS_OF for h in hits)
+        sales = next(h for h in hits if h.evidence.feature == "sales_yoy_3m")
+        assert "去年同期" in sales.evidence.baseline
+        assert sales.level in (AlertLevel.AMBER, AlertLevel.RED)
