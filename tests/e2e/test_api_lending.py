@@ -6,8 +6,6 @@ rules a bank's users meet on the way (roles, four eyes, business dates, users an
 from __future__ import annotations
 
 import json
-import random
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,130 +14,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.api_world import (
+    ACCOUNT,
+    PW,
+    USCC,
+    Api,
+    money,
+    running_api,
+)
+from tests.api_world import apply as _apply
+from tests.api_world import problem as _problem
+from tests.api_world import signed_line as _line
+from tests.fakes import FakeDecider
+from tests.lending_fixtures import fixed
 
-with warnings.catch_warnings():
-    # starlette 1.x warns that its TestClient prefers httpx2 (not in the stack); httpx works.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-from tests.fakes import FakeBankCore, FakeDecider
-from tests.lending_fixtures import FixedClock, database_url, fixed
-
-from loomcredit.adapters.security import hash_password
-from loomcredit.bootstrap.service import Service, build_service
-from loomcredit.config import Settings
 from loomcredit.domain.decision.bands import Band
 from loomcredit.domain.decision.outcome import CreditDecision
-from loomcredit.domain.identity import generate_uscc
 from loomcredit.domain.money import Money
 from loomcredit.service_layer.decisioning import DecisionRequest
-from loomcredit.service_layer.user_admin import create_user
 
 pytestmark = pytest.mark.e2e
-PW = "secret-pass-1"
-USCC = generate_uscc("330603", random.Random(7))
-OTHER = generate_uscc("330603", random.Random(8))
-ACCOUNT = "6222000011112222"
 STRANGER = "9999888877776666"
-PROBLEM = "application/problem+json"
-STAFF = (
-    "officer",
-    "officer2",
-    "reviewer",
-    "risk_manager",
-    "risk_manager2",
-    "operations",
-    "collector",
-    "auditor",
-    "admin",
-    "admin2",
-)
-
-
-@dataclass
-class Api:
-    client: TestClient
-    clock: FixedClock
-    svc: Service
-    bank: FakeBankCore
-    decider: FakeDecider
-
-    def login(self, name: str) -> dict[str, str]:
-        r = self.client.post("/api/v1/auth/token", json={"username": name, "password": PW})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """A client on a fresh, migrated database with users of every role, on 2026-01-05."""
-    for url in database_url(request.param, tmp_path):
-        from loomcredit.entrypoints.api.app import create_app
-
-        bank, decider = FakeBankCore(), FakeDecider()
-        svc = build_service(Settings(home=tmp_path), url=url, decider=decider, bank=bank)
-        clock = FixedClock(fixed(2026, 1, 5))
-        svc.clock = clock
-        digest = hash_password(PW)
-        users = [(name, name.rstrip("2"), None) for name in STAFF]
-        users += [("firm", "applicant", USCC), ("otherfirm", "applicant", OTHER)]
-        with svc.uow() as uow:
-            for name, role, uscc in users:
-                create_user(
-                    uow,
-                    actor="test",
-                    name=name,
-                    role=role,
-                    password_hash=digest,
-                    enterprise=uscc,
-                    now=clock(),
-                )
-            uow.commit()
-        with TestClient(create_app(service=svc), raise_server_exceptions=False) as client:
-            yield Api(client, clock, svc, bank, decider)
-        svc.engine.dispose()
-
-
-def money(text: str) -> dict[str, str]:
-    """API money."""
-    return {"amount": text, "currency": "CNY"}
+    yield from running_api(request.param, tmp_path)
 
 
 def _sum(*amounts: str) -> str:
     return str(sum((Decimal(a) for a in amounts), Decimal("0.00")))
-
-
-def _problem(r: Any, status: int, kind: str | None = None) -> str:
-    """The detail of a problem+json response with that status (and problem type)."""
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers["content-type"]
-    body = r.json()
-    assert body["status"] == status
-    if kind is not None:
-        assert body["type"].endswith(f"/{kind}"), body
-    detail: str = body["detail"]
-    assert detail
-    return detail
-
-
-def _apply(a: Api, amount: str, *, by: str = "officer", term: int = 12) -> dict[str, Any]:
-    body = {"uscc": USCC, "amount": money(amount), "term_months": term}
-    r = a.client.post("/api/v1/applications", json=body, headers=a.login(by))
-    assert r.status_code == 201, r.text
-    out: dict[str, Any] = r.json()
-    return out
-
-
-def _line(a: Api, amount: str = "300000.00", *, by: str = "officer") -> tuple[int, int]:
-    """An auto-approved application, signed by the firm: (application id, line id)."""
-    app = _apply(a, amount, by=by)
-    r = a.client.post(
-        f"/api/v1/applications/{app['id']}/accept",
-        json={"settlement_account": ACCOUNT},
-        headers=a.login("firm"),
-    )
-    assert r.status_code == 201, r.text
-    return app["id"], r.json()["id"]
 
 
 def _ask(a: Api, line_id: int, amount: str, key: str, *, by: str = "firm") -> int:

@@ -37,7 +37,7 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     run = _demo(home, "--enterprises", "200", "--months", "24")
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
     out = run.stdout
-    for stage in ("1 ·", "2 ·", "3 ·", "4 ·", "5 ·", "6 ·", "demo finished"):
+    for stage in ("1 ·", "2 ·", "3 ·", "4 ·", "5 ·", "6 ·", "7 ·", "demo finished"):
         assert stage in out, f"stage {stage!r} missing from the demo output"
 
     # Stage 2: raw files were ingested and the quality report written.
@@ -64,6 +64,10 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
         waiting = db.execute(
             "SELECT count(*) FROM statement_lines WHERE status = 'unmatched'"
         ).fetchone()[0]
+        alerts = db.execute(
+            "SELECT a.uscc, a.rule, a.assignee, l.uscc FROM alerts a "
+            "JOIN credit_lines l ON l.id = a.line_id WHERE a.status = 'open'"
+        ).fetchall()
     finally:
         db.close()
     assert statuses.get("declined", 0) >= 1, statuses
@@ -78,6 +82,13 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert set(sources) <= {"auto_debit", "statement"}, sources
     assert waiting == 1, "one statement line nobody can match waits for a person"
     assert "挂账待处理 Exceptions queue" in out
+
+    # Stage 7: monitoring raised alerts on borrowers' lines, one per borrower and rule, each
+    # assigned to the officer who made the application.
+    assert alerts, "the demo's borrowers should raise some warning"
+    assert all(firm == line_firm and who for firm, _, who, line_firm in alerts), alerts
+    assert len({(firm, rule) for firm, rule, _, _ in alerts}) == len(alerts)
+    assert "预警队列 Alerts raised" in out
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

@@ -20,11 +20,13 @@ from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
 from loomcredit.service_layer.audit_admin import seal_chain
 from loomcredit.service_layer.decisioning import EngineDecider
+from loomcredit.service_layer.monitoring import WarningRules
+from loomcredit.service_layer.ports import FeatureSource
 from loomcredit.service_layer.service_ports import BankCore, Decider
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Service", "build_decider", "build_service", "upgrade_database"]
+__all__ = ["Service", "build_decider", "build_monitor", "build_service", "upgrade_database"]
 
 
 def build_decider(settings: Settings) -> Decider:
@@ -50,6 +52,14 @@ def build_decider(settings: Settings) -> Decider:
     )
 
 
+def build_monitor(settings: Settings) -> tuple[FeatureSource, WarningRules]:
+    """What post-loan monitoring reads: point-in-time features from the lake, and the rules."""
+    from loomcredit.adapters.feature_source import LakeFeatureSource
+    from loomcredit.adapters.warning_rules import ProfileWarningRules
+
+    return LakeFeatureSource(Path(settings.home)), ProfileWarningRules()
+
+
 @dataclass
 class Service:
     """The wired service."""
@@ -63,10 +73,17 @@ class Service:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     token_ttl: timedelta = timedelta(hours=8)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monitor_inputs: tuple[FeatureSource, WarningRules] | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
         return SqlAlchemyUnitOfWork(self.engine, self.pii_key, self.audit_key)
+
+    def monitoring(self) -> tuple[FeatureSource, WarningRules]:
+        """What post-loan monitoring reads (the lake's features and the rules unless wired)."""
+        if self.monitor_inputs is None:
+            self.monitor_inputs = build_monitor(self.settings)
+        return self.monitor_inputs
 
 
 def build_service(
@@ -77,6 +94,7 @@ def build_service(
     secret: str | None = None,
     decider: Decider | None = None,
     bank: BankCore | None = None,
+    monitor_inputs: tuple[FeatureSource, WarningRules] | None = None,
 ) -> Service:
     """Wire the service on the configured database (migrated and its audit chain sealed first
     unless ``upgrade`` is False). The decider defaults to the real engine (:func:`build_decider`),
@@ -91,6 +109,7 @@ def build_service(
         bank=bank if bank is not None else FileBankCore(Path(settings.home) / "bank"),
         pii_key=pii_key(settings),
         audit_key=audit_key(settings),
+        monitor_inputs=monitor_inputs,
     )
     if secret:
         svc.secret = secret

@@ -9,6 +9,7 @@ from loomcredit.config import Settings
 from loomcredit.entrypoints.api import (
     errors,
     routes_admin,
+    routes_alerts,
     routes_applications,
     routes_lines,
     routes_loans,
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_lines.router)
     app.include_router(routes_loans.router)
     app.include_router(routes_payments.router)
+    app.include_router(routes_alerts.router)
     app.include_router(routes_admin.router)
     from loomcredit.entrypoints.web import console
 

@@ -17,6 +17,8 @@ from starlette.routing import Match, Route
 from loomcredit.adapters.bank_files import BankFileFormatError
 from loomcredit.adapters.security import BadTokenError
 from loomcredit.domain.errors import (
+    AlertInputError,
+    AlertStateError,
     ApprovalStateError,
     CreditLineError,
     DateOutOfRange,
@@ -75,6 +77,8 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (LoanStateError, 409, "state-conflict"),
     (CreditLineError, 409, "credit-line"),
     (ApprovalStateError, 409, "already-decided"),
+    (AlertStateError, 409, "alert-state"),
+    (AlertInputError, 422, "invalid-alert-step"),
     (ConcurrentChangeError, 409, "concurrent-change"),
     (InvalidRequestError, 422, "invalid-request"),
     (BankFileFormatError, 422, "invalid-file"),

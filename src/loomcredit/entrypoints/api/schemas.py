@@ -222,3 +222,20 @@ class RoleIn(BaseModel):
     role: _ROLES
     enterprise_uscc: str | None = Field(default=None, min_length=18, max_length=18)
     reason: Text = Field(min_length=1, max_length=2000)
+
+
+class MonitorIn(BaseModel):
+    """A monitoring run: as of a date (default: the business date), all borrowers or some."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: IsoDate | None = None
+    uscc: list[Annotated[str, Field(pattern=r"^[0-9A-Z]{18}$")]] | None = Field(
+        default=None, max_length=10000
+    )
+
+
+class AlertStepIn(BaseModel):
+    """A comment on an alert's step (required to record an action or to close)."""
+
+    model_config = ConfigDict(extra="forbid")
+    comment: Text = Field(default="", max_length=2000)

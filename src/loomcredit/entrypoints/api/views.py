@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from loomcredit.domain.alerts import Alert
 from loomcredit.domain.application import Application
 from loomcredit.domain.approval import (
     ApprovalRequest,
@@ -33,6 +34,7 @@ from loomcredit.domain.waterfall import DEFAULT_ORDER
 from loomcredit.service_layer.eod import EodRun
 from loomcredit.service_layer.lines import LineView
 from loomcredit.service_layer.loan_plan import LoanPlan
+from loomcredit.service_layer.monitoring import MonitorRun
 from loomcredit.service_layer.origination import ApplicationView, Contract
 from loomcredit.service_layer.payments import AutoDebitRun, ImportResult, SettlementResult
 from loomcredit.service_layer.users import UserAccount
@@ -445,4 +447,50 @@ def user(u: UserAccount) -> Json:
         "enterprise_uscc": u.enterprise_uscc,
         "created_at": _d(u.created_at),
         "disabled_at": _d(u.disabled_at),
+    }
+
+
+def monitor_run(run: MonitorRun) -> Json:
+    """What a monitoring run did."""
+    return {
+        "as_of": _d(run.as_of),
+        "rules_version": run.rules_version,
+        "borrowers": run.borrowers,
+        "without_data": list(run.without_data),
+        "raised": [alert(a) for a in run.raised],
+        "refreshed": [alert(a) for a in run.refreshed],
+    }
+
+
+def alert(a: Alert) -> Json:
+    """An early-warning alert with its evidence and steps."""
+    return {
+        "id": a.alert_id,
+        "uscc": a.uscc,
+        "line_id": a.line_id,
+        "rule": a.rule,
+        "level": a.level.value,
+        "level_zh": a.level.label_zh,
+        "status": a.status.value,
+        "status_zh": a.status.label_zh,
+        "evidence": [
+            {
+                "feature": e.feature,
+                "value": e.value,
+                "baseline": e.baseline,
+                "as_of": _d(e.as_of),
+                "message_zh": e.message_zh,
+                "message_en": e.message_en,
+            }
+            for e in a.evidence
+        ],
+        "first_seen": _d(a.first_seen),
+        "last_seen": _d(a.last_seen),
+        "assignee": a.assignee,
+        "raised_at": _d(a.raised_at),
+        "escalated_at": _d(a.escalated_at),
+        "steps": [
+            {"status": s.status.value, "by": s.by, "at": _d(s.at), "comment": s.comment}
+            for s in a.steps
+        ],
     }

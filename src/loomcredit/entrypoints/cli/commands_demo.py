@@ -328,6 +328,31 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
         )
     console.print(queue)
     svc.engine.dispose()
+    if book.last_day is not None:
+        stage_monitor(settings, book.last_day)
+
+
+def stage_monitor(settings: Settings, as_of: date) -> None:
+    """The warning rules over the borrowers with an open line, alerts raised and queued."""
+    from loomcredit.bootstrap.service import build_monitor, build_service
+    from loomcredit.entrypoints.cli.commands_monitor import print_alerts
+    from loomcredit.service_layer.monitoring import monitor
+    from loomcredit.service_layer.users import Role, User
+
+    _header(f"7 · 贷后监控与预警 Post-loan monitoring and early warning · {as_of}")
+    svc = build_service(settings)
+    features, rules = build_monitor(settings)
+    rm = User("demo_risk_manager", Role.RISK_MANAGER)
+    with console.status("monitoring: features and warning rules per borrower…"), svc.uow() as uow:
+        run = monitor(uow, rm, features, rules, as_of=as_of, now=svc.clock())
+        uow.commit()
+    console.print(
+        f"{run.borrowers} borrowers checked (rules {run.rules_version}) · alerts raised "
+        f"{len(run.raised)} · without data {len(run.without_data)} · "
+        "work them with `loom alerts list|ack|action|close`"
+    )
+    print_alerts(list(run.raised), "预警队列 Alerts raised (loom alerts list)")
+    svc.engine.dispose()
 
 
 def demo(

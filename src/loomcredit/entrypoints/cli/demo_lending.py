@@ -79,6 +79,7 @@ class DemoBook:
     trial_balance: dict[Account, Money] = field(default_factory=dict)
     exceptions: list[StatementEntry] = field(default_factory=list)
     reconciled: bool = True
+    last_day: date | None = None
 
 
 class DemoClock:
@@ -274,6 +275,7 @@ def run_demo_lending(
         with svc.uow() as uow:
             eod.run_eod(uow, ops, day, now=clock())
         book.eod_days += 1
+        book.last_day = day
     _summarise(svc, ops, book)
     return book
 

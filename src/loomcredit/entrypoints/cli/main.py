@@ -32,6 +32,7 @@ def _register() -> None:
         "commands_decide",
         "commands_service",
         "commands_payments",
+        "commands_monitor",
         "commands_demo",
     ):
         try:

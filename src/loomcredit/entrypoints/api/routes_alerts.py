@@ -1,0 +1,91 @@
+"""Routes: early-warning alerts (预警) — the queue and the steps people take on an alert."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from loomcredit.domain.alerts import AlertStatus
+from loomcredit.entrypoints.api import views
+from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
+from loomcredit.entrypoints.api.errors import ERRORS
+from loomcredit.entrypoints.api.schemas import AlertStepIn, MonitorIn
+from loomcredit.service_layer import eod, monitoring
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+_STEPS = {
+    "acknowledge": AlertStatus.ACKNOWLEDGED,
+    "action": AlertStatus.ACTIONED,
+    "close": AlertStatus.CLOSED,
+}
+
+
+@router.get("/alerts", tags=["alerts"], summary="Alert queue 预警队列")
+def list_alerts(
+    user: CurrentUser,
+    uow: Uow,
+    status: Annotated[
+        list[Literal["open", "acknowledged", "actioned", "closed"]] | None,
+        Query(description="Only these statuses (default: all but closed)"),
+    ] = None,
+    mine: Annotated[bool, Query(description="Only alerts assigned to me")] = False,
+    uscc: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9A-Z]{18}$")] = None,
+) -> list[dict[str, Any]]:
+    """Alerts, most serious first, then oldest first."""
+    wanted = (
+        [AlertStatus(s) for s in status]
+        if status
+        else [s for s in AlertStatus if s is not AlertStatus.CLOSED]
+    )
+    found = monitoring.alerts(uow, user, statuses=wanted, mine=mine, uscc=uscc)
+    return [views.alert(a) for a in found]
+
+
+@router.post(
+    "/alerts/{alert_id}/{step}",
+    tags=["alerts"],
+    summary="Acknowledge 确认, record an action 处置, or close 关闭 an alert",
+)
+def step(
+    alert_id: Id,
+    step: Literal["acknowledge", "action", "close"],
+    body: AlertStepIn,
+    user: CurrentUser,
+    svc: Svc,
+    uow: Uow,
+) -> dict[str, Any]:
+    """Move the alert (its assignee or a risk manager); an action or closing needs a comment."""
+    alert = monitoring.move_alert(
+        uow, user, alert_id, _STEPS[step], comment=body.comment, now=svc.clock()
+    )
+    uow.commit()
+    return views.alert(alert)
+
+
+@router.post("/admin/monitor", tags=["alerts"], summary="Run post-loan monitoring 贷后监控")
+def run_monitor(body: MonitorIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """Run the warning rules as of a date (default: the business date) over every borrower with
+    an open line, or only ``uscc``; raises or refreshes one alert per borrower and rule."""
+    now = svc.clock()
+    features, rules = svc.monitoring()
+    run = monitoring.monitor(
+        uow,
+        user,
+        features,
+        rules,
+        as_of=body.as_of or eod.business_date(uow, now),
+        now=now,
+        uscc=body.uscc,
+    )
+    uow.commit()
+    return views.monitor_run(run)
+
+
+@router.post("/admin/alerts/escalate", tags=["alerts"], summary="Escalate overdue alerts 升级")
+def escalate(user: CurrentUser, svc: Svc, uow: Uow) -> list[dict[str, Any]]:
+    """Escalate every open alert nobody acknowledged within its level's time limit."""
+    done = monitoring.escalate_overdue(uow, user, now=svc.clock())
+    uow.commit()
+    return [views.alert(a) for a in done]

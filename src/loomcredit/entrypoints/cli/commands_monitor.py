@@ -1,0 +1,154 @@
+"""`loom monitor` and `loom alerts`: post-loan monitoring (贷后监控) and the alert queue.
+
+``loom monitor --as-of D`` runs the warning rules over every borrower with an open line and
+raises or refreshes their alerts; ``loom alerts`` lists the queue and moves an alert (acknowledge,
+action, close) as the risk manager at the server's terminal (audited under ``cli:<OS user>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from loomcredit.domain.alerts import Alert
+from loomcredit.entrypoints.cli.commands_service import CliInputError, operator, service
+
+alerts_app = typer.Typer(
+    help="Early-warning alerts 预警: list and work them.", no_args_is_help=True
+)
+console = Console()
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliInputError(f"--as-of {text!r} is not a date like 2026-03-31") from None
+
+
+def monitor_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="As-of date 监控基准日 (YYYY-MM-DD)")],
+    uscc: Annotated[
+        list[str] | None, typer.Option(help="Only these borrowers (统一社会信用代码)")
+    ] = None,
+) -> None:
+    """Run the warning rules as of a date over the borrowers with an open credit line, and raise
+    or refresh one alert per borrower and rule (re-running never duplicates them)."""
+    from loomcredit.service_layer.monitoring import monitor
+
+    day = _day(as_of)
+    svc = service()
+    features, rules = svc.monitoring()
+    with svc.uow() as uow:
+        run = monitor(uow, operator("risk_manager"), features, rules, as_of=day, now=svc.clock(),
+                      uscc=uscc)  # fmt: skip
+        uow.commit()
+    console.print(
+        f"[green]贷后监控完成 monitoring done[/] as of {run.as_of} (rules {run.rules_version}): "
+        f"{run.borrowers} borrowers · raised 新增 {len(run.raised)} · refreshed 更新 "
+        f"{len(run.refreshed)} · without data 无数据 {len(run.without_data)}"
+    )
+    if run.without_data:
+        console.print("[yellow]no features for[/] " + ", ".join(run.without_data))
+    if run.raised or run.refreshed:
+        print_alerts(list(run.raised) + list(run.refreshed), "本次预警 Alerts of this run")
+
+
+def print_alerts(alerts: Sequence[Alert], title: str) -> None:
+    """The alerts as a table, most serious first."""
+    table = Table("id", "level 级别", "borrower 企业", "rule 规则", "evidence 依据", "last seen",
+                  "status 状态", "assignee 负责人", title=title)  # fmt: skip
+    for a in alerts:
+        ev = a.evidence[0]
+        colour = {"red": "red", "amber": "yellow"}.get(a.level.value, "cyan")
+        table.add_row(
+            str(a.alert_id),
+            f"[{colour}]{a.level.label_zh}[/]",
+            a.uscc,
+            a.rule,
+            ev.message_zh,
+            a.last_seen.isoformat(),
+            a.status.label_zh + (" ⚠ 已升级" if a.escalated_at else ""),
+            a.assignee,
+        )
+    console.print(table)
+
+
+@alerts_app.command("list")
+def list_cmd(
+    all_: Annotated[bool, typer.Option("--all", help="Closed ones too")] = False,
+    uscc: Annotated[str | None, typer.Option(help="One borrower")] = None,
+) -> None:
+    """The queue: open alerts, most serious first."""
+    from loomcredit.domain.alerts import AlertStatus
+    from loomcredit.service_layer.monitoring import alerts
+
+    svc = service()
+    open_ = [s for s in AlertStatus if s is not AlertStatus.CLOSED]
+    with svc.uow() as uow:
+        found = alerts(uow, operator("risk_manager"), statuses=None if all_ else open_, uscc=uscc)
+    print_alerts(found, "预警队列 Alert queue")
+
+
+def _move(alert_id: int, to: str, comment: str) -> None:
+    from loomcredit.domain.alerts import AlertStatus
+    from loomcredit.service_layer.monitoring import move_alert
+
+    svc = service()
+    with svc.uow() as uow:
+        alert = move_alert(uow, operator("risk_manager"), alert_id, AlertStatus(to),
+                           comment=comment, now=svc.clock())  # fmt: skip
+        uow.commit()
+    console.print(f"alert {alert.alert_id} ({alert.uscc} {alert.rule}) → {alert.status.label_zh}")
+
+
+@alerts_app.command("ack")
+def ack_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="Comment 备注")] = "",
+) -> None:
+    """Acknowledge an alert (已确认)."""
+    _move(alert_id, "acknowledged", comment)
+
+
+@alerts_app.command("action")
+def action_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="What was done 处置措施")],
+) -> None:
+    """Record what was done about an acknowledged alert (已处置)."""
+    _move(alert_id, "actioned", comment)
+
+
+@alerts_app.command("close")
+def close_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="Why it is closed 关闭原因")],
+) -> None:
+    """Close an alert (已关闭); the rule firing again raises a new one."""
+    _move(alert_id, "closed", comment)
+
+
+@alerts_app.command("escalate")
+def escalate_cmd() -> None:
+    """Escalate every open alert nobody acknowledged within its level's time limit."""
+    from loomcredit.service_layer.monitoring import escalate_overdue
+
+    svc = service()
+    with svc.uow() as uow:
+        done = escalate_overdue(uow, operator(), now=svc.clock())
+        uow.commit()
+    console.print(f"escalated 已升级 {len(done)}")
+    if done:
+        print_alerts(done, "已升级 Escalated")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `loom monitor` and `loom alerts` to the CLI."""
+    app.command("monitor")(monitor_cmd)
+    app.add_typer(alerts_app, name="alerts")

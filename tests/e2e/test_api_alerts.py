@@ -1,0 +1,120 @@
+"""Over HTTP, on SQLite and PostgreSQL: post-loan monitoring raises alerts on the borrowers with a
+line, the customer manager who made the application finds them in their queue and works them
+open → acknowledged → actioned → closed; the wrong person, a step out of order, a closing without
+a comment and a date after today are refused with a problem that says what to fix.
+
+The monitor's inputs are the typed fakes of its two ports (features per firm, and two rules:
+court enforcement → red, a sales drop over 30 % → amber)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.api_world import USCC, Api, problem, running_api, signed_line
+from tests.fakes import FakeFeatures, FakeWarningRules
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The service with a line for the firm, made by ``officer``; the firm has an enforcement
+    case and its sales are 40 % under last year's."""
+    for a in running_api(request.param, tmp_path):
+        a.svc.monitor_inputs = (
+            FakeFeatures({USCC: {"court": 1, "drop": 0.4}}),
+            FakeWarningRules(),
+        )
+        signed_line(a)
+        yield a
+
+
+def _monitor(a: Api, **body: Any) -> dict[str, Any]:
+    r = a.client.post("/api/v1/admin/monitor", json=body, headers=a.login("risk_manager"))
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+def _step(a: Api, alert_id: int, step: str, by: str, comment: str = "") -> Any:
+    return a.client.post(
+        f"/api/v1/alerts/{alert_id}/{step}", json={"comment": comment}, headers=a.login(by)
+    )
+
+
+def test_the_officer_works_their_alert_to_closed(api: Api) -> None:
+    """The run raises the firm's two alerts with evidence, assigned to the officer, red first;
+    a second run raises none; each step is kept with its person and comment, and audited."""
+    run = _monitor(api, as_of="2026-01-05")
+    assert (run["borrowers"], run["rules_version"], run["without_data"]) == (1, "test-1", [])
+    assert [(a["rule"], a["level"], a["assignee"]) for a in run["raised"]] == [
+        ("COURT", "red", "officer"),
+        ("SALES_DROP", "amber", "officer"),
+    ]
+    again = _monitor(api, as_of="2026-01-05")
+    assert (again["raised"], again["refreshed"]) == ([], [])
+
+    mine = api.client.get("/api/v1/alerts?mine=true", headers=api.login("officer")).json()
+    assert [a["rule"] for a in mine] == ["COURT", "SALES_DROP"]
+    court = mine[0]
+    assert court["level_zh"] == "红色预警"
+    assert court["evidence"][0]["value"] == "1"
+    assert court["evidence"][0]["as_of"] == "2026-01-05"
+    assert api.client.get("/api/v1/alerts?mine=true", headers=api.login("officer2")).json() == []
+
+    for step, comment in (("acknowledge", ""), ("action", "visited 已走访"), ("close", "lifted")):
+        r = _step(api, court["id"], step, "officer", comment)
+        assert r.status_code == 200, r.text
+    closed = r.json()
+    assert [(s["status"], s["by"], s["comment"]) for s in closed["steps"]] == [
+        ("acknowledged", "officer", ""),
+        ("actioned", "officer", "visited 已走访"),
+        ("closed", "officer", "lifted"),
+    ]
+    queue = api.client.get("/api/v1/alerts", headers=api.login("collector")).json()
+    assert [a["rule"] for a in queue] == ["SALES_DROP"]
+    everything = api.client.get("/api/v1/alerts?status=closed", headers=api.login("auditor")).json()
+    assert [a["id"] for a in everything] == [court["id"]]
+    with api.svc.uow() as uow:
+        audit = [
+            (r.actor, r.action) for r in uow.audit.records() if r.subject == f"alert:{court['id']}"
+        ]
+    assert audit == [
+        ("officer", "alert.acknowledged"),
+        ("officer", "alert.actioned"),
+        ("officer", "alert.closed"),
+    ]
+
+
+def test_the_wrong_person_a_wrong_step_and_a_future_date_are_refused(api: Api) -> None:
+    """Another officer: 403; actioned before acknowledged: 409; closing without a comment: 422;
+    a reviewer cannot run the monitor (403), nor can anyone as of a date after today (422)."""
+    (court, drop) = _monitor(api)["raised"]
+    assert "assigned to officer" in problem(_step(api, court["id"], "acknowledge", "officer2"), 403)
+    assert "cannot become actioned" in problem(
+        _step(api, court["id"], "action", "officer", "x"), 409, "alert-state"
+    )
+    assert "needs a comment" in problem(_step(api, drop["id"], "close", "officer", " "), 422)
+    r = _step(api, drop["id"], "close", "risk_manager", "sales back in line 销售已恢复")
+    assert r.status_code == 200, r.text
+    assert problem(_step(api, 999999, "acknowledge", "risk_manager"), 404)
+
+    r = api.client.post("/api/v1/admin/monitor", json={}, headers=api.login("reviewer"))
+    problem(r, 403)
+    r = api.client.post(
+        "/api/v1/admin/monitor", json={"as_of": "2026-01-06"}, headers=api.login("operations")
+    )
+    assert "after today" in problem(r, 422)
+
+
+def test_an_alert_nobody_acknowledged_in_time_is_escalated(api: Api) -> None:
+    """A red alert still open a day and a minute later is escalated, once; amber waits."""
+    (court, _) = _monitor(api)["raised"]
+    api.clock.at = api.clock.at.replace(day=6, minute=1)
+    ops = api.login("operations")
+    done = api.client.post("/api/v1/admin/alerts/escalate", headers=ops).json()
+    assert [(a["id"], a["escalated_at"] is not None) for a in done] == [(court["id"], True)]
+    assert api.client.post("/api/v1/admin/alerts/escalate", headers=ops).json() == []
