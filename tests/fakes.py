@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus, Evidence
+from loomcredit.domain.alerts import DEFAULT_POLICY, Alert, AlertLevel, AlertStatus, Evidence
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
 from loomcredit.domain.credit_line import CreditLine
@@ -43,6 +43,7 @@ from loomcredit.domain.payments import (
     StatementLineStatus,
     credit_totals,
 )
+from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import audit as audit_chain
 from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
 from loomcredit.service_layer.decisioning import DecisionRequest
@@ -704,15 +705,17 @@ def warning_hit(
 
 
 class FakeWarningRules:
-    """The warning-rules port: court enforcement (``court`` > 0: red) and a sales drop
-    (``drop`` over 30 %: amber; over 50 %: red)."""
+    """The warning-rules port: court enforcement (``court`` > 0: red, freeze the line) and a
+    sales drop (``drop`` over 30 %: amber; over 50 %: red)."""
 
     version = "test-1"
+    escalation = DEFAULT_POLICY
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         hits = []
         if int(features.get("court", 0)) > 0:  # type: ignore[call-overload]
-            hits.append(warning_hit("COURT", AlertLevel.RED, "court", features["court"], as_of))
+            court = warning_hit("COURT", AlertLevel.RED, "court", features["court"], as_of)
+            hits.append(replace(court, action=WarningAction.FREEZE))
         drop = float(features.get("drop", 0.0))  # type: ignore[arg-type]
         if drop > 0.3:
             level = AlertLevel.RED if drop > 0.5 else AlertLevel.AMBER

@@ -2,7 +2,8 @@
 
 ``alerts`` holds one row per borrower and rule while the alert is open (a partial unique index on
 (uscc, rule) where the status is not closed); ``alert_steps`` each acknowledgement, action and
-closing, with who, when and a comment.
+closing, with who, when and a comment. ``froze_line`` marks an alert for which the monitor froze
+the borrower's undrawn line at once (a person confirms the freeze or lifts it).
 
 Revision ID: 0008
 Revises: 0007
@@ -38,6 +39,7 @@ def upgrade() -> None:
         sa.Column("assignee", sa.String(64), nullable=False, server_default=""),
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("froze_line", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("version", sa.Integer(), nullable=False, server_default="0"),
         sa.ForeignKeyConstraint(["line_id"], ["credit_lines.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api_world import USCC, Api, problem, running_api, signed_line
+from tests.api_world import USCC, Api, money, problem, running_api, signed_line
 from tests.fakes import FakeFeatures, FakeWarningRules
 
 pytestmark = pytest.mark.e2e
@@ -108,6 +108,48 @@ def test_the_wrong_person_a_wrong_step_and_a_future_date_are_refused(api: Api) -
         "/api/v1/admin/monitor", json={"as_of": "2026-01-06"}, headers=api.login("operations")
     )
     assert "after today" in problem(r, 422)
+
+
+def _line(a: Api) -> dict[str, Any]:
+    """The firm's one credit line as it sees it."""
+    (line,) = a.client.get("/api/v1/lines", headers=a.login("firm")).json()
+    out: dict[str, Any] = line
+    return out
+
+
+def _drawdown(a: Api, key: str) -> Any:
+    return a.client.post(
+        f"/api/v1/lines/{_line(a)['id']}/drawdowns",
+        json={"amount": money("10000.00")},
+        headers={**a.login("firm"), "Idempotency-Key": key},
+    )
+
+
+def test_a_court_alert_freezes_the_line_until_a_risk_manager_lifts_it(api: Api) -> None:
+    """The red court alert froze the line at once (the firm cannot draw); the officer may not
+    lift it, the risk manager does, with a reason, and the firm draws again."""
+    run = _monitor(api)
+    assert run["lines_frozen"] == [_line(api)["id"]]
+    court = run["raised"][0]
+    assert (court["rule"], court["froze_line"], court["freeze_pending"]) == ("COURT", True, True)
+    assert _line(api)["status"] == "frozen"
+    problem(_drawdown(api, "d-1"), 409, "credit-line")
+
+    url = f"/api/v1/alerts/{court['id']}/freeze"
+    lift = {"decision": "lift", "comment": "enforcement withdrawn 已撤案"}
+    problem(api.client.post(url, json=lift, headers=api.login("officer")), 403)
+    problem(
+        api.client.post(
+            url, json={"decision": "lift", "comment": ""}, headers=api.login("risk_manager")
+        ),
+        422,
+    )
+    r = api.client.post(url, json=lift, headers=api.login("risk_manager"))
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["freeze_pending"]) == ("actioned", False)
+    assert _line(api)["status"] == "active"
+    assert _drawdown(api, "d-2").status_code == 202
+    problem(api.client.post(url, json=lift, headers=api.login("risk_manager")), 409, "alert-state")
 
 
 def test_an_alert_nobody_acknowledged_in_time_is_escalated(api: Api) -> None:

@@ -68,6 +68,8 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
             "SELECT a.uscc, a.rule, a.assignee, l.uscc FROM alerts a "
             "JOIN credit_lines l ON l.id = a.line_id WHERE a.status = 'open'"
         ).fetchall()
+        froze = {r[0] for r in db.execute("SELECT line_id FROM alerts WHERE froze_line")}
+        frozen = {r[0] for r in db.execute("SELECT id FROM credit_lines WHERE status = 'frozen'")}
     finally:
         db.close()
     assert statuses.get("declined", 0) >= 1, statuses
@@ -89,6 +91,8 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert all(firm == line_firm and who for firm, _, who, line_firm in alerts), alerts
     assert len({(firm, rule) for firm, rule, _, _ in alerts}) == len(alerts)
     assert "预警队列 Alerts raised" in out
+    assert froze <= frozen, "a line the monitor froze stays frozen until a person decides"
+    assert bool(froze) == ("额度已自动冻结" in out)
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

@@ -13,10 +13,18 @@ from tests.fakes import FakeFeatures as Features
 from tests.fakes import FakeWarningRules as Rules
 from tests.world import USCC, World
 
+from loomcredit.adapters.policy_file import load_warning_policy, parse_warning_policy
 from loomcredit.adapters.warning_rules import ProfileWarningRules
 from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus
-from loomcredit.domain.errors import AlertInputError, AlertStateError
+from loomcredit.domain.credit_line import CreditLine, LineStatus
+from loomcredit.domain.errors import (
+    AlertInputError,
+    AlertStateError,
+    LineNotAvailable,
+    PolicyViolation,
+)
 from loomcredit.domain.identity import generate_uscc
+from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import monitoring
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.users import AccessDeniedError, Role, User
@@ -194,6 +202,85 @@ class TestWorkingAnAlert:
         assert queue(w, User("off2", Role.OFFICER), mine=True) == []
 
 
+class TestFreeze:
+    """A red court alert freezes the undrawn line at once; a person confirms or lifts it."""
+
+    def setup(self) -> tuple[World, int, int]:
+        w = World()
+        line_id = w.open_line()
+        out = run(w, Features({USCC: {"court": 1, "drop": 0.4}}))
+        assert out.lines_frozen == (line_id,)
+        court = next(a for a in out.raised if a.rule == "COURT")
+        return w, line_id, court.alert_id
+
+    def line(self, w: World, line_id: int) -> CreditLine:
+        with w.uow() as uow:
+            line = uow.lines.get(line_id)
+        assert line is not None
+        return line
+
+    def test_the_line_is_frozen_at_once_and_takes_no_drawdown(self) -> None:
+        """Frozen with the rule and its evidence as the reason, audited as automatic; the
+        amber alert froze nothing; a drawdown is refused."""
+        w, line_id, _ = self.setup()
+        line = self.line(w, line_id)
+        assert line.status is LineStatus.FROZEN
+        assert "COURT" in line.reason
+        assert "court 1" in line.reason
+        pending = [(a.rule, a.froze_line, a.freeze_pending) for a in queue(w)]
+        assert pending == [("COURT", True, True), ("SALES_DROP", False, False)]
+        with w.uow() as uow:
+            frozen = [r for r in uow.audit.records() if r.action == "line.frozen"]
+        assert [(r.subject, json.loads(r.detail)["automatic"]) for r in frozen] == [
+            (f"line:{line_id}", True)
+        ]
+        with pytest.raises(LineNotAvailable):
+            w.draw(line_id, "10000")
+
+    def test_confirming_keeps_it_frozen_and_lifting_needs_a_risk_manager(self) -> None:
+        """The officer confirms: acknowledged then actioned, line still frozen. Lifting: not the
+        officer; the risk manager lifts and the line takes drawdowns again; a second decision on
+        the same freeze is refused, and so is one without a comment."""
+        w, line_id, court_id = self.setup()
+        with w.uow() as uow:
+            with pytest.raises(AlertInputError, match="needs a comment"):
+                monitoring.settle_freeze(uow, w.officer, court_id, lift=False, comment=" ",
+                                         now=w.now)  # fmt: skip
+            with pytest.raises(AccessDeniedError):
+                monitoring.settle_freeze(uow, w.officer, court_id, lift=True, comment="paid",
+                                         now=w.now)  # fmt: skip
+            alert = monitoring.settle_freeze(uow, w.officer, court_id, lift=False,
+                                             comment="执行属实", now=w.now)  # fmt: skip
+            uow.commit()
+        assert [s.status for s in alert.steps] == [AlertStatus.ACKNOWLEDGED, AlertStatus.ACTIONED]
+        assert "确认冻结" in alert.steps[-1].comment
+        assert self.line(w, line_id).status is LineStatus.FROZEN
+        with w.uow() as uow, pytest.raises(AlertStateError, match="no freeze waiting"):
+            monitoring.settle_freeze(uow, w.risk, court_id, lift=True, comment="x", now=w.now)
+
+    def test_a_lifted_freeze_stays_lifted_when_the_rule_fires_again(self) -> None:
+        """The risk manager lifts it; the next run refreshes the alert but does not freeze the
+        line again (a person decided); a drawdown goes through."""
+        w, line_id, court_id = self.setup()
+        with w.uow() as uow:
+            monitoring.settle_freeze(uow, w.risk, court_id, lift=True,
+                                     comment="enforcement withdrawn 已撤案", now=w.now)  # fmt: skip
+            uow.commit()
+        assert self.line(w, line_id).status is LineStatus.ACTIVE
+        again = run(w, Features({USCC: {"court": 2, "drop": 0.4}}), AS_OF + timedelta(days=1))
+        assert (again.lines_frozen, len(again.raised), len(again.refreshed)) == ((), 0, 2)
+        assert self.line(w, line_id).status is LineStatus.ACTIVE
+        assert w.draw(line_id, "10000") > 0
+
+    def test_an_alert_that_froze_nothing_has_no_freeze_to_settle(self) -> None:
+        """The amber sales alert: confirming or lifting a freeze is refused."""
+        w, _, _ = self.setup()
+        drop = next(a for a in queue(w) if a.rule == "SALES_DROP")
+        with w.uow() as uow, pytest.raises(AlertStateError, match="froze no line"):
+            monitoring.settle_freeze(uow, w.risk, drop.alert_id, lift=False, comment="x",
+                                     now=w.now)  # fmt: skip
+
+
 class TestEscalation:
     def test_unacknowledged_past_the_level_limit_is_escalated_once(self) -> None:
         """A red alert unacknowledged after a day is escalated; an amber one not yet; running
@@ -232,3 +319,77 @@ class TestProfileRules:
         sales = next(h for h in hits if h.evidence.feature == "sales_yoy_3m")
         assert "去年同期" in sales.evidence.baseline
         assert sales.level in (AlertLevel.AMBER, AlertLevel.RED)
+
+
+SHIPPED = load_warning_policy()
+
+
+def _policy_text(**change: str) -> str:
+    """The shipped policy as YAML text, with some rules' lines replaced (code → new line)."""
+    rules = [
+        change.get(
+            r.code, f"  - {{code: {r.code}, level: {r.level.value}, action: {r.action.value}}}"
+        )
+        for r in SHIPPED.rules.values()
+    ]
+    extra = [v for k, v in change.items() if k not in SHIPPED.rules]
+    head = "version: t-1\nescalation: {red: 1, amber: 3, watch: 10}\nrules:\n"
+    return head + "\n".join(r for r in rules + extra if r) + "\n"
+
+
+class TestWarningPolicy:
+    def test_the_shipped_policy_names_every_sign_and_freezes_on_court_and_dishonesty(self) -> None:
+        """The profile's rules load with it; 失信 and enforcement are red and freeze."""
+        rules = ProfileWarningRules()
+        assert rules.version == "keqiao-warning-2026-12"
+        for code in ("DISHONEST", "ENFORCEMENT"):
+            spec = SHIPPED.spec(code)
+            assert (spec.level, spec.action) == (AlertLevel.RED, WarningAction.FREEZE)
+        assert rules.escalation.time_limit(AlertLevel.AMBER) == timedelta(days=3)
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"ENFORCEMENT": ""}, "no entry for ENFORCEMENT"),
+            (
+                {"NEW_RULE": "  - {code: NEW_RULE, level: red, action: freeze}"},
+                "unknown rule NEW_RULE",
+            ),
+            (
+                {"TAX_ARREARS": "  - {code: TAX_ARREARS, level: crimson, action: visit}"},
+                r"rules\.\d+\.level: Input should be .red.",
+            ),
+            (
+                {"TAX_ARREARS": "  - {code: TAX_ARREARS, level: red, action: shout}"},
+                r"rules\.\d+\.action: Input should be .freeze.",
+            ),
+            (
+                {"DUP": "  - {code: DISHONEST, level: red, action: freeze}"},
+                "DISHONEST given more than once",
+            ),
+        ],
+    )
+    def test_a_bad_policy_file_is_refused_naming_what_is_wrong(
+        self, change: dict[str, str], message: str
+    ) -> None:
+        """Missing, unknown, badly levelled or actioned and doubled rules: refused."""
+        with pytest.raises(PolicyViolation, match=message):
+            ProfileWarningRules(parse_warning_policy(_policy_text(**change)))
+
+    def test_the_file_decides_level_and_whether_a_rule_runs(self) -> None:
+        """A rule disabled in the file does not fire; a level changed in the file is the hit's."""
+        text = _policy_text(
+            ENFORCEMENT="  - {code: ENFORCEMENT, level: red, action: freeze, enabled: false}",
+            TAX_ARREARS="  - {code: TAX_ARREARS, level: watch, action: watch}",
+        )
+        rules = ProfileWarningRules(parse_warning_policy(text))
+        feats: dict[str, object] = {"judicial_enforcement_open": 1, "tax_arrears_fen": 500}
+        hits = {h.rule: h for h in rules.warnings(feats, AS_OF)}
+        assert "ENFORCEMENT" not in hits
+        assert (hits["TAX_ARREARS"].level, hits["TAX_ARREARS"].action) == (
+            AlertLevel.WATCH,
+            WarningAction.WATCH,
+        )
+        shipped = {h.rule: h for h in ProfileWarningRules().warnings(feats, AS_OF)}
+        assert shipped["ENFORCEMENT"].action is WarningAction.FREEZE
+        assert shipped["TAX_ARREARS"].level is AlertLevel.AMBER

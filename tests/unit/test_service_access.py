@@ -57,6 +57,8 @@ MAY = {
         A.REQUEST_PREPAYMENT,
         A.READ_LOAN,
         A.READ_BOOK,
+        A.READ_ALERTS,  # issue 12: the alerts of their borrowers
+        A.WORK_ALERT,
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -72,6 +74,9 @@ MAY = {
         A.APPROVE_REVERSAL,
         A.REQUEST_BACK_VALUE,
         A.APPROVE_BACK_VALUE,
+        A.RUN_MONITOR,
+        A.READ_ALERTS,
+        A.WORK_ALERT,
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,
@@ -84,9 +89,17 @@ MAY = {
         A.RESOLVE_PAYMENT,
         A.REQUEST_REVERSAL,
         A.READ_OUTBOX,
+        A.RUN_MONITOR,
     },
-    Role.COLLECTOR: {A.READ_LOAN, A.READ_BOOK, A.READ_OUTBOX, A.REQUEST_WRITE_OFF},
-    Role.AUDITOR: {A.READ_APPLICATION, A.READ_LOAN, A.READ_BOOK, A.READ_AUDIT, A.READ_OUTBOX},
+    Role.COLLECTOR: {A.READ_LOAN, A.READ_BOOK, A.READ_OUTBOX, A.REQUEST_WRITE_OFF, A.READ_ALERTS},
+    Role.AUDITOR: {
+        A.READ_APPLICATION,
+        A.READ_LOAN,
+        A.READ_BOOK,
+        A.READ_AUDIT,
+        A.READ_OUTBOX,
+        A.READ_ALERTS,
+    },
     Role.ADMIN: {A.MANAGE_USERS, A.READ_AUDIT},
 }
 

@@ -404,6 +404,8 @@ alerts = Table(
     Column("assignee", String(64), nullable=False, server_default=""),
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("escalated_at", DateTime(timezone=True), nullable=True),
+    # the monitor froze the undrawn line when it raised the alert (a person confirms or lifts)
+    Column("froze_line", Boolean, nullable=False, server_default=false()),
     Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_alerts_status_level", "status", "level"),
     # one open alert per borrower and rule: re-running the monitor refreshes it

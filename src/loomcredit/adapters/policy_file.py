@@ -9,15 +9,16 @@ table.
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from loomcredit.domain.alerts import AlertLevel, AlertPolicy
 from loomcredit.domain.decision.policy import (
     BandPolicy,
     LimitPolicy,
@@ -35,6 +36,7 @@ from loomcredit.domain.decision.pricing import LprQuote, LprTable
 from loomcredit.domain.decision.rules import RULES
 from loomcredit.domain.errors import PolicyViolation
 from loomcredit.domain.money import Money
+from loomcredit.domain.warning_policy import WarningAction, WarningPolicy, WarningRuleSpec
 
 DATA = resources.files("loomcredit.domain.decision") / "data"
 PCT_PLACES = Decimal("0.0001")
@@ -44,6 +46,9 @@ Amount = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Rule(_Strict):
@@ -199,23 +204,28 @@ def _to_domain(doc: _PolicyFile) -> Policy:
     )
 
 
+def _validated(text: str, source: str, model: type[_M]) -> _M:
+    """YAML text validated against ``model``; a :class:`PolicyViolation` naming the field."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyViolation(f"{source}: not valid YAML ({exc})") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise PolicyViolation(f"{source}: field {where}: {first['msg']}{more}") from exc
+
+
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Validate policy YAML text and build the domain :class:`Policy`.
 
     Raises:
         PolicyViolation: one line naming the file, the field and what is wrong.
     """
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyViolation(f"{source}: not valid YAML ({exc})") from exc
-    try:
-        doc = _PolicyFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PolicyViolation(f"{source}: field {where}: {first['msg']}{more}") from exc
+    doc = _validated(text, source, _PolicyFile)
     try:
         return _to_domain(doc)
     except PolicyViolation as exc:
@@ -236,6 +246,56 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if not file.is_file():
         raise PolicyViolation(f"policy file {file} does not exist")
     return parse_policy(file.read_text("utf-8"), source=str(file))
+
+
+class _WarningRule(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    level: AlertLevel
+    action: WarningAction
+    enabled: bool = True
+
+
+class _Escalation(_Strict):
+    red: int = Field(ge=0, le=30)
+    amber: int = Field(ge=0, le=60)
+    watch: int = Field(ge=0, le=90)
+
+
+class _WarningFile(_Strict):
+    version: str = Field(min_length=1, max_length=60)
+    escalation: _Escalation
+    rules: list[_WarningRule] = Field(min_length=1)
+
+
+def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> WarningPolicy:
+    """Validate warning-policy YAML text and build the domain :class:`WarningPolicy`."""
+    doc = _validated(text, source, _WarningFile)
+    codes = [r.code for r in doc.rules]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise PolicyViolation(f"{source}: rule {', '.join(twice)} given more than once")
+    esc = doc.escalation
+    return WarningPolicy(
+        version=doc.version,
+        rules={r.code: WarningRuleSpec(r.code, r.level, r.action, r.enabled) for r in doc.rules},
+        escalation=AlertPolicy(
+            doc.version,
+            timedelta(days=esc.red),
+            timedelta(days=esc.amber),
+            timedelta(days=esc.watch),
+        ),
+    )
+
+
+def load_warning_policy(path: Path | str | None = None) -> WarningPolicy:
+    """Load a warning-policy file (default: the shipped ``keqiao_warning_rules.yaml``)."""
+    if path is None:
+        shipped = DATA / "keqiao_warning_rules.yaml"
+        return parse_warning_policy(shipped.read_text("utf-8"), source=shipped.name)
+    file = Path(path)
+    if not file.is_file():
+        raise PolicyViolation(f"warning policy file {file} does not exist")
+    return parse_warning_policy(file.read_text("utf-8"), source=str(file))
 
 
 def load_lpr(path: Path | str | None = None) -> LprTable:

@@ -1,8 +1,10 @@
 """The warning rules the monitor runs: the profile's early-warning signs (DOMAIN.md §9, in
-``pipeline/features/profile.py``) as typed hits with their evidence.
+``pipeline/features/profile.py``) as triggers, with the level and action of each from the
+versioned warning policy (``keqiao_warning_rules.yaml``).
 
-Sales, power and headcount signs there are year on year (the same months of the previous year),
-never month on month; utilisation is not judged in the Spring Festival months.
+Sales, power and steam signs there are year on year (the same months of the previous year), never
+month on month; headcount is quarter on quarter; utilisation is not judged in the Spring Festival
+months.
 """
 
 from __future__ import annotations
@@ -10,13 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from loomcredit.domain.alerts import AlertLevel, Evidence
+from loomcredit.domain.alerts import AlertPolicy, Evidence
+from loomcredit.domain.warning_policy import WarningPolicy
 from loomcredit.service_layer.monitoring import WarningHit
-
-#: Bumped when the rules or their thresholds change; recorded with every monitoring run.
-RULES_VERSION = "profile-signals-2026-12"
-
-_LEVELS = {"red": AlertLevel.RED, "amber": AlertLevel.AMBER, "review": AlertLevel.WATCH}
 
 
 def _baseline(feature: str) -> str:
@@ -28,26 +26,36 @@ def _baseline(feature: str) -> str:
 
 
 class ProfileWarningRules:
-    """:class:`~loomcredit.service_layer.monitoring.WarningRules` from the profile's signs."""
+    """:class:`~loomcredit.service_layer.monitoring.WarningRules`: the profile's signs as hits,
+    levelled and actioned by the policy (which must name every sign, and nothing else)."""
 
-    version = RULES_VERSION
+    def __init__(self, policy: WarningPolicy | None = None) -> None:
+        from loomcredit.adapters.policy_file import load_warning_policy
+        from loomcredit.pipeline.features.profile import SIGN_CODES
+
+        self.policy = policy if policy is not None else load_warning_policy()
+        self.policy.require_exactly(SIGN_CODES)
+
+    @property
+    def version(self) -> str:
+        """The policy's version."""
+        return self.policy.version
+
+    @property
+    def escalation(self) -> AlertPolicy:
+        """The policy's escalation time limits."""
+        return self.policy.escalation
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
-        """The signs in the features, as hits (red first)."""
+        """The enabled signs in the features, as hits (red first)."""
         from loomcredit.pipeline.features.profile import warning_signs
 
-        return [
-            WarningHit(
-                s.code,
-                _LEVELS[s.level],
-                Evidence(
-                    s.feature,
-                    "" if s.value is None else str(s.value),
-                    _baseline(s.feature),
-                    as_of,
-                    s.message_zh,
-                    s.message_en,
-                ),
-            )
-            for s in warning_signs(features, as_of)
-        ]
+        hits = []
+        for s in warning_signs(features, as_of):
+            spec = self.policy.spec(s.code)
+            if not spec.enabled:
+                continue
+            value = "" if s.value is None else str(s.value)
+            ev = Evidence(s.feature, value, _baseline(s.feature), as_of, s.message_zh, s.message_en)
+            hits.append(WarningHit(s.code, spec.level, ev, spec.action))
+        return sorted(hits, key=lambda h: (h.level.rank, h.rule))

@@ -123,6 +123,8 @@ class Alert:
         status: where it is in its handling.
         steps: every move, oldest first.
         escalated_at: when it was escalated for want of acknowledgement (None: not escalated).
+        froze_line: the monitor froze the borrower's undrawn line when it raised this alert; a
+            person confirms the freeze or lifts it (:meth:`settle_freeze`).
         version: optimistic-concurrency counter.
     """
 
@@ -139,6 +141,7 @@ class Alert:
     status: AlertStatus = AlertStatus.OPEN
     steps: list[AlertStep] = field(default_factory=list)
     escalated_at: datetime | None = None
+    froze_line: bool = False
     version: int = 0
 
     @classmethod
@@ -189,6 +192,26 @@ class Alert:
             raise AlertInputError("an alert's step needs the person who takes it")
         self.status = to
         self.steps.append(AlertStep(to, by, at, comment.strip()))
+
+    @property
+    def freeze_pending(self) -> bool:
+        """The monitor froze the line for this alert and nobody has confirmed or lifted it."""
+        return self.froze_line and self.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+    def settle_freeze(self, *, lift: bool, by: str, at: datetime, comment: str) -> None:
+        """A person confirms the freeze the monitor made (确认冻结) or lifts it (解除冻结): the
+        alert is acknowledged if it was not, then actioned with what was decided and why."""
+        if not self.freeze_pending:
+            raise AlertStateError(
+                f"alert {self.alert_id} holds no freeze waiting for a decision"
+                + ("" if self.froze_line else " (the monitor froze no line for it)")
+            )
+        if not comment.strip():
+            raise AlertInputError("confirming or lifting a freeze needs a comment saying why")
+        if self.status is AlertStatus.OPEN:
+            self.move(AlertStatus.ACKNOWLEDGED, by=by, at=at)
+        what = "解除冻结 freeze lifted" if lift else "确认冻结 freeze confirmed"
+        self.move(AlertStatus.ACTIONED, by=by, at=at, comment=f"{what}: {comment.strip()}")
 
     def escalation_due(self, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> bool:
         """Still open and unacknowledged after its level's time limit, and not yet escalated."""

@@ -23,6 +23,8 @@ from loomcredit.domain.alerts import (
 )
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import NotFound
+from loomcredit.domain.warning_policy import WarningAction
+from loomcredit.service_layer.eod import business_date
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.ports import FeatureSource
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -36,6 +38,7 @@ class WarningHit:
     rule: str
     level: AlertLevel
     evidence: Evidence
+    action: WarningAction = WarningAction.WATCH
 
 
 class WarningRules(Protocol):
@@ -44,6 +47,10 @@ class WarningRules(Protocol):
     @property
     def version(self) -> str:
         """The rules' version, recorded with each run."""
+
+    @property
+    def escalation(self) -> AlertPolicy:
+        """How long an alert of each level may wait for acknowledgement."""
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         """The rules that fire, most serious first."""
@@ -59,6 +66,7 @@ class MonitorRun:
     without_data: tuple[str, ...]
     raised: tuple[Alert, ...]
     refreshed: tuple[Alert, ...]
+    lines_frozen: tuple[int, ...] = ()
 
 
 def _borrowers(lines: Iterable[CreditLine]) -> dict[str, CreditLine]:
@@ -94,6 +102,7 @@ def monitor(
     raised: list[Alert] = []
     refreshed: list[Alert] = []
     missing: list[str] = []
+    frozen: list[int] = []
     for firm, line in sorted(lines.items()):
         if wanted is not None and firm not in wanted:
             continue
@@ -123,6 +132,9 @@ def monitor(
                 assignee=assignee,
                 at=now,
             )
+            if w.action is WarningAction.FREEZE and line.status is LineStatus.ACTIVE:
+                _freeze(uow, user, line, alert, now)
+                frozen.append(line.line_id)
             uow.alerts.add(alert)
             open_now[w.rule] = alert
             raised.append(alert)
@@ -133,6 +145,7 @@ def monitor(
         tuple(missing),
         tuple(raised),
         tuple(refreshed),
+        tuple(frozen),
     )
     uow.audit.append(
         user.name,
@@ -145,10 +158,66 @@ def monitor(
             "without_data": len(missing),
             "raised": len(raised),
             "refreshed": len(refreshed),
+            "lines_frozen": ",".join(str(i) for i in frozen),
         },
         now,
     )
     return run
+
+
+def _freeze(uow: UnitOfWork, user: User, line: CreditLine, alert: Alert, now: datetime) -> None:
+    """The policy's immediate action: freeze the undrawn line (冻结), for a person to confirm or
+    lift. The line is read again under lock (a drawdown may be under way). Audited as the
+    monitor's, under the user who ran it."""
+    ev = alert.evidence[0]
+    reason = f"预警自动冻结 {alert.rule}: {ev.message_zh} (as of {ev.as_of.isoformat()})"
+    fresh = uow.lines.get(line.line_id, lock=True) or line
+    fresh.freeze(reason, business_date(uow, now))
+    uow.lines.save(fresh)
+    line.status = fresh.status
+    alert.froze_line = True
+    uow.audit.append(
+        user.name,
+        "line.frozen",
+        f"line:{line.line_id}",
+        {"reason": reason, "by_rule": alert.rule, "automatic": True},
+        now,
+    )
+
+
+def settle_freeze(
+    uow: UnitOfWork,
+    user: User,
+    alert_id: int,
+    *,
+    lift: bool,
+    comment: str,
+    now: datetime,
+) -> Alert:
+    """Confirm (确认冻结) or lift (解除冻结) the freeze the monitor made for an alert. Confirming
+    is the alert's assignee's or a risk manager's; lifting gives the line back and needs the right
+    to manage lines (a risk manager). Audited."""
+    alert = _workable(uow, user, alert_id)
+    if lift:
+        require(user, Action.MANAGE_LINE)
+    alert.settle_freeze(lift=lift, by=user.name, at=now, comment=comment)
+    if lift:
+        line = uow.lines.get(alert.line_id, lock=True)
+        if line is not None and line.status is LineStatus.FROZEN:
+            line.unfreeze(f"解除预警冻结 alert {alert_id}: {comment.strip()}",
+                          business_date(uow, now))  # fmt: skip
+            uow.lines.save(line)
+            uow.audit.append(user.name, "line.unfrozen", f"line:{line.line_id}",
+                             {"reason": comment.strip(), "alert": alert_id}, now)  # fmt: skip
+    uow.alerts.save(alert)
+    uow.audit.append(
+        user.name,
+        "alert.freeze_lifted" if lift else "alert.freeze_confirmed",
+        f"alert:{alert_id}",
+        {"uscc": alert.uscc, "rule": alert.rule, "line": alert.line_id, "comment": comment},
+        now,
+    )
+    return alert
 
 
 def _assignee(uow: UnitOfWork, line: CreditLine) -> str:
@@ -170,17 +239,8 @@ def alerts(
     return uow.alerts.find(statuses=statuses, assignee=user.name if mine else None, uscc=uscc)
 
 
-def move_alert(
-    uow: UnitOfWork,
-    user: User,
-    alert_id: int,
-    to: AlertStatus,
-    *,
-    comment: str,
-    now: datetime,
-) -> Alert:
-    """Acknowledge, record an action on, or close an alert. A customer manager works the alerts
-    assigned to them; a risk manager any (the escalated ones among them). Audited."""
+def _workable(uow: UnitOfWork, user: User, alert_id: int) -> Alert:
+    """The alert, locked, if the user may work it: its assignee, or a risk manager."""
     require(user, Action.WORK_ALERT)
     alert = uow.alerts.get(alert_id, lock=True)
     if alert is None:
@@ -192,6 +252,21 @@ def move_alert(
             user=user.name,
             action=Action.WORK_ALERT.value,
         )
+    return alert
+
+
+def move_alert(
+    uow: UnitOfWork,
+    user: User,
+    alert_id: int,
+    to: AlertStatus,
+    *,
+    comment: str,
+    now: datetime,
+) -> Alert:
+    """Acknowledge, record an action on, or close an alert. A customer manager works the alerts
+    assigned to them; a risk manager any (the escalated ones among them). Audited."""
+    alert = _workable(uow, user, alert_id)
     was = alert.status
     alert.move(to, by=user.name, at=now, comment=comment)
     uow.alerts.save(alert)

@@ -72,6 +72,7 @@ def _values(alert: Alert) -> dict[str, Any]:
         "last_seen": alert.last_seen,
         "assignee": alert.assignee,
         "escalated_at": aware_or_none(alert.escalated_at),
+        "froze_line": alert.froze_line,
     }
 
 
@@ -148,6 +149,7 @@ class SqlAlertRepository(AlertRepository):
                 status=AlertStatus(r.status),
                 steps=steps.get(r.id, []),
                 escalated_at=aware_or_none(r.escalated_at),
+                froze_line=bool(r.froze_line),
                 version=r.version,
             )
             out.append(alert)

@@ -10,7 +10,7 @@ from loomcredit.domain.alerts import AlertStatus
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import AlertStepIn, MonitorIn
+from loomcredit.entrypoints.api.schemas import AlertStepIn, FreezeDecisionIn, MonitorIn
 from loomcredit.service_layer import eod, monitoring
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -41,6 +41,23 @@ def list_alerts(
     )
     found = monitoring.alerts(uow, user, statuses=wanted, mine=mine, uscc=uscc)
     return [views.alert(a) for a in found]
+
+
+@router.post(
+    "/alerts/{alert_id}/freeze",
+    tags=["alerts"],
+    summary="Confirm 确认冻结 or lift 解除冻结 the freeze the monitor made",
+)
+def freeze_decision(
+    alert_id: Id, body: FreezeDecisionIn, user: CurrentUser, svc: Svc, uow: Uow
+) -> dict[str, Any]:
+    """The monitor froze the borrower's undrawn line when it raised this alert: confirm it (the
+    assignee or a risk manager) or lift it (a risk manager); a comment says why."""
+    alert = monitoring.settle_freeze(
+        uow, user, alert_id, lift=body.decision == "lift", comment=body.comment, now=svc.clock()
+    )
+    uow.commit()
+    return views.alert(alert)
 
 
 @router.post(
@@ -86,6 +103,7 @@ def run_monitor(body: MonitorIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[
 @router.post("/admin/alerts/escalate", tags=["alerts"], summary="Escalate overdue alerts 升级")
 def escalate(user: CurrentUser, svc: Svc, uow: Uow) -> list[dict[str, Any]]:
     """Escalate every open alert nobody acknowledged within its level's time limit."""
-    done = monitoring.escalate_overdue(uow, user, now=svc.clock())
+    _, rules = svc.monitoring()
+    done = monitoring.escalate_overdue(uow, user, now=svc.clock(), policy=rules.escalation)
     uow.commit()
     return [views.alert(a) for a in done]

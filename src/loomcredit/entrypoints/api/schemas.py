@@ -234,6 +234,14 @@ class MonitorIn(BaseModel):
     )
 
 
+class FreezeDecisionIn(BaseModel):
+    """Confirm or lift the freeze the monitor made for an alert, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["confirm", "lift"]
+    comment: Text = Field(min_length=1, max_length=2000)
+
+
 class AlertStepIn(BaseModel):
     """A comment on an alert's step (required to record an action or to close)."""
 

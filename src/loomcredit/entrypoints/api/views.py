@@ -459,6 +459,7 @@ def monitor_run(run: MonitorRun) -> Json:
         "without_data": list(run.without_data),
         "raised": [alert(a) for a in run.raised],
         "refreshed": [alert(a) for a in run.refreshed],
+        "lines_frozen": list(run.lines_frozen),
     }
 
 
@@ -489,6 +490,8 @@ def alert(a: Alert) -> Json:
         "assignee": a.assignee,
         "raised_at": _d(a.raised_at),
         "escalated_at": _d(a.escalated_at),
+        "froze_line": a.froze_line,
+        "freeze_pending": a.freeze_pending,
         "steps": [
             {"status": s.status.value, "by": s.by, "at": _d(s.at), "comment": s.comment}
             for s in a.steps

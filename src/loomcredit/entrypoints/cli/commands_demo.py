@@ -334,14 +334,14 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
 
 def stage_monitor(settings: Settings, as_of: date) -> None:
     """The warning rules over the borrowers with an open line, alerts raised and queued."""
-    from loomcredit.bootstrap.service import build_monitor, build_service
+    from loomcredit.bootstrap.service import build_service
     from loomcredit.entrypoints.cli.commands_monitor import print_alerts
     from loomcredit.service_layer.monitoring import monitor
     from loomcredit.service_layer.users import Role, User
 
     _header(f"7 · 贷后监控与预警 Post-loan monitoring and early warning · {as_of}")
     svc = build_service(settings)
-    features, rules = build_monitor(settings)
+    features, rules = svc.monitoring()
     rm = User("demo_risk_manager", Role.RISK_MANAGER)
     with console.status("monitoring: features and warning rules per borrower…"), svc.uow() as uow:
         run = monitor(uow, rm, features, rules, as_of=as_of, now=svc.clock())
@@ -352,6 +352,13 @@ def stage_monitor(settings: Settings, as_of: date) -> None:
         "work them with `loom alerts list|ack|action|close`"
     )
     print_alerts(list(run.raised), "预警队列 Alerts raised (loom alerts list)")
+    if run.lines_frozen:
+        console.print(
+            f"[red]额度已自动冻结 {len(run.lines_frozen)} line(s) frozen at once[/] by red "
+            "court / 失信 / NPL alerts (policy action `freeze`): "
+            + ", ".join(f"line {i}" for i in run.lines_frozen)
+            + " — a person confirms or lifts: `loom alerts freeze ID --confirm|--lift --comment …`"
+        )
     svc.engine.dispose()
 
 

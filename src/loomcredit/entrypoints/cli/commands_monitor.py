@@ -53,6 +53,11 @@ def monitor_cmd(
         f"{run.borrowers} borrowers · raised 新增 {len(run.raised)} · refreshed 更新 "
         f"{len(run.refreshed)} · without data 无数据 {len(run.without_data)}"
     )
+    if run.lines_frozen:
+        console.print(
+            "[red]额度已自动冻结 lines frozen at once[/] (confirm or lift: loom alerts freeze ID): "
+            + ", ".join(str(i) for i in run.lines_frozen)
+        )
     if run.without_data:
         console.print("[yellow]no features for[/] " + ", ".join(run.without_data))
     if run.raised or run.refreshed:
@@ -73,7 +78,9 @@ def print_alerts(alerts: Sequence[Alert], title: str) -> None:
             a.rule,
             ev.message_zh,
             a.last_seen.isoformat(),
-            a.status.label_zh + (" ⚠ 已升级" if a.escalated_at else ""),
+            a.status.label_zh
+            + (" ⚠ 已升级" if a.escalated_at else "")
+            + (" · 额度冻结待确认" if a.freeze_pending else ""),
             a.assignee,
         )
     console.print(table)
@@ -134,14 +141,37 @@ def close_cmd(
     _move(alert_id, "closed", comment)
 
 
+@alerts_app.command("freeze")
+def freeze_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    comment: Annotated[str, typer.Option(help="Why 理由")],
+    lift: Annotated[
+        bool, typer.Option("--lift/--confirm", help="Lift the freeze 解除 / confirm it 确认")
+    ] = False,
+) -> None:
+    """Confirm (确认冻结) or lift (解除冻结) the freeze the monitor made for a red alert."""
+    from loomcredit.service_layer.monitoring import settle_freeze
+
+    svc = service()
+    with svc.uow() as uow:
+        alert = settle_freeze(uow, operator("risk_manager"), alert_id, lift=lift,
+                              comment=comment, now=svc.clock())  # fmt: skip
+        uow.commit()
+    what = "解除冻结 lifted" if lift else "确认冻结 confirmed"
+    console.print(
+        f"alert {alert.alert_id} ({alert.uscc} {alert.rule}): line {alert.line_id} {what}"
+    )
+
+
 @alerts_app.command("escalate")
 def escalate_cmd() -> None:
     """Escalate every open alert nobody acknowledged within its level's time limit."""
     from loomcredit.service_layer.monitoring import escalate_overdue
 
     svc = service()
+    _, rules = svc.monitoring()
     with svc.uow() as uow:
-        done = escalate_overdue(uow, operator(), now=svc.clock())
+        done = escalate_overdue(uow, operator(), now=svc.clock(), policy=rules.escalation)
         uow.commit()
     console.print(f"escalated 已升级 {len(done)}")
     if done:

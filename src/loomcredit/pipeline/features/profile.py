@@ -242,6 +242,14 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+#: Every code :func:`warning_signs` can raise (a warning policy names each of them).
+SIGN_CODES: frozenset[str] = frozenset(r[0] for r in RULES) | {
+    "DEREGISTERED",
+    "TAX_GRADE",
+    "LOW_UTILISATION",
+}
+
+
 def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, ...]:
     """The early-warning signs in a feature vector, red first.
 
