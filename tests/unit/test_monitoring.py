@@ -14,6 +14,7 @@ from tests.fakes import FakeWarningRules as Rules
 from tests.world import USCC, World
 
 from loomcredit.adapters.policy_file import load_warning_policy, parse_warning_policy
+from loomcredit.adapters.warning_history import SequentialWarningRules
 from loomcredit.adapters.warning_rules import ProfileWarningRules
 from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus
 from loomcredit.domain.credit_line import CreditLine, LineStatus
@@ -306,6 +307,24 @@ class TestEscalation:
 
 
 class TestProfileRules:
+    def test_a_drop_the_spring_festival_explains_raises_no_alert(self) -> None:
+        """Sales 35 % under last year's in February–April 2024 (the festival on 10 February,
+        against 22 January in 2023): the lunar calendar explains 13 points of it, so no sales
+        alert; the same drop in April–June fires, and so does February–April when the calendar
+        is switched off (the naive set)."""
+        feats: dict[str, object] = {"sales_yoy_3m": -0.35}
+        rules = ProfileWarningRules()
+        spring = date(2024, 5, 20)  # the last month with invoices is April
+        assert [h.rule for h in rules.warnings(feats, spring)] == []
+        summer = rules.warnings(feats, date(2024, 7, 20))
+        assert [h.rule for h in summer] == ["SALES_DROP_30"]
+        assert "春节" not in summer[0].evidence.message_zh
+        naive = SequentialWarningRules(rules.policy).warnings({"sales_seq_3m": -0.35}, spring)
+        assert [h.rule for h in naive] == ["SALES_DROP_30"]
+        deeper = rules.warnings({"sales_yoy_3m": -0.45}, spring)
+        assert [h.rule for h in deeper] == ["SALES_DROP_30"]
+        assert "已扣除春节错月影响" in deeper[0].evidence.message_zh
+
     def test_court_enforcement_and_a_yoy_sales_drop_become_hits_with_evidence(self) -> None:
         """The profile's signs as hits: levels mapped (review → watch), the feature, its value,
         what it is compared with, the date."""

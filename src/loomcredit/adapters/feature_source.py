@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 PRE_LOAN = "pre_loan"
 
 
-def _plain(value: Any) -> object:
+def plain(value: Any) -> object:
+    """A NumPy or Arrow scalar as plain Python (NaN as None)."""
     item = getattr(value, "item", None)
     if callable(item):
         value = item()
@@ -63,7 +64,7 @@ class SnapshotFeatureSource:
             table = pq.ParquetDataset(str(snapshot_dir(self.home, as_of))).read()
             rows = table.to_pylist()
             self._cache[as_of] = {
-                str(r["uscc"]): {k: _plain(v) for k, v in r.items() if k not in ("uscc", "as_of")}
+                str(r["uscc"]): {k: plain(v) for k, v in r.items() if k not in ("uscc", "as_of")}
                 for r in rows
             }
             log.info("loaded %d feature rows for %s", len(rows), as_of)
@@ -109,7 +110,7 @@ class LakeFeatureSource:
         row = self._online_features().get(uscc, as_of)
         if not row:
             raise NotFound(f"no features for {uscc} as of {as_of.isoformat()}")
-        return {k: _plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
+        return {k: plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
 
 
 class DuckDbSnapshotFeatureSource:
@@ -134,7 +135,7 @@ class DuckDbSnapshotFeatureSource:
         if row is None:
             raise NotFound(f"{uscc} is not in the feature snapshot of {as_of.isoformat()}")
         names = [d[0] for d in cursor.description]
-        return {k: _plain(v) for k, v in zip(names, row, strict=True) if k not in ("uscc", "as_of")}
+        return {k: plain(v) for k, v in zip(names, row, strict=True) if k not in ("uscc", "as_of")}
 
 
 def _day_end(day: date) -> datetime:

@@ -2,9 +2,10 @@
 ``pipeline/features/profile.py``) as triggers, with the level and action of each from the
 versioned warning policy (``keqiao_warning_rules.yaml``).
 
-Sales, power and steam signs there are year on year (the same months of the previous year), never
-month on month; headcount is quarter on quarter; utilisation is not judged in the Spring Festival
-months.
+Sales, power, steam and headcount signs there are year on year (the same months of the previous
+year), never month on month, and sales, power and steam are judged with the Spring Festival's shift
+between the two years taken out (the lunar calendar of ``domain/seasonality.py``); utilisation is
+not judged in the Spring Festival months.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class ProfileWarningRules:
     """:class:`~loomcredit.service_layer.monitoring.WarningRules`: the profile's signs as hits,
     levelled and actioned by the policy (which must name every sign, and nothing else)."""
 
+    #: Year-on-year flows are judged with the Spring Festival's shift taken out.
+    calendar = True
+
     def __init__(self, policy: WarningPolicy | None = None) -> None:
         from loomcredit.adapters.policy_file import load_warning_policy
         from loomcredit.pipeline.features.profile import SIGN_CODES
@@ -51,7 +55,7 @@ class ProfileWarningRules:
         from loomcredit.pipeline.features.profile import warning_signs
 
         hits = []
-        for s in warning_signs(features, as_of):
+        for s in warning_signs(features, as_of, calendar=self.calendar):
             spec = self.policy.spec(s.code)
             if not spec.enabled:
                 continue

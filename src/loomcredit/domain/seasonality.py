@@ -121,6 +121,37 @@ def cny_month_activity(year: int, month: int) -> float:
     return 1.0 - CNY_DEPTH * lost / days
 
 
+def _months_back(last_month: date, months: int) -> list[tuple[int, int]]:
+    index = last_month.year * 12 + last_month.month - 1
+    return [divmod(i, 12) for i in range(index - months + 1, index + 1)]
+
+
+def cny_calendar_ratio(last_month: date, months: int = 3) -> float:
+    """How much the Spring Festival's lunar date alone makes the ``months`` months ending with
+    ``last_month`` busier or quieter than the same months a year before (1.0 when the trough
+    falls alike in both).
+
+    >>> round(cny_calendar_ratio(date(2024, 4, 1)), 3)  # Feb–Apr: 2024's festival on 10 Feb
+    0.867
+    >>> cny_calendar_ratio(date(2025, 6, 1))
+    1.0
+    """
+    this = sum(cny_month_activity(y, m + 1) for y, m in _months_back(last_month, months))
+    before = sum(cny_month_activity(y - 1, m + 1) for y, m in _months_back(last_month, months))
+    return this / before
+
+
+def calendar_adjusted_change(change: float, last_month: date, months: int = 3) -> float:
+    """A year-on-year change of a ``months``-month total ending ``last_month`` with the Spring
+    Festival's shift between the two years taken out (DOMAIN.md §11: suppress alerts the CNY
+    calendar causes).
+
+    >>> round(calendar_adjusted_change(-0.35, date(2024, 4, 1)), 3)  # partly the festival
+    -0.25
+    """
+    return (1.0 + change) / cny_calendar_ratio(last_month, months) - 1.0
+
+
 def seasonal_factor(year: int, month: int) -> float:
     """The cluster's activity factor for a calendar month, with the CNY trough on its lunar dates.
 

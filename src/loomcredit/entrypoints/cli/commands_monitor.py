@@ -32,13 +32,35 @@ def _day(text: str) -> date:
 
 
 def monitor_cmd(
-    as_of: Annotated[str, typer.Option("--as-of", help="As-of date 监控基准日 (YYYY-MM-DD)")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As-of date 监控基准日 (YYYY-MM-DD)")
+    ] = None,
     uscc: Annotated[
         list[str] | None, typer.Option(help="Only these borrowers (统一社会信用代码)")
     ] = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate",
+            help="Score the warning rules against the defaults that happened, over --from..--to, "
+            "beside a naive sequential (环比) rule set 预警效果评估",
+        ),
+    ] = False,
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM")] = None,
+    min_lead: Annotated[
+        int, typer.Option("--min-lead", help="Months of warning that count as early")
+    ] = 3,
 ) -> None:
     """Run the warning rules as of a date over the borrowers with an open credit line, and raise
-    or refresh one alert per borrower and rule (re-running never duplicates them)."""
+    or refresh one alert per borrower and rule (re-running never duplicates them); or, with
+    --evaluate, measure how early they warn of the defaults in the lake and how many alerts they
+    raise on firms that do not default."""
+    if evaluate:
+        _evaluate(start, end, min_lead)
+        return
+    if as_of is None:
+        raise CliInputError("--as-of is required (or --evaluate --from YYYY-MM --to YYYY-MM)")
     from loomcredit.service_layer.monitoring import monitor
 
     day = _day(as_of)
@@ -62,6 +84,53 @@ def monitor_cmd(
         console.print("[yellow]no features for[/] " + ", ".join(run.without_data))
     if run.raised or run.refreshed:
         print_alerts(list(run.raised) + list(run.refreshed), "本次预警 Alerts of this run")
+
+
+def _month(text: str | None, flag: str) -> date:
+    if text is None:
+        raise CliInputError(f"--evaluate needs {flag} YYYY-MM")
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise CliInputError(f"{flag} {text!r} is not a month like 2024-01") from None
+
+
+def _evaluate(start: str | None, end: str | None, min_lead: int) -> None:
+    from loomcredit.adapters.warning_history import (
+        LakeMonthlyFeatures,
+        SequentialWarningRules,
+        lake_defaults,
+        month_end,
+    )
+    from loomcredit.adapters.warning_rules import ProfileWarningRules
+    from loomcredit.config import Settings
+    from loomcredit.domain.daycount import add_months
+    from loomcredit.service_layer.monitoring_evaluation import evaluate_rules
+
+    first, last = _month(start, "--from"), _month(end, "--to")
+    if last < first:
+        raise CliInputError(f"--to {end} is before --from {start}")
+    months, m = [], first
+    while m <= last:
+        months.append(month_end(m))
+        m = add_months(m, 1)
+    home = Settings().home
+    seasonal = ProfileWarningRules()
+    sets = {"seasonal 同比": seasonal, "naive 环比": SequentialWarningRules(seasonal.policy)}
+    with console.status(f"features of every firm at {len(months)} month ends…"):
+        scores = evaluate_rules(LakeMonthlyFeatures(home), sets, lake_defaults(home), months,
+                                min_lead_months=min_lead)  # fmt: skip
+    table = Table("rule set 规则", "defaulters 违约", f"warned ≥{min_lead}m 提前预警",
+                  "median lead 中位提前期", "borrower-months 户月", "alerts 预警",
+                  "alerts / 100 户月", title=f"预警效果 Warnings vs defaults, {start}..{end} "
+                  f"(policy {seasonal.version})")  # fmt: skip
+    for s in scores:
+        share = "—" if s.share_warned_early is None else f"{s.share_warned_early:.0%}"
+        lead = "—" if s.median_lead_months is None else f"{s.median_lead_months:.1f} months"
+        rate = "—" if s.alerts_per_100 is None else f"{s.alerts_per_100:.1f}"
+        table.add_row(s.rules, str(s.defaulters), f"{s.warned_early} ({share})", lead,
+                      str(s.borrower_months), str(s.alerts), rate)  # fmt: skip
+    console.print(table)
 
 
 def print_alerts(alerts: Sequence[Alert], title: str) -> None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from loomcredit.domain.errors import NotFound
 from loomcredit.domain.money import Money
+from loomcredit.domain.seasonality import calendar_adjusted_change
 from loomcredit.pipeline.features.catalogue import FeatureDef, catalogue
 from loomcredit.pipeline.features.pit import Cutoffs
 from loomcredit.pipeline.schemas import LakePaths
@@ -170,10 +171,10 @@ RULES: tuple[Rule, ...] = (
     (
         "HEADCOUNT_DROP",
         "amber",
-        "headcount_qoq",
+        "headcount_yoy",
         lambda v: v < -0.2,
-        "参保人数环季下降 {v}",
-        "Insured headcount down {v} on the quarter",
+        "参保人数同比下降 {v}",
+        "Insured headcount down {v} year on year",
     ),
     (
         "SEVERE_NEWS",
@@ -250,16 +251,45 @@ SIGN_CODES: frozenset[str] = frozenset(r[0] for r in RULES) | {
 }
 
 
-def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, ...]:
+#: The year-on-year 3-month changes of flows the Spring Festival moves, and the cut-off of each.
+CALENDAR_ADJUSTED = {"sales_yoy_3m": "sales_month", "kwh_yoy_3m": "utilities_month",
+                     "steam_yoy_3m": "utilities_month"}  # fmt: skip
+
+
+def _adjusted(features: Mapping[str, object], as_of: date) -> tuple[dict[str, object], set[str]]:
+    """The features with each year-on-year flow change cleared of the Spring Festival's shift
+    between the two years (DOMAIN.md §11: suppress alerts the CNY calendar causes), and the
+    names the shift changed."""
+    out, shifted = dict(features), set()
+    cut = Cutoffs.at(as_of)
+    for name, month in CALENDAR_ADJUSTED.items():
+        value = _num(features, name)
+        if value is not None:
+            adjusted = calendar_adjusted_change(value, getattr(cut, month))
+            out[name] = adjusted
+            if abs(adjusted - value) > 0.005:
+                shifted.add(name)
+    return out, shifted
+
+
+def warning_signs(
+    features: Mapping[str, object], as_of: date, *, calendar: bool = True
+) -> tuple[Signal, ...]:
     """The early-warning signs in a feature vector, red first.
 
     Args:
         features: One enterprise's features.
         as_of: The date they describe (utilisation is not judged in the Spring Festival months).
+        calendar: Judge year-on-year sales, power and steam after taking out the Spring
+            Festival's shift between the two years (the house rule; False only to measure what
+            that is worth).
 
     Returns:
         The signals found, ordered by level then code.
     """
+    shifted: set[str] = set()
+    if calendar:
+        features, shifted = _adjusted(features, as_of)
     defs = {f.name: f for f in catalogue()}
     found: list[Signal] = []
     status = features.get("registry_status")
@@ -291,11 +321,13 @@ def warning_signs(features: Mapping[str, object], as_of: date) -> tuple[Signal, 
         if value is None or not trigger(value):
             continue
         shown = fmt_value(defs[name], features.get(name))
-        if name.endswith("yoy_3m") or name == "headcount_qoq":
+        if name.endswith(("yoy_3m", "_yoy", "_qoq")):
             shown = f"{-value:.1%}"
-        found.append(
-            Signal(code, level, name, features.get(name), zh.format(v=shown), en.format(v=shown))
-        )
+        text_zh, text_en = zh.format(v=shown), en.format(v=shown)
+        if name in shifted:
+            text_zh += "（已扣除春节错月影响）"
+            text_en += " (Spring Festival shift taken out)"
+        found.append(Signal(code, level, name, features.get(name), text_zh, text_en))
     util = _num(features, "kwh_utilisation")
     if (
         util is not None
