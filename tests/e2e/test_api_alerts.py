@@ -152,6 +152,43 @@ def test_a_court_alert_freezes_the_line_until_a_risk_manager_lifts_it(api: Api) 
     problem(api.client.post(url, json=lift, headers=api.login("risk_manager")), 409, "alert-state")
 
 
+def test_a_reduction_asked_on_an_alert_is_made_when_a_risk_manager_approves(api: Api) -> None:
+    """The officer asks to lower the line to ¥200,000 on the sales alert (202, an approval);
+    the line keeps its limit until a risk manager approves, then the alert shows the action."""
+    drop = _monitor(api)["raised"][1]
+    body = {"limit": money("200000.00"), "reason": "sales 40 % under last year 销售同比降四成"}
+    r = api.client.post(
+        f"/api/v1/alerts/{drop['id']}/reduce-line", json=body, headers=api.login("officer")
+    )
+    assert r.status_code == 202, r.text
+    req = r.json()
+    assert (req["kind"], req["kind_zh"], req["status"]) == (
+        "line_reduction",
+        "额度压降审批",
+        "pending",
+    )
+    assert req["order"]["new_limit"]["amount"] == "200000.00"
+    assert _line(api)["limit"]["amount"] == "300000.00"
+    waiting = api.client.get("/api/v1/approvals", headers=api.login("risk_manager")).json()
+    assert [a["id"] for a in waiting if a["kind"] == "line_reduction"] == [req["id"]]
+    ok = api.client.post(
+        f"/api/v1/approvals/{req['id']}/approve", json={}, headers=api.login("risk_manager")
+    )
+    assert ok.status_code == 200, ok.text
+    assert _line(api)["limit"]["amount"] == "200000.00"
+    (alert,) = [
+        a
+        for a in api.client.get("/api/v1/alerts", headers=api.login("officer")).json()
+        if a["id"] == drop["id"]
+    ]
+    assert alert["status"] == "actioned"
+    assert alert["steps"][-1]["by"] == "risk_manager"
+    r = api.client.post(
+        f"/api/v1/alerts/{drop['id']}/reduce-line", json=body, headers=api.login("officer")
+    )
+    assert "must lower the limit" in problem(r, 422)
+
+
 def test_an_alert_nobody_acknowledged_in_time_is_escalated(api: Api) -> None:
     """A red alert still open a day and a minute later is escalated, once; amber waits."""
     (court, _) = _monitor(api)["raised"]

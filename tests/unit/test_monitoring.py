@@ -21,12 +21,14 @@ from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import (
     AlertInputError,
     AlertStateError,
+    FourEyesViolation,
     LineNotAvailable,
     PolicyViolation,
 )
 from loomcredit.domain.identity import generate_uscc
+from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction
-from loomcredit.service_layer import monitoring
+from loomcredit.service_layer import approvals, monitoring
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.users import AccessDeniedError, Role, User
 
@@ -280,6 +282,72 @@ class TestFreeze:
         with w.uow() as uow, pytest.raises(AlertStateError, match="froze no line"):
             monitoring.settle_freeze(uow, w.risk, drop.alert_id, lift=False, comment="x",
                                      now=w.now)  # fmt: skip
+
+
+class TestReduction:
+    """压降 through four eyes: the assignee asks, a risk manager approves, the alert records it."""
+
+    def setup(self) -> tuple[World, int, int]:
+        w = World()
+        line_id = w.open_line("300000")
+        (drop,) = run(w, Features({USCC: {"drop": 0.4}})).raised
+        return w, line_id, drop.alert_id
+
+    def test_the_officer_asks_a_risk_manager_approves_and_the_alert_records_it(self) -> None:
+        """The line is reduced only on approval; the alert is acknowledged and actioned by the
+        approver with the amounts and the approval; both steps are audited."""
+        w, line_id, alert_id = self.setup()
+        with w.uow() as uow:
+            req = monitoring.request_reduction(uow, w.officer, alert_id, Money.parse("200000"),
+                                               reason="sales down 40 %", now=w.now)  # fmt: skip
+            uow.commit()
+        with w.uow() as uow:
+            line = uow.lines.get(line_id)
+            assert line is not None
+            assert line.limit == Money.parse("300000")
+            with pytest.raises(AccessDeniedError):
+                approvals.approve(uow, w.officer, req.request_id, now=w.now)
+            out = approvals.approve(uow, w.risk, req.request_id, now=w.now)
+            uow.commit()
+        assert out.result == f"line:{line_id}"
+        with w.uow() as uow:
+            line = uow.lines.get(line_id)
+            alert = uow.alerts.get(alert_id)
+            actions = [r.action for r in uow.audit.records()]
+        assert line is not None
+        assert alert is not None
+        assert line.limit == Money.parse("200000")
+        assert [(s.status, s.by) for s in alert.steps] == [
+            (AlertStatus.ACKNOWLEDGED, w.risk.name),
+            (AlertStatus.ACTIONED, w.risk.name),
+        ]
+        assert "¥300,000.00 → ¥200,000.00" in alert.steps[-1].comment
+        assert f"approval {req.request_id}" in alert.steps[-1].comment
+        assert [a for a in actions if a.startswith(("line_reduction", "line.reduced"))] == [
+            "line_reduction.requested",
+            "line.reduced",
+            "line_reduction.approved",
+        ]
+
+    def test_refused_requests(self) -> None:
+        """Not the assignee; not a reduction; a second request while one waits; the requester
+        approving their own."""
+        w, _, alert_id = self.setup()
+        with w.uow() as uow:
+            with pytest.raises(AccessDeniedError, match="assigned to off"):
+                monitoring.request_reduction(uow, User("off2", Role.OFFICER), alert_id,
+                                             Money.parse("1"), reason="x", now=w.now)  # fmt: skip
+            with pytest.raises(InvalidRequestError, match="must lower the limit"):
+                monitoring.request_reduction(uow, w.officer, alert_id, Money.parse("300000"),
+                                             reason="x", now=w.now)  # fmt: skip
+            req = monitoring.request_reduction(uow, w.risk, alert_id, Money.parse("100000"),
+                                               reason="x", now=w.now)  # fmt: skip
+            with pytest.raises(InvalidRequestError, match="already waiting"):
+                monitoring.request_reduction(uow, w.officer, alert_id, Money.parse("50000"),
+                                             reason="y", now=w.now)  # fmt: skip
+            with pytest.raises(FourEyesViolation):
+                approvals.approve(uow, w.risk, req.request_id, now=w.now)
+            approvals.approve(uow, w.risk2, req.request_id, now=w.now)
 
 
 class TestEscalation:

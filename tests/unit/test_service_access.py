@@ -59,6 +59,7 @@ MAY = {
         A.READ_BOOK,
         A.READ_ALERTS,  # issue 12: the alerts of their borrowers
         A.WORK_ALERT,
+        A.REQUEST_LINE_REDUCTION,
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -77,6 +78,7 @@ MAY = {
         A.RUN_MONITOR,
         A.READ_ALERTS,
         A.WORK_ALERT,
+        A.REQUEST_LINE_REDUCTION,
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,

@@ -208,10 +208,15 @@ class Alert:
             )
         if not comment.strip():
             raise AlertInputError("confirming or lifting a freeze needs a comment saying why")
+        what = "解除冻结 freeze lifted" if lift else "确认冻结 freeze confirmed"
+        self.record_action(by=by, at=at, comment=f"{what}: {comment.strip()}")
+
+    def record_action(self, *, by: str, at: datetime, comment: str) -> None:
+        """Something was done about the alert (a freeze decided, a line reduced): acknowledged
+        first if nobody had, then actioned with what was done."""
         if self.status is AlertStatus.OPEN:
             self.move(AlertStatus.ACKNOWLEDGED, by=by, at=at)
-        what = "解除冻结 freeze lifted" if lift else "确认冻结 freeze confirmed"
-        self.move(AlertStatus.ACTIONED, by=by, at=at, comment=f"{what}: {comment.strip()}")
+        self.move(AlertStatus.ACTIONED, by=by, at=at, comment=comment)
 
     def escalation_due(self, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> bool:
         """Still open and unacknowledged after its level's time limit, and not yet escalated."""

@@ -1,10 +1,11 @@
 """Four eyes on every money move (双人复核): a request one person makes and another approves.
 
 An :class:`ApprovalRequest` is made for a disbursement (放款), a write-off (核销), a reversal
-(冲正), a back-valued receipt (倒起息) or a role grant (授权). It carries a typed order (what
-will be done when approved), who asked and why, and who may *not* approve it: the requester and
-everyone who made or changed the case (an application's maker, modifier and reviewer). A request
-is decided once: approved (and then carried out), rejected, or cancelled.
+(冲正), a back-valued receipt (倒起息), a role grant (授权) or a credit line's reduction (压降).
+It carries a typed order (what will be done when approved), who asked and why, and who may *not*
+approve it: the requester and everyone who made or changed the case (an application's maker,
+modifier and reviewer). A request is decided once: approved (and then carried out), rejected, or
+cancelled.
 
 >>> r = ApprovalRequest.make(WriteOffOrder(7), requested_by="rm1", reason="M7, no recovery",
 ...                          at=datetime(2026, 3, 1, tzinfo=UTC))
@@ -29,6 +30,7 @@ __all__ = [
     "ApprovalStatus",
     "BackValuedReceiptOrder",
     "DrawdownOrder",
+    "LineReductionOrder",
     "Order",
     "ReversalOrder",
     "RoleGrantOrder",
@@ -44,6 +46,7 @@ class ApprovalKind(StrEnum):
     REVERSAL = "reversal"
     BACK_VALUE = "back_value"
     ROLE_GRANT = "role_grant"
+    LINE_REDUCTION = "line_reduction"
 
     @property
     def label_zh(self) -> str:
@@ -54,6 +57,7 @@ class ApprovalKind(StrEnum):
             "reversal": "冲正审批",
             "back_value": "倒起息审批",
             "role_grant": "权限授予",
+            "line_reduction": "额度压降审批",
         }[self.value]
 
 
@@ -149,7 +153,31 @@ class RoleGrantOrder:
         return f"user:{self.user_name}"
 
 
-Order = DrawdownOrder | WriteOffOrder | ReversalOrder | BackValuedReceiptOrder | RoleGrantOrder
+@dataclass(frozen=True, slots=True)
+class LineReductionOrder:
+    """Lower credit line ``line_id``'s limit to ``new_limit`` (压降), as the action on early-warning
+    alert ``alert_id`` (0: not for an alert)."""
+
+    line_id: int
+    new_limit: Money
+    alert_id: int = 0
+
+    kind = ApprovalKind.LINE_REDUCTION
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"line:{self.line_id}"
+
+
+Order = (
+    DrawdownOrder
+    | WriteOffOrder
+    | ReversalOrder
+    | BackValuedReceiptOrder
+    | RoleGrantOrder
+    | LineReductionOrder
+)
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from loomcredit.domain.approval import (
     ApprovalRequest,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LineReductionOrder,
     Order,
     ReversalOrder,
     RoleGrantOrder,
@@ -43,6 +44,7 @@ REQUEST_RIGHTS: dict[ApprovalKind, Action] = {
     ApprovalKind.REVERSAL: Action.REQUEST_REVERSAL,
     ApprovalKind.BACK_VALUE: Action.REQUEST_BACK_VALUE,
     ApprovalKind.ROLE_GRANT: Action.MANAGE_USERS,
+    ApprovalKind.LINE_REDUCTION: Action.REQUEST_LINE_REDUCTION,
 }
 
 
@@ -64,6 +66,8 @@ def _check(uow: UnitOfWork, order: Order, now: datetime) -> None:
         recompute.check_back_value(uow, order, now)
     elif isinstance(order, RoleGrantOrder):
         user_admin.check_grant(uow, order)
+    elif isinstance(order, LineReductionOrder):
+        lines.check_reduction(uow, order)
     elif isinstance(order, DrawdownOrder):
         raise InvalidRequestError("a drawdown is requested on its credit line")
 
@@ -143,6 +147,8 @@ def _carry_out(uow: UnitOfWork, user: User, request: ApprovalRequest, now: datet
         return servicing.reverse_write_off(uow, user, request, order, now)
     if isinstance(order, BackValuedReceiptOrder):
         return recompute.book_back_valued(uow, user, request, order, now).entry_id
+    if isinstance(order, LineReductionOrder):
+        return f"line:{lines.reduce_approved(uow, user, request, order, now).line_id}"
     return f"user:{user_admin.grant(uow, user, request, order, now).name}"
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from loomcredit.domain.approval import ApprovalRequest, DrawdownOrder
-from loomcredit.domain.credit_line import CreditLine
+from loomcredit.domain.approval import ApprovalRequest, DrawdownOrder, LineReductionOrder
+from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import NotFound
 from loomcredit.domain.ledger import entry_of
 from loomcredit.domain.loan import Loan, LoanRef
@@ -251,4 +251,56 @@ def reduce_line(
         {"from_fen": before.minor, "to_fen": new_limit.minor, "reason": reason},
         now,
     )
+    return line
+
+
+def check_reduction(uow: UnitOfWork, order: LineReductionOrder) -> None:
+    """Refuse, when it is asked for, a reduction that could not be carried out."""
+    line = _line(uow, order.line_id)
+    if line.status is LineStatus.CLOSED:
+        raise InvalidRequestError(f"credit line {line.line_id} is closed")
+    if order.new_limit.currency != line.currency or order.new_limit.is_negative():
+        raise InvalidRequestError(f"a new limit must be a {line.currency} amount of 0 or more")
+    if order.new_limit >= line.limit:
+        raise InvalidRequestError(
+            f"a reduction must lower the limit ({line.limit}); {order.new_limit} does not"
+        )
+
+
+def reduce_approved(
+    uow: UnitOfWork,
+    approver: User,
+    request: ApprovalRequest,
+    order: LineReductionOrder,
+    now: datetime,
+) -> CreditLine:
+    """Carry out an approved reduction (压降) on the business date; when it is the action on an
+    alert, the alert records it (acknowledged if nobody had, then actioned)."""
+    line = _line(uow, order.line_id, lock=True)
+    before = line.limit
+    line.reduce(order.new_limit, request.reason, business_date(uow, now))
+    _save_line(uow, line)
+    uow.audit.append(
+        approver.name,
+        "line.reduced",
+        f"line:{line.line_id}",
+        {
+            "from_fen": before.minor,
+            "to_fen": order.new_limit.minor,
+            "reason": request.reason,
+            "requested_by": request.requested_by,
+            "approval": request.request_id,
+            "alert": order.alert_id,
+        },
+        now,
+    )
+    alert = uow.alerts.get(order.alert_id, lock=True) if order.alert_id else None
+    if alert is not None and alert.is_open:
+        alert.record_action(
+            by=approver.name,
+            at=now,
+            comment=f"额度压降 line reduced {before} → {order.new_limit} "
+            f"(approval {request.request_id}, asked by {request.requested_by}): {request.reason}",
+        )
+        uow.alerts.save(alert)
     return line

@@ -21,9 +21,12 @@ from loomcredit.domain.alerts import (
     AlertStatus,
     Evidence,
 )
+from loomcredit.domain.approval import ApprovalRequest, LineReductionOrder
 from loomcredit.domain.credit_line import CreditLine, LineStatus
-from loomcredit.domain.errors import NotFound
+from loomcredit.domain.errors import AlertStateError, NotFound
+from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction
+from loomcredit.service_layer import approvals
 from loomcredit.service_layer.eod import business_date
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.ports import FeatureSource
@@ -218,6 +221,25 @@ def settle_freeze(
         now,
     )
     return alert
+
+
+def request_reduction(
+    uow: UnitOfWork,
+    user: User,
+    alert_id: int,
+    new_limit: Money,
+    *,
+    reason: str,
+    now: datetime,
+) -> ApprovalRequest:
+    """Ask for the alert's line to be reduced (压降) to ``new_limit``: the alert's assignee or a
+    risk manager asks, another risk manager approves, and approving reduces the line and records
+    the action on the alert."""
+    alert = _workable(uow, user, alert_id)
+    if not alert.is_open:
+        raise AlertStateError(f"alert {alert_id} is closed")
+    order = LineReductionOrder(alert.line_id, new_limit, alert_id)
+    return approvals.request_approval(uow, user, order, reason=reason, now=now)
 
 
 def _assignee(uow: UnitOfWork, line: CreditLine) -> str:

@@ -61,6 +61,7 @@ class Action(StrEnum):
     READ_LOAN = "read_loan"
     READ_BOOK = "read_book"
     MANAGE_LINE = "manage_line"
+    REQUEST_LINE_REDUCTION = "request_line_reduction"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
     IMPORT_STATEMENT = "import_statement"
@@ -101,6 +102,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_BOOK,
             _A.READ_ALERTS,
             _A.WORK_ALERT,
+            _A.REQUEST_LINE_REDUCTION,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -121,6 +123,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.RUN_MONITOR,
             _A.READ_ALERTS,
             _A.WORK_ALERT,
+            _A.REQUEST_LINE_REDUCTION,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -167,6 +170,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "reversal": Action.APPROVE_REVERSAL,
     "back_value": Action.APPROVE_BACK_VALUE,
     "role_grant": Action.MANAGE_USERS,
+    "line_reduction": Action.MANAGE_LINE,
 }
 
 

@@ -23,6 +23,7 @@ from loomcredit.domain.approval import (
     ApprovalStatus,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LineReductionOrder,
     Order,
     ReversalOrder,
     RoleGrantOrder,
@@ -34,7 +35,14 @@ from loomcredit.service_layer.unit_of_work import ApprovalRepository
 _T = orm.approval_requests
 _ORDERS: dict[str, type[Any]] = {
     o.kind.value: o
-    for o in (DrawdownOrder, WriteOffOrder, ReversalOrder, BackValuedReceiptOrder, RoleGrantOrder)
+    for o in (
+        DrawdownOrder,
+        WriteOffOrder,
+        ReversalOrder,
+        BackValuedReceiptOrder,
+        RoleGrantOrder,
+        LineReductionOrder,
+    )
 }
 
 

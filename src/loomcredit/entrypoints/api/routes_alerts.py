@@ -10,7 +10,7 @@ from loomcredit.domain.alerts import AlertStatus
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import AlertStepIn, FreezeDecisionIn, MonitorIn
+from loomcredit.entrypoints.api.schemas import AlertStepIn, FreezeDecisionIn, MonitorIn, ReduceIn
 from loomcredit.service_layer import eod, monitoring
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -58,6 +58,24 @@ def freeze_decision(
     )
     uow.commit()
     return views.alert(alert)
+
+
+@router.post(
+    "/alerts/{alert_id}/reduce-line",
+    status_code=202,
+    tags=["alerts"],
+    summary="Ask for the alert's line to be reduced 申请额度压降",
+)
+def reduce_line(
+    alert_id: Id, body: ReduceIn, user: CurrentUser, svc: Svc, uow: Uow
+) -> dict[str, Any]:
+    """The alert's assignee or a risk manager asks; another risk manager approves it under
+    ``/approvals`` and the line is reduced, the alert recording the action."""
+    req = monitoring.request_reduction(
+        uow, user, alert_id, body.limit.money(), reason=body.reason, now=svc.clock()
+    )
+    uow.commit()
+    return views.approval(req)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from loomcredit.domain.approval import (
     ApprovalRequest,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LineReductionOrder,
     ReversalOrder,
     RoleGrantOrder,
     WriteOffOrder,
@@ -307,6 +308,12 @@ def _order(req: ApprovalRequest) -> Json:
         }
     if isinstance(o, RoleGrantOrder):
         return {"user": o.user_name, "role": o.role, "enterprise_uscc": o.enterprise_uscc}
+    if isinstance(o, LineReductionOrder):
+        return {
+            "line_id": o.line_id,
+            "new_limit": money(o.new_limit),
+            "alert_id": o.alert_id or None,
+        }
     return {}  # pragma: no cover - the union is exhausted above
 
 

@@ -232,6 +232,32 @@ def freeze_cmd(
     )
 
 
+@alerts_app.command("reduce")
+def reduce_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    limit: Annotated[str, typer.Option(help="New limit in yuan 新额度, e.g. 200000")],
+    reason: Annotated[str, typer.Option(help="Why 理由")],
+) -> None:
+    """Ask for the alert's line to be reduced (压降); a risk manager approves it in /approvals."""
+    from loomcredit.domain.errors import InvalidAmount
+    from loomcredit.domain.money import Money
+    from loomcredit.service_layer.monitoring import request_reduction
+
+    try:
+        amount = Money.parse(limit)
+    except InvalidAmount as exc:
+        raise CliInputError(f"--limit {limit!r}: {exc}") from None
+    svc = service()
+    with svc.uow() as uow:
+        req = request_reduction(uow, operator("risk_manager"), alert_id, amount, reason=reason,
+                                now=svc.clock())  # fmt: skip
+        uow.commit()
+    console.print(
+        f"额度压降申请 reduction asked: approval {req.request_id} ({req.subject} → {amount}); "
+        "another risk manager approves it under /approvals"
+    )
+
+
 @alerts_app.command("escalate")
 def escalate_cmd() -> None:
     """Escalate every open alert nobody acknowledged within its level's time limit."""
