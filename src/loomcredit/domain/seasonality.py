@@ -114,6 +114,7 @@ def cny_trough_weight(day: date) -> float:
     return best
 
 
+@lru_cache(maxsize=4096)
 def cny_month_activity(year: int, month: int) -> float:
     """Mean activity level of a month under the CNY trough alone (1.0 when it has no trough day)."""
     days = calendar.monthrange(year, month)[1]
@@ -126,6 +127,7 @@ def _months_back(last_month: date, months: int) -> list[tuple[int, int]]:
     return [divmod(i, 12) for i in range(index - months + 1, index + 1)]
 
 
+@lru_cache(maxsize=4096)
 def cny_calendar_ratio(last_month: date, months: int = 3) -> float:
     """How much the Spring Festival's lunar date alone makes the ``months`` months ending with
     ``last_month`` busier or quieter than the same months a year before (1.0 when the trough

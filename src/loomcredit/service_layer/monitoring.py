@@ -106,6 +106,9 @@ def monitor(
     refreshed: list[Alert] = []
     missing: list[str] = []
     frozen: list[int] = []
+    open_alerts: dict[str, dict[str, Alert]] = {}
+    for a in uow.alerts.find(statuses=[s for s in AlertStatus if s is not AlertStatus.CLOSED]):
+        open_alerts.setdefault(a.uscc, {})[a.rule] = a
     for firm, line in sorted(lines.items()):
         if wanted is not None and firm not in wanted:
             continue
@@ -116,7 +119,7 @@ def monitor(
             continue
         if not found:
             continue
-        open_now = uow.alerts.open_for(firm)
+        open_now = open_alerts.setdefault(firm, {})
         assignee = _assignee(uow, line)
         for w in found:
             alert = open_now.get(w.rule)

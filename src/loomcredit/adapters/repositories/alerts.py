@@ -97,14 +97,17 @@ class SqlAlertRepository(AlertRepository):
                 "version": alert.version,
             },
         )
-        self._write_steps(alert)
+        self._write_steps(alert, stored=0)
         return alert.alert_id
 
-    def _write_steps(self, alert: Alert) -> None:
-        """The steps not stored yet (steps are only ever appended)."""
-        count = select(func.count()).select_from(_S).where(_S.c.alert_id == alert.alert_id)
-        done = int(self._tx.conn.execute(count).scalar_one())
-        new = alert.steps[done:]
+    def _write_steps(self, alert: Alert, stored: int | None = None) -> None:
+        """The steps not stored yet (steps are only ever appended; ``stored``: how many are)."""
+        if stored is None:
+            count = select(func.count()).select_from(_S).where(_S.c.alert_id == alert.alert_id)
+            stored = int(self._tx.conn.execute(count).scalar_one())
+        new = alert.steps[stored:]
+        if not new:
+            return
         insert_many(
             self._tx,
             _S,

@@ -9,6 +9,7 @@ overdues, registry changes, negative news, risky or concentrated buyers. Thresho
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -251,6 +252,11 @@ SIGN_CODES: frozenset[str] = frozenset(r[0] for r in RULES) | {
 }
 
 
+@functools.cache
+def _definitions() -> dict[str, FeatureDef]:
+    return {f.name: f for f in catalogue()}
+
+
 #: The year-on-year 3-month changes of flows the Spring Festival moves, and the cut-off of each.
 CALENDAR_ADJUSTED = {"sales_yoy_3m": "sales_month", "kwh_yoy_3m": "utilities_month",
                      "steam_yoy_3m": "utilities_month"}  # fmt: skip
@@ -290,7 +296,7 @@ def warning_signs(
     shifted: set[str] = set()
     if calendar:
         features, shifted = _adjusted(features, as_of)
-    defs = {f.name: f for f in catalogue()}
+    defs = _definitions()
     found: list[Signal] = []
     status = features.get("registry_status")
     if status in ("吊销", "注销"):
