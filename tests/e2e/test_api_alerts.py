@@ -189,6 +189,21 @@ def test_a_reduction_asked_on_an_alert_is_made_when_a_risk_manager_approves(api:
     assert "must lower the limit" in problem(r, 422)
 
 
+def test_end_of_day_can_monitor_once_the_book_is_closed(api: Api) -> None:
+    """Operations runs end of day with ``monitor``: the day closes and the alerts come with it;
+    without it end of day monitors nothing."""
+    ops = api.login("operations")
+    r = api.client.post("/api/v1/admin/eod", json={"as_of": "2026-01-05", "monitor": True},
+                        headers=ops)  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["as_of"], body["days_run"]) == ("2026-01-05", 1)
+    assert [a["rule"] for a in body["monitor"]["raised"]] == ["COURT", "SALES_DROP"]
+    again = api.client.post("/api/v1/admin/eod", json={"as_of": "2026-01-05"}, headers=ops)
+    assert again.json()["already"] is True
+    assert "monitor" not in again.json()
+
+
 def test_an_alert_nobody_acknowledged_in_time_is_escalated(api: Api) -> None:
     """A red alert still open a day and a minute later is escalated, once; amber waits."""
     (court, _) = _monitor(api)["raised"]

@@ -136,6 +136,25 @@ class TestMonitor:
                                as_of=w.today + timedelta(days=1), now=w.now)  # fmt: skip
         assert queue(w) == []
 
+    def test_end_of_day_then_monitoring_as_of_the_closed_day(self) -> None:
+        """Operations closes the book up to yesterday and the monitor runs as of that day: the
+        day is closed before the alert is raised, and the alert is seen on that day."""
+        w = World()
+        w.open_line()
+        yesterday = w.today - timedelta(days=1)
+        with w.uow() as uow:
+            closed, out = monitoring.close_and_monitor(uow, w.ops, Features({USCC: {"drop": 0.4}}),
+                                                       Rules(), yesterday, now=w.now)  # fmt: skip
+        assert (closed.as_of, closed.days_run) == (yesterday, 1)
+        (alert,) = out.raised
+        assert alert.first_seen == yesterday
+        with w.uow() as uow:
+            assert uow.book.last_eod_date() == yesterday
+            actions = [r.action for r in uow.audit.records()]
+        assert actions.index("monitor.run") > max(
+            i for i, a in enumerate(actions) if a.startswith("eod")
+        )
+
     def test_the_run_is_audited(self) -> None:
         """One audit record per run, with the rules' version and the counts."""
         w = World()

@@ -27,7 +27,7 @@ from loomcredit.domain.errors import AlertStateError, NotFound
 from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import approvals
-from loomcredit.service_layer.eod import business_date
+from loomcredit.service_layer.eod import EodRun, business_date, run_eod
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.ports import FeatureSource
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -169,6 +169,23 @@ def monitor(
         now,
     )
     return run
+
+
+def close_and_monitor(
+    uow: UnitOfWork,
+    user: User,
+    features: FeatureSource,
+    rules: WarningRules,
+    as_of: date,
+    *,
+    now: datetime,
+) -> tuple[EodRun, MonitorRun]:
+    """End of day up to ``as_of`` (each day committed), then, once the book is closed, the
+    warning rules as of that day over every borrower with an open line (committed)."""
+    closed = run_eod(uow, user, as_of, now=now)
+    run = monitor(uow, user, features, rules, as_of=as_of, now=now)
+    uow.commit()
+    return closed, run
 
 
 def _freeze(uow: UnitOfWork, user: User, line: CreditLine, alert: Alert, now: datetime) -> None:

@@ -11,18 +11,24 @@ from loomcredit.domain.approval import RoleGrantOrder
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import AsOfIn, ReasonIn, RoleIn, Text, UserIn
-from loomcredit.service_layer import approvals, audit_admin, eod, user_admin
+from loomcredit.entrypoints.api.schemas import EodIn, ReasonIn, RoleIn, Text, UserIn
+from loomcredit.service_layer import approvals, audit_admin, eod, monitoring, user_admin
 from loomcredit.service_layer.users import Action, require
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 
 @router.post("/admin/eod", tags=["admin"], summary="End of day 日终")
-def run_eod(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
-    """Run end of day up to a date (idempotent; never a date after today)."""
+def run_eod(body: EodIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """Run end of day up to a date (idempotent; never a date after today); with ``monitor``,
+    then the warning rules as of that date once the book is closed."""
     now = svc.clock()
-    return views.eod_run(eod.run_eod(uow, user, body.as_of or eod.business_date(uow, now), now=now))
+    as_of = body.as_of or eod.business_date(uow, now)
+    if not body.monitor:
+        return views.eod_run(eod.run_eod(uow, user, as_of, now=now))
+    features, rules = svc.monitoring()
+    closed, run = monitoring.close_and_monitor(uow, user, features, rules, as_of, now=now)
+    return {**views.eod_run(closed), "monitor": views.monitor_run(run)}
 
 
 @router.get("/admin/business-date", tags=["admin"], summary="Business date 营业日期")

@@ -112,6 +112,12 @@ class AsOfIn(BaseModel):
     as_of: IsoDate | None = None
 
 
+class EodIn(AsOfIn):
+    """End of day up to a date; ``monitor``: then run post-loan monitoring as of it."""
+
+    monitor: bool = False
+
+
 class AcceptIn(BaseModel):
     """The applicant signs: the settlement account repayments are debited from (代扣授权)."""
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from loomcredit.domain.alerts import Alert
 from loomcredit.entrypoints.cli.commands_service import CliInputError, operator, service
+from loomcredit.service_layer.monitoring import MonitorRun
 
 alerts_app = typer.Typer(
     help="Early-warning alerts 预警: list and work them.", no_args_is_help=True
@@ -70,6 +71,11 @@ def monitor_cmd(
         run = monitor(uow, operator("risk_manager"), features, rules, as_of=day, now=svc.clock(),
                       uscc=uscc)  # fmt: skip
         uow.commit()
+    print_run(run)
+
+
+def print_run(run: MonitorRun) -> None:
+    """What a monitoring run did, and its alerts."""
     console.print(
         f"[green]贷后监控完成 monitoring done[/] as of {run.as_of} (rules {run.rules_version}): "
         f"{run.borrowers} borrowers · raised 新增 {len(run.raised)} · refreshed 更新 "

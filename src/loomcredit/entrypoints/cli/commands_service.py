@@ -162,18 +162,28 @@ def users_list() -> None:
 
 def eod_cmd(
     date_: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD 业务日期")],
+    monitor: Annotated[
+        bool, typer.Option("--monitor", help="Then monitor as of the date 贷后监控")
+    ] = False,
 ) -> None:
     """Run end of day up to a date: suspense, accrual, DPD, bucket, grade floor, reminders
-    (idempotent; never a date after today)."""
+    (idempotent; never a date after today); with --monitor, then the warning rules as of it."""
     from loomcredit.service_layer.eod import run_eod
+    from loomcredit.service_layer.monitoring import close_and_monitor
 
     try:
         as_of = date.fromisoformat(date_)
     except ValueError:
         raise CliInputError(f"--date {date_!r} is not a date; write it like 2026-03-31") from None
     svc = service()
+    run = None
     with svc.uow() as uow:
-        out = run_eod(uow, operator(), as_of, now=svc.clock())
+        if monitor:
+            features, rules = svc.monitoring()
+            out, run = close_and_monitor(uow, operator(), features, rules, as_of,
+                                         now=svc.clock())  # fmt: skip
+        else:
+            out = run_eod(uow, operator(), as_of, now=svc.clock())
     if out.already:
         Console().print(f"日终 {as_of} 已完成 already done; nothing changed")
     else:
@@ -182,6 +192,10 @@ def eod_cmd(
             f"[green]日终完成 EOD done[/] {as_of}: {out.days_run} day(s) run 补跑天数, "
             f"{c.loans if c else 0} loans, {c.reminders if c else 0} reminders"
         )
+    if run is not None:
+        from loomcredit.entrypoints.cli.commands_monitor import print_run
+
+        print_run(run)
 
 
 @audit_app.command("verify")
