@@ -517,3 +517,55 @@ def test_a_referral_is_approved_only_by_a_risk_manager_with_a_comment(
     assert "已批准 Approved" in page.inner_text("#app-facts")
     assert "¥200,000.00" in page.inner_text("#app-facts")
     console.shot("19-referral-approved")
+
+
+def test_the_officer_works_its_alerts_and_a_risk_manager_lifts_the_freeze(
+    console: Console, server: tuple[str, Service]
+) -> None:
+    """(6) Monitoring raised a red court alert (the line frozen at once) and an amber sales
+    alert on the firm: the officer sees both in its queue, acknowledges and actions the sales
+    alert (an action needs a comment), may confirm but not lift the freeze; the risk manager
+    lifts it and the line is active again."""
+    from playwright.sync_api import expect
+    from tests.fakes import FakeFeatures, FakeWarningRules
+
+    from loomcredit.service_layer import monitoring
+
+    _base, svc = server
+    line_id = open_line(svc)
+    with svc.uow() as uow:
+        run = monitoring.monitor(uow, User("rm", Role.RISK_MANAGER),
+                                 FakeFeatures({USCC: {"court": 1, "drop": 0.4}}),
+                                 FakeWarningRules(), as_of=TODAY, now=NOW)  # fmt: skip
+        uow.commit()
+    court, drop = (a.alert_id for a in run.raised)
+    page = console.page
+
+    console.sign_in("off")
+    expect(page.locator("#alerts-rows tr")).to_have_count(2)
+    queue = page.inner_text("#alerts-rows")
+    has_all(queue, "红色预警 Red", "橙色预警 Amber", "额度已冻结待确认", "court 1", "off")
+    console.shot("12-officer-alerts")
+    expect(page.locator(f"#alert-freeze-confirm-{court}")).to_be_visible()
+    assert page.locator(f"#alert-freeze-lift-{court}").count() == 0  # only a risk manager lifts
+    page.click(f"#alert-acknowledge-{drop}")
+    expect(page.locator("#notice")).to_contain_text("已确认")
+    page.click(f"#alert-action-{drop}")
+    expect(page.locator("#error")).to_contain_text("A comment is required")
+    page.fill(f"#alert-comment-{drop}", "已走访，订单转移 visited: orders moved")
+    page.click(f"#alert-action-{drop}")
+    expect(page.locator("#notice")).to_contain_text("已处置")
+
+    console.sign_in("rm")
+    page.fill(f"#alert-comment-{court}", "执行已撤案 enforcement withdrawn")
+    page.click(f"#alert-freeze-lift-{court}")
+    expect(page.locator("#notice")).to_contain_text("已处置")
+    console.shot("13-risk-manager-alerts")
+    with svc.uow() as uow:
+        line = uow.lines.get(line_id)
+        alert = uow.alerts.get(court)
+    assert line is not None
+    assert alert is not None
+    assert line.status.value == "active"
+    assert "解除冻结" in alert.steps[-1].comment
+    assert alert.steps[-1].by == "rm"

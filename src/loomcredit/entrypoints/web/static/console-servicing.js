@@ -5,12 +5,14 @@
 
 // -- approvals ----------------------------------------------------------------------------------
 const KIND = { disbursement: "Disbursement", write_off: "Write-off", reversal: "Reversal of a write-off",
-  back_value: "Back-valued receipt", role_grant: "Role grant" };
+  back_value: "Back-valued receipt", role_grant: "Role grant", line_reduction: "Line reduction" };
 
 function orderOf(r) {
   const o = r.order || {};
   if (r.kind === "disbursement") return el("span", {}, link("/console/lines/" + o.line_id, `额度 Line #${o.line_id}`), ` · ${money(o.amount)}`);
   if (r.kind === "role_grant") return `用户 User ${o.user} → ${ROLE[o.role] || o.role}${o.enterprise_uscc ? " · " + o.enterprise_uscc : ""}`;
+  if (r.kind === "line_reduction") return el("span", {}, link("/console/lines/" + o.line_id, `额度 Line #${o.line_id}`),
+    ` → ${money(o.new_limit)}${o.alert_id ? ` · 预警 alert #${o.alert_id}` : ""}`);
   const loan = link("/console/loans/" + o.loan_id, `贷款 Loan #${o.loan_id}`);
   if (r.kind === "reversal") return el("span", {}, loan, ` · 分录 entry ${o.entry_id}`);
   if (r.kind === "back_value") return el("span", {}, loan, ` · ${money(o.amount)} · 起息 value ${o.value_date} · ${o.bank_ref}`);
@@ -22,6 +24,7 @@ function resultOf(r) {
   const [what, id] = String(r.result || "").split(":");
   if (what === "loan") return el("span", {}, `已批准并放款 Approved and paid out: `, link("/console/loans/" + id, `贷款 Loan #${id}`));
   if (what === "user") return `已批准，用户 ${id} 已授权 Approved: user ${id} has the role.`;
+  if (what === "line") return el("span", {}, `已批准并压降 Approved and reduced: `, link("/console/lines/" + id, `额度 Line #${id}`));
   return `已批准 Approved (${r.result})`;
 }
 
@@ -68,6 +71,50 @@ async function showMyRequests() {
   const lines = await api("/api/v1/lines");
   if (lines.some((l) => fen(l.reserved) > 0)) await showApprovals();
   else $("approvals").hidden = true;
+}
+
+// -- early-warning alerts (预警) -----------------------------------------------------------------
+const LEVEL = { red: "Red", amber: "Amber", watch: "Watch" };
+const ALERT_STATUS = { open: "Open", acknowledged: "Acknowledged", actioned: "Actioned", closed: "Closed" };
+
+// What the user may do on an alert: its assignee or a risk manager works it; a freeze the monitor
+// made waits for them to confirm it (a risk manager may lift it).
+function alertActions(a) {
+  const { name, role } = me();
+  if (!(a.assignee === name || role === "risk_manager")) return "—";
+  const note = el("input", { id: "alert-comment-" + a.id, size: "14" });
+  const step = (label, verb, needsComment) => button(label, { id: `alert-${verb}-${a.id}`, "aria-label": `${label} #${a.id}` },
+    () => act(async () => {
+      if (needsComment && !note.value.trim()) { note.focus(); throw new Error("请填写说明 A comment is required."); }
+      const path = verb.startsWith("freeze") ? "freeze" : verb;
+      const body = path === "freeze" ? { decision: verb === "freeze-lift" ? "lift" : "confirm", comment: note.value } : { comment: note.value };
+      const out = await post(`/api/v1/alerts/${a.id}/${path}`, body);
+      await load();
+      return `预警 #${out.id} ${out.status_zh} Alert ${ALERT_STATUS[out.status] || out.status}.`;
+    }));
+  const buttons = [];
+  if (a.freeze_pending) {
+    buttons.push(step("确认冻结 Confirm freeze", "freeze-confirm", true));
+    if (role === "risk_manager") buttons.push(step("解除冻结 Lift freeze", "freeze-lift", true));
+  } else {
+    if (a.status === "open") buttons.push(step("确认 Acknowledge", "acknowledge", false));
+    if (a.status !== "open") buttons.push(step("记录处置 Record action", "action", true));
+  }
+  buttons.push(step("关闭 Close", "close", true));
+  return el("div", { class: "actions" }, el("label", {}, "说明 Comment ", note), ...buttons);
+}
+
+async function showAlerts() {
+  await section("alerts", async () => {
+    const mine = me().role === "officer" ? "?mine=true" : "";
+    const list = await api("/api/v1/alerts" + mine);
+    rows($("alerts-rows"), list, (a) => ["#" + a.id, `${a.level_zh} ${LEVEL[a.level] || a.level}`, a.uscc, a.rule,
+      a.evidence.map((e) => e.message_zh).join("；"), a.last_seen,
+      `${a.status_zh} ${ALERT_STATUS[a.status] || a.status}`
+        + (a.freeze_pending ? " · 额度已冻结待确认 Line frozen, waiting" : "") + (a.escalated_at ? " · ⚠ 已升级 Escalated" : ""),
+      a.assignee || "—", alertActions(a)]);
+    return list.length;
+  }, "暂无预警 No open alerts.");
 }
 
 // -- credit lines -------------------------------------------------------------------------------

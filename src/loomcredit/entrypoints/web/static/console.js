@@ -1,7 +1,7 @@
 "use strict";
 // Loom lending console, part 1: helpers, sign-in, the page router, applications (review queue,
 // decision build-up, review, contract and signing). Part 2 (console-servicing.js): approvals,
-// credit lines and drawdowns, loans, the exceptions queue, reconciliation.
+// early-warning alerts, credit lines and drawdowns, loans, the exceptions queue, reconciliation.
 // zh-CN first with English alongside; data from the JSON API, bearer token in sessionStorage.
 // What each role sees follows the API's permissions; the API enforces them.
 const $ = (id) => document.getElementById(id);
@@ -244,12 +244,12 @@ $("ask-person").addEventListener("click", () => act(async () => {
 //: What each role works on at home (the functions of part 2 are looked up when called).
 const HOME = {
   applicant: () => [showApps, showLines, showLoans, showMyRequests],
-  officer: () => [showApps, showLines, showLoans, showApprovals],
+  officer: () => [showAlerts, showApps, showLines, showLoans, showApprovals],
   reviewer: () => [showQueue, showApprovals],
-  risk_manager: () => [showQueue, showApprovals, showLines, showLoans],
+  risk_manager: () => [showAlerts, showQueue, showApprovals, showLines, showLoans],
   operations: () => [showApprovals, showExceptions, showRecon, showLoans],
-  collector: () => [showLoans],
-  auditor: () => [showLines, showLoans, showRecon],
+  collector: () => [showAlerts, showLoans],
+  auditor: () => [showAlerts, showLines, showLoans, showRecon],
   admin: () => [showApprovals],
 };
 
