@@ -93,6 +93,9 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert "预警队列 Alerts raised" in out
     assert froze <= frozen, "a line the monitor froze stays frozen until a person decides"
     assert bool(froze) == ("额度已自动冻结" in out)
+    assert "预警效果 Warnings vs defaults" in out
+    assert "seasonal 同比" in out
+    assert "naive 环比" in out
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

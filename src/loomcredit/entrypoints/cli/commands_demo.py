@@ -335,7 +335,8 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
 def stage_monitor(settings: Settings, as_of: date) -> None:
     """The warning rules over the borrowers with an open line, alerts raised and queued."""
     from loomcredit.bootstrap.service import build_service
-    from loomcredit.entrypoints.cli.commands_monitor import print_alerts
+    from loomcredit.domain.daycount import add_months
+    from loomcredit.entrypoints.cli.commands_monitor import print_alerts, print_evaluation
     from loomcredit.service_layer.monitoring import monitor
     from loomcredit.service_layer.users import Role, User
 
@@ -359,6 +360,16 @@ def stage_monitor(settings: Settings, as_of: date) -> None:
             + ", ".join(f"line {i}" for i in run.lines_frozen)
             + " — a person confirms or lifts: `loom alerts freeze ID --confirm|--lift --comment …`"
         )
+    # How well the rules warn on this cluster: the last 12 complete months, against the defaults
+    # the simulator recorded, beside the same rules judged on the previous three months (环比).
+    last = add_months(as_of.replace(day=1), -1)
+    print_evaluation(Path(settings.home), [add_months(last, -i) for i in range(12)])
+    console.print(
+        "同比 seasonal = the house rules (year on year, Spring Festival shift taken out); "
+        "环比 naive = the same rules on the previous three months. Any window: "
+        "`loom monitor --evaluate --from YYYY-MM --to YYYY-MM`; figures in "
+        "docs/monitoring-evaluation.md"
+    )
     svc.engine.dispose()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -102,6 +103,22 @@ def _month(text: str | None, flag: str) -> date:
 
 
 def _evaluate(start: str | None, end: str | None, min_lead: int) -> None:
+    from loomcredit.config import Settings
+    from loomcredit.domain.daycount import add_months
+
+    first, last = _month(start, "--from"), _month(end, "--to")
+    if last < first:
+        raise CliInputError(f"--to {end} is before --from {start}")
+    months, m = [], first
+    while m <= last:
+        months.append(m)
+        m = add_months(m, 1)
+    print_evaluation(Settings().home, months, min_lead)
+
+
+def print_evaluation(home: Path, months: Sequence[date], min_lead: int = 3) -> None:
+    """Score the house rules and the naive sequential set over the month ends of ``months``
+    against the lake's defaults, and print the table."""
     from loomcredit.adapters.warning_history import (
         LakeMonthlyFeatures,
         SequentialWarningRules,
@@ -109,27 +126,18 @@ def _evaluate(start: str | None, end: str | None, min_lead: int) -> None:
         month_end,
     )
     from loomcredit.adapters.warning_rules import ProfileWarningRules
-    from loomcredit.config import Settings
-    from loomcredit.domain.daycount import add_months
     from loomcredit.service_layer.monitoring_evaluation import evaluate_rules
 
-    first, last = _month(start, "--from"), _month(end, "--to")
-    if last < first:
-        raise CliInputError(f"--to {end} is before --from {start}")
-    months, m = [], first
-    while m <= last:
-        months.append(month_end(m))
-        m = add_months(m, 1)
-    home = Settings().home
+    ends = sorted({month_end(m) for m in months})
     seasonal = ProfileWarningRules()
     sets = {"seasonal 同比": seasonal, "naive 环比": SequentialWarningRules(seasonal.policy)}
-    with console.status(f"features of every firm at {len(months)} month ends…"):
-        scores = evaluate_rules(LakeMonthlyFeatures(home), sets, lake_defaults(home), months,
+    with console.status(f"features of every firm at {len(ends)} month ends…"):
+        scores = evaluate_rules(LakeMonthlyFeatures(home), sets, lake_defaults(home), ends,
                                 min_lead_months=min_lead)  # fmt: skip
     table = Table("rule set 规则", "defaulters 违约", f"warned ≥{min_lead}m 提前预警",
                   "median lead 中位提前期", "borrower-months 户月", "alerts 预警",
-                  "alerts / 100 户月", title=f"预警效果 Warnings vs defaults, {start}..{end} "
-                  f"(policy {seasonal.version})")  # fmt: skip
+                  "alerts / 100 户月", title=f"预警效果 Warnings vs defaults, {ends[0]:%Y-%m}.."
+                  f"{ends[-1]:%Y-%m} (policy {seasonal.version})")  # fmt: skip
     for s in scores:
         share = "—" if s.share_warned_early is None else f"{s.share_warned_early:.0%}"
         lead = "—" if s.median_lead_months is None else f"{s.median_lead_months:.1f} months"
