@@ -106,9 +106,11 @@ def problem(r: Any, status: int, kind: str | None = None) -> str:
     return detail
 
 
-def apply(a: Api, amount: str, *, by: str = "officer", term: int = 12) -> dict[str, Any]:
-    """An application for the firm, made by ``by``."""
-    body = {"uscc": USCC, "amount": money(amount), "term_months": term}
+def apply(
+    a: Api, amount: str, *, by: str = "officer", term: int = 12, uscc: str = USCC
+) -> dict[str, Any]:
+    """An application for the firm (or ``uscc``), made by ``by``."""
+    body = {"uscc": uscc, "amount": money(amount), "term_months": term}
     r = a.client.post("/api/v1/applications", json=body, headers=a.login(by))
     assert r.status_code == 201, r.text
     out: dict[str, Any] = r.json()

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from loomcredit.adapters.bank_files import FileBankCore
+from loomcredit.adapters.lake_intake import LakeIntake
 from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
@@ -78,6 +79,10 @@ class Service:
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
         return SqlAlchemyUnitOfWork(self.engine, self.pii_key, self.audit_key)
+
+    def intake(self) -> LakeIntake:
+        """The lake's door for batches of new data (and its drop folder)."""
+        return LakeIntake(Path(self.settings.home), self.pii_key)
 
     def monitoring(self) -> tuple[FeatureSource, WarningRules]:
         """What post-loan monitoring reads (the lake's features and the rules unless wired)."""

@@ -62,6 +62,7 @@ class Action(StrEnum):
     READ_BOOK = "read_book"
     MANAGE_LINE = "manage_line"
     REQUEST_LINE_REDUCTION = "request_line_reduction"
+    SUBMIT_DATA = "submit_data"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
     IMPORT_STATEMENT = "import_statement"
@@ -139,6 +140,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.REQUEST_REVERSAL,
             _A.READ_OUTBOX,
             _A.RUN_MONITOR,
+            _A.SUBMIT_DATA,
         }
     ),
     Role.COLLECTOR: frozenset(

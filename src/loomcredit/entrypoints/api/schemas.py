@@ -230,6 +230,13 @@ class RoleIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=2000)
 
 
+class DataBatchIn(BaseModel):
+    """Rows of one source of the data contract (docs: DESIGN.md), one object a row."""
+
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, str | int | float | bool | None]] = Field(min_length=1, max_length=100_000)
+
+
 class MonitorIn(BaseModel):
     """A monitoring run: as of a date (default: the business date), all borrowers or some."""
 

@@ -33,6 +33,7 @@ from loomcredit.domain.payments import (
 )
 from loomcredit.domain.waterfall import DEFAULT_ORDER
 from loomcredit.service_layer.eod import EodRun
+from loomcredit.service_layer.intake import Received
 from loomcredit.service_layer.lines import LineView
 from loomcredit.service_layer.loan_plan import LoanPlan
 from loomcredit.service_layer.monitoring import MonitorRun
@@ -454,6 +455,23 @@ def user(u: UserAccount) -> Json:
         "enterprise_uscc": u.enterprise_uscc,
         "created_at": _d(u.created_at),
         "disabled_at": _d(u.disabled_at),
+    }
+
+
+def received(r: Received) -> Json:
+    """A batch taken into the lake, and the monitoring of the borrowers it touched."""
+    t = r.taken
+    return {
+        "source": t.source,
+        "batch_id": t.batch_id,
+        "duplicate": t.duplicate,
+        "received": t.received,
+        "accepted": t.accepted,
+        "quarantined": t.quarantined,
+        "quarantine_reasons": dict(t.reasons),
+        "touched": list(t.touched),
+        "refused": t.refused or None,
+        "monitor": None if r.monitored is None else monitor_run(r.monitored),
     }
 
 

@@ -287,7 +287,45 @@ def escalate_cmd() -> None:
         print_alerts(done, "已升级 Escalated")
 
 
+def watch_cmd(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then stop")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes")] = 5.0,
+) -> None:
+    """Watch the drop folder $LOOM_HOME/lake/inbox/<source>/: each file is taken into the lake
+    (validation, quarantine, post-loan consent gate) and the borrowers it touched are monitored
+    at once. A taken file moves to inbox/_done, a refused one to inbox/_failed with its reason."""
+    import time
+
+    from loomcredit.service_layer.intake import watch_once
+
+    svc = service()
+    intake = svc.intake()
+    for source_dir in ("judicial", "invoices", "bank_flows"):
+        (intake.inbox / source_dir).mkdir(parents=True, exist_ok=True)
+    console.print(f"watching 监听 {intake.inbox}/<source>/ …")
+    features, rules = svc.monitoring()
+    while True:
+        with svc.uow() as uow:
+            done = watch_once(uow, operator(), intake, features, rules, now=svc.clock())
+        for got in done:
+            t = got.taken
+            if t.refused:
+                console.print(f"[red]refused 拒收[/] {t.source}: {t.refused}")
+                continue
+            console.print(
+                f"{t.source}: {t.accepted} accepted 接收 · {t.quarantined} quarantined 隔离"
+                + (" · duplicate 重复 (nothing changed)" if t.duplicate else "")
+                + f" · {len(t.touched)} enterprises touched"
+            )
+            if got.monitored is not None:
+                print_run(got.monitored)
+        if once:
+            return
+        time.sleep(interval)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `loom monitor` and `loom alerts` to the CLI."""
+    """Add `loom monitor`, `loom watch` and `loom alerts` to the CLI."""
     app.command("monitor")(monitor_cmd)
+    app.command("watch")(watch_cmd)
     app.add_typer(alerts_app, name="alerts")

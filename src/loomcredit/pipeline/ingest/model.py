@@ -58,6 +58,7 @@ class IngestSummary:
         report_html: the data-quality report (HTML, charts embedded, offline).
         report_json: the same figures as JSON.
         metrics: entity-resolution and news-extraction metrics when truth was given.
+        touched: the enterprises whose own rows this run accepted (sorted).
     """
 
     run_id: int | None
@@ -68,6 +69,7 @@ class IngestSummary:
     report_html: Path | None = None
     report_json: Path | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    touched: list[str] = field(default_factory=list)
 
     @property
     def rows_in(self) -> int:

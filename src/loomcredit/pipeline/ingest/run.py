@@ -382,6 +382,7 @@ def ingest(
     clock: Callable[[], datetime] | None = None,
     purposes: tuple[str, ...] = DEFAULT_PURPOSES,
     memory_limit: str = "2GB",
+    refuse_unconsented: bool = False,
 ) -> IngestSummary:
     """Ingest a feed into the lake's integrated zone (see the package docstring).
 
@@ -396,6 +397,9 @@ def ingest(
         clock: gives ``ingested_at``; default midnight UTC of ``as_of`` (reproducible runs).
         purposes: uses a consent must cover (any of them).
         memory_limit: DuckDB's memory cap for the run (it spills to the staging folder beyond).
+        refuse_unconsented: a row no live consent covers refuses the whole run (nothing is
+            stored) instead of going to quarantine — for batches sent for a purpose, such as
+            post-loan monitoring, that the enterprise must have consented to.
 
     Returns:
         Counts per source and file, quarantine reasons, report paths and metrics.
@@ -424,6 +428,9 @@ def ingest(
         run = _Run(lake, pii_key, when, stamp, purposes, progress, book.next_run, memory_limit)
         try:
             _process(run, new, hashes, summary)
+            if refuse_unconsented:
+                _refuse_unconsented(run, list(summary.sources), purposes)
+            summary.touched = _touched(run, list(summary.sources))
             run.commit()
             for count in summary.files:
                 if not count.skipped:
@@ -491,6 +498,41 @@ def _process(
     run.progress("integrating", steps - 2, steps)
     integrate.build(run, done_sources)
     run.progress("committing", steps - 1, steps)
+
+
+def _refuse_unconsented(run: _Run, sources: list[str], purposes: tuple[str, ...]) -> None:
+    """Raise (so that nothing is stored) when a row of the run has no live consent."""
+    for source in sources:
+        if not run._has_table(f"fin_{source}"):
+            continue
+        rows = run.sql(
+            f"SELECT count(*), list(DISTINCT r) FROM (SELECT unnest(_all) AS r FROM fin_{source}) "
+            "WHERE starts_with(r, 'consent')"
+        )
+        n, reasons = rows[0]
+        if n:
+            raise IngestError(
+                f"{n} row(s) of {source} have no live consent for {' or '.join(purposes)} "
+                f"({'; '.join(sorted(str(r) for r in reasons or [])[:3])}); nothing was stored"
+            )
+
+
+def _touched(run: _Run, sources: list[str]) -> list[str]:
+    """The enterprises whose own rows the run accepted (each side of an invoice, the firm a
+    bank flow or a court record is about)."""
+    parts = []
+    for source in sources:
+        if not run._has_table(f"fin_{source}"):
+            continue
+        for col in [c for c in RAW_SCHEMAS[source].names if c in ("uscc", "seller_uscc",
+                                                                   "buyer_uscc")]:  # fmt: skip
+            parts.append(
+                f"SELECT CAST({q(col)} AS VARCHAR) AS u FROM fin_{source} WHERE len(_all) = 0"
+            )
+    if not parts:
+        return []
+    rows = run.sql(f"SELECT DISTINCT u FROM ({' UNION ALL '.join(parts)}) WHERE u IS NOT NULL")
+    return sorted(str(u) for (u,) in rows)
 
 
 def _count(
