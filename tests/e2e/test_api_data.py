@@ -192,3 +192,78 @@ def test_the_drop_folder_takes_each_file_and_sets_aside_a_refused_one(
     assert "no live consent" in reason
     assert not list((inbox / "judicial").iterdir())
     assert _files(tmp_path, "invoices") == _files(cluster[0], "invoices")
+
+
+def _nats_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 4222), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _nats_up(), reason="no NATS server on 127.0.0.1:4222")
+def test_batches_from_nats_jetstream_at_least_once(api: Api, cluster: tuple[Path, str]) -> None:
+    """``loom watch --broker``: a durable consumer takes a court batch (red alert, line frozen);
+    the same batch delivered again changes nothing; an unconsented batch is refused; every
+    message is acknowledged, so a second pass finds none."""
+    import json
+    import uuid
+
+    from loomcredit.adapters.nats_batches import NatsBatches
+    from loomcredit.service_layer import intake
+    from loomcredit.service_layer.errors import InvalidRequestError
+    from loomcredit.service_layer.users import Role, User
+
+    _, firm = cluster
+    tag = uuid.uuid4().hex[:10]
+    broker = NatsBatches("nats://127.0.0.1:4222", stream=f"LOOM_T_{tag}",
+                         prefix=f"loomtest.{tag}", durable=f"d-{tag}")  # fmt: skip
+    court = (json.dumps(_case(firm, "(2026)浙0603执30号")) + "\n").encode()
+    stranger = generate_uscc("330603", random.Random(904))
+    invoice = {
+        "invoice_id": "9",
+        "seller_uscc": stranger,
+        "buyer_uscc": None,
+        "issued_on": "2026-02-25",
+        "amount_fen": 100,
+        "tax_fen": 13,
+        "status": "normal",
+    }
+    broker.publish(intake.Batch("judicial", court), msg_id="court-1")
+    broker.publish(intake.Batch("judicial", court), msg_id="court-1-redelivered")
+    broker.publish(intake.Batch("invoices", (json.dumps(invoice) + "\n").encode()), "inv-1")
+    seen: list[object] = []
+    features, rules = api.svc.monitoring()
+    ops = User("ops", Role.OPERATIONS)
+
+    def handle(batch: intake.Batch) -> None:
+        with api.svc.uow() as uow:
+            try:
+                seen.append(intake.receive(uow, ops, api.svc.intake(), batch, features, rules,
+                                           now=NOW))  # fmt: skip
+            except InvalidRequestError as exc:
+                seen.append(str(exc))
+
+    try:
+        assert broker.consume(handle, once=True) == 3
+        first, again, refused = seen
+        assert isinstance(first, intake.Received)
+        assert isinstance(again, intake.Received)
+        assert (first.taken.accepted, first.taken.duplicate) == (1, False)
+        assert first.monitored is not None
+        assert first.monitored.lines_frozen == (_line(api)["id"],)
+        assert (again.taken.duplicate, again.monitored) == (True, None)
+        assert "no live consent" in str(refused)
+        assert broker.consume(handle, once=True) == 0
+    finally:
+        import asyncio
+
+        async def drop() -> None:
+            nc, js = await broker._js()
+            await js.delete_stream(broker.stream)
+            await nc.close()
+
+        asyncio.run(drop())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +18,11 @@ from rich.table import Table
 
 from loomcredit.domain.alerts import Alert
 from loomcredit.entrypoints.cli.commands_service import CliInputError, operator, service
+from loomcredit.service_layer.intake import Received
 from loomcredit.service_layer.monitoring import MonitorRun
+
+if TYPE_CHECKING:
+    from loomcredit.bootstrap.service import Service
 
 alerts_app = typer.Typer(
     help="Early-warning alerts 预警: list and work them.", no_args_is_help=True
@@ -287,41 +291,78 @@ def escalate_cmd() -> None:
         print_alerts(done, "已升级 Escalated")
 
 
+def _said(got: Received) -> None:
+    t = got.taken
+    if t.refused:
+        console.print(f"[red]refused 拒收[/] {t.source}: {t.refused}")
+        return
+    console.print(
+        f"{t.source}: {t.accepted} accepted 接收 · {t.quarantined} quarantined 隔离"
+        + (" · duplicate 重复 (nothing changed)" if t.duplicate else "")
+        + f" · {len(t.touched)} enterprises touched"
+    )
+    if got.monitored is not None:
+        print_run(got.monitored)
+
+
 def watch_cmd(
     once: Annotated[bool, typer.Option("--once", help="One pass, then stop")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes")] = 5.0,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="Read batches from NATS JetStream instead, e.g. nats://127.0.0.1:4222"),
+    ] = None,
 ) -> None:
-    """Watch the drop folder $LOOM_HOME/lake/inbox/<source>/: each file is taken into the lake
-    (validation, quarantine, post-loan consent gate) and the borrowers it touched are monitored
-    at once. A taken file moves to inbox/_done, a refused one to inbox/_failed with its reason."""
+    """Watch for new data 监听新数据: files dropped in $LOOM_HOME/lake/inbox/<source>/ (a taken file
+    moves to inbox/_done, a refused one to inbox/_failed with its reason), or with --broker the
+    messages on loom.data.<source>. Each batch goes through validation, quarantine and the
+    post-loan consent gate, and the borrowers it touched are monitored at once."""
     import time
 
     from loomcredit.service_layer.intake import watch_once
 
     svc = service()
+    if broker is not None:
+        _watch_broker(svc, broker, once)
+        return
     intake = svc.intake()
+    features, rules = svc.monitoring()
     for source_dir in ("judicial", "invoices", "bank_flows"):
         (intake.inbox / source_dir).mkdir(parents=True, exist_ok=True)
     console.print(f"watching 监听 {intake.inbox}/<source>/ …")
-    features, rules = svc.monitoring()
     while True:
         with svc.uow() as uow:
             done = watch_once(uow, operator(), intake, features, rules, now=svc.clock())
         for got in done:
-            t = got.taken
-            if t.refused:
-                console.print(f"[red]refused 拒收[/] {t.source}: {t.refused}")
-                continue
-            console.print(
-                f"{t.source}: {t.accepted} accepted 接收 · {t.quarantined} quarantined 隔离"
-                + (" · duplicate 重复 (nothing changed)" if t.duplicate else "")
-                + f" · {len(t.touched)} enterprises touched"
-            )
-            if got.monitored is not None:
-                print_run(got.monitored)
+            _said(got)
         if once:
             return
         time.sleep(interval)
+
+
+def _watch_broker(svc: Service, url: str, once: bool) -> None:
+    from loomcredit.adapters.nats_batches import BrokerUnavailableError, NatsBatches
+    from loomcredit.service_layer.errors import InvalidRequestError
+    from loomcredit.service_layer.intake import Batch, receive
+
+    intake = svc.intake()
+    features, rules = svc.monitoring()
+
+    def handle(batch: Batch) -> None:
+        with svc.uow() as uow:
+            try:
+                got = receive(uow, operator(), intake, batch, features, rules, now=svc.clock())
+            except InvalidRequestError as exc:
+                console.print(f"[red]refused 拒收[/] {batch.source}: {exc}")
+                return
+        _said(got)
+
+    console.print(f"watching 监听 {url} (stream LOOM_DATA, subjects loom.data.<source>) …")
+    try:
+        n = NatsBatches(url).consume(handle, once=once)
+    except BrokerUnavailableError as exc:
+        raise CliInputError(str(exc)) from None
+    console.print(f"{n} batch(es) handled")
 
 
 def register(app: typer.Typer) -> None:
