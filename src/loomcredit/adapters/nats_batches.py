@@ -73,7 +73,7 @@ class NatsBatches:
             while True:
                 try:
                     msgs = await sub.fetch(batch=10, timeout=wait)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):  # nats-py raises either when none came
                     if once:
                         return handled
                     continue
