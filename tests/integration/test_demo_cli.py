@@ -97,6 +97,12 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert "seasonal 同比" in out
     assert "naive 环比" in out
 
+    # Stage 8: a court batch for a borrower with an active line is taken and the borrower
+    # monitored at once: a red enforcement alert and the line frozen.
+    assert "8 · 新数据实时接入" in out
+    assert "1 row taken into the lake" in out
+    assert "额度已冻结 line" in out
+
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")
     assert again.returncode == 0, again.stderr[-3000:]

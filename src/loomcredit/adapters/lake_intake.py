@@ -60,7 +60,7 @@ class LakeIntake:
             try:
                 summary = ingest(Path(tmp), LakePaths(self.home), pii_key=self.pii_key,
                                  as_of=now.date(), clock=lambda: now, purposes=(POST_LOAN,),
-                                 refuse_unconsented=True)  # fmt: skip
+                                 refuse_unconsented=True, report=False)  # fmt: skip
             except IngestError as exc:
                 raise InvalidRequestError(f"{batch.name}: {exc}") from None
         count = summary.sources.get(batch.source)

@@ -330,6 +330,7 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     svc.engine.dispose()
     if book.last_day is not None:
         stage_monitor(settings, book.last_day)
+        stage_new_data(settings, book.last_day)
 
 
 def stage_monitor(settings: Settings, as_of: date) -> None:
@@ -370,6 +371,54 @@ def stage_monitor(settings: Settings, as_of: date) -> None:
         "`loom monitor --evaluate --from YYYY-MM --to YYYY-MM`; figures in "
         "docs/monitoring-evaluation.md"
     )
+    svc.engine.dispose()
+
+
+def stage_new_data(settings: Settings, as_of: date) -> None:
+    """A court batch arrives for one borrower whose line is active: taken into the lake through
+    the ingest's gate, the borrower monitored at once — a red alert and its line frozen."""
+    import json
+
+    from loomcredit.bootstrap.service import build_service
+    from loomcredit.domain.credit_line import LineStatus
+    from loomcredit.entrypoints.cli.commands_monitor import print_alerts
+    from loomcredit.service_layer.intake import Batch, receive
+    from loomcredit.service_layer.users import Role, User
+
+    _header(f"8 · 新数据实时接入 New data as it happens · {as_of}")
+    svc = build_service(settings)
+    with svc.uow() as uow:
+        active = sorted((ln for ln in uow.lines.find() if ln.status is LineStatus.ACTIVE),
+                        key=lambda ln: ln.line_id)  # fmt: skip
+    if not active:
+        console.print("no active line to watch")
+        return
+    firm = active[0].terms.uscc
+    case = {"uscc": firm, "case_id": f"({as_of.year})浙0603执{active[0].line_id}号",
+            "filed_on": (as_of - timedelta(days=10)).isoformat(), "case_type": "enforcement",
+            "role": "respondent", "amount_fen": 86_000_000, "closed_on": None}  # fmt: skip
+    payload = (json.dumps(case, ensure_ascii=False) + "\n").encode()
+    now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC).replace(hour=12)
+    features, rules = svc.monitoring()
+    ops = User("demo_operations", Role.OPERATIONS)
+    with console.status("a court batch arrives: validation, consent gate, lake, monitor…"), \
+            svc.uow() as uow:  # fmt: skip
+        got = receive(uow, ops, svc.intake(), Batch("judicial", payload, "court-feed.jsonl"),
+                      features, rules, now=now)  # fmt: skip
+    t = got.taken
+    console.print(
+        f"court feed 法院被执行信息 for {firm}: {t.accepted} row taken into the lake "
+        f"(quarantined {t.quarantined}), {len(t.touched)} enterprise touched → monitored at once "
+        "(`POST /api/v1/data/judicial`, or `loom watch` on lake/inbox/judicial/, or "
+        "`loom watch --broker nats://127.0.0.1:4222`)"
+    )
+    if got.monitored is not None and got.monitored.raised:
+        print_alerts(list(got.monitored.raised), "新增预警 Alerts raised by the new data")
+    for line_id in got.monitored.lines_frozen if got.monitored else ():
+        console.print(
+            f"[red]额度已冻结 line {line_id} frozen at once[/] — the officer confirms, a risk "
+            f"manager may lift it: `loom alerts freeze ID --confirm|--lift --comment …`"
+        )
     svc.engine.dispose()
 
 

@@ -383,6 +383,7 @@ def ingest(
     purposes: tuple[str, ...] = DEFAULT_PURPOSES,
     memory_limit: str = "2GB",
     refuse_unconsented: bool = False,
+    report: bool = True,
 ) -> IngestSummary:
     """Ingest a feed into the lake's integrated zone (see the package docstring).
 
@@ -400,6 +401,8 @@ def ingest(
         refuse_unconsented: a row no live consent covers refuses the whole run (nothing is
             stored) instead of going to quarantine — for batches sent for a purpose, such as
             post-loan monitoring, that the enterprise must have consented to.
+        report: write the data-quality report (a small batch leaves the last full ingest's
+            report in place).
 
     Returns:
         Counts per source and file, quarantine reasons, report paths and metrics.
@@ -458,8 +461,9 @@ def ingest(
         from loomcredit.pipeline.ingest.evaluate import evaluate
 
         summary.metrics = evaluate(lake, truth)
-    html, js = quality.write_report(lake, summary)
-    summary.report_html, summary.report_json = html, js
+    if report:
+        html, js = quality.write_report(lake, summary)
+        summary.report_html, summary.report_json = html, js
     return summary
 
 
