@@ -353,7 +353,8 @@ class FakeApprovals(_Repo, ApprovalRepository):
 
 class FakeAlerts(_Repo, AlertRepository):
     def add(self, alert: Alert) -> int:
-        if alert.rule in self.open_for(alert.uscc):
+        if any(a.uscc == alert.uscc and a.rule == alert.rule and a.is_open
+               for a in self.s.alerts.values()):  # fmt: skip
             raise DuplicateKey(f"{alert.uscc} {alert.rule}")
         alert.alert_id = self.s.next_id("alert")
         self.s.alerts[alert.alert_id] = _c(alert)
@@ -361,11 +362,6 @@ class FakeAlerts(_Repo, AlertRepository):
 
     def get(self, alert_id: int, *, lock: bool = False) -> Alert | None:
         return _c(self.s.alerts.get(alert_id))
-
-    def open_for(self, uscc: str) -> dict[str, Alert]:
-        return {
-            a.rule: _c(a) for _, a in sorted(self.s.alerts.items()) if a.uscc == uscc and a.is_open
-        }
 
     def save(self, alert: Alert) -> None:
         stored = self.s.alerts[alert.alert_id]

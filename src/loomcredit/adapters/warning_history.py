@@ -20,7 +20,6 @@ from pathlib import Path
 from loomcredit.adapters.feature_source import plain
 from loomcredit.adapters.warning_rules import ProfileWarningRules
 from loomcredit.domain.daycount import add_months
-from loomcredit.domain.warning_policy import WarningPolicy
 from loomcredit.service_layer.monitoring import WarningHit
 
 log = logging.getLogger(__name__)
@@ -106,9 +105,6 @@ class SequentialWarningRules(ProfileWarningRules):
     seasonal baseline is worth, not for the live monitor."""
 
     calendar = False
-
-    def __init__(self, policy: WarningPolicy | None = None) -> None:
-        super().__init__(policy)
 
     @property
     def version(self) -> str:

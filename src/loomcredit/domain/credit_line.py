@@ -233,8 +233,8 @@ class CreditLine:
         self.status, self.reason = LineStatus.ACTIVE, ""
         self.events.append(LineEvent("unfrozen", on, reason=reason.strip()))
 
-    def reduce(self, new_limit: Money, reason: str, on: date) -> None:
-        """压降 Lower the limit (it may fall below what is drawn: then nothing is available)."""
+    def check_reduction(self, new_limit: Money) -> None:
+        """Refuse a new limit that does not lower this one (or is below zero)."""
         if new_limit.currency != self.currency:
             raise CurrencyMismatch(self.currency, new_limit.currency)
         if new_limit.is_negative() or new_limit >= self.limit:
@@ -243,6 +243,10 @@ class CreditLine:
                 f"{new_limit.format()})",
                 line_id=self.line_id,
             )
+
+    def reduce(self, new_limit: Money, reason: str, on: date) -> None:
+        """压降 Lower the limit (it may fall below what is drawn: then nothing is available)."""
+        self.check_reduction(new_limit)
         if not reason.strip():
             raise CreditLineError("reducing a line needs a reason", line_id=self.line_id)
         self.limit, self.reason = new_limit, reason.strip()

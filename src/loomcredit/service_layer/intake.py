@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from loomcredit.domain.credit_line import LineStatus
 from loomcredit.service_layer.monitoring import MonitorRun, WarningRules, monitor
 from loomcredit.service_layer.ports import FeatureSource
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -70,13 +69,6 @@ class Received:
     monitored: MonitorRun | None
 
 
-def _borrowers(uow: UnitOfWork, touched: Sequence[str]) -> list[str]:
-    wanted = set(touched)
-    return sorted(
-        {ln.terms.uscc for ln in uow.lines.find() if ln.status is not LineStatus.CLOSED} & wanted
-    )
-
-
 def after_taking(
     uow: UnitOfWork,
     user: User,
@@ -102,12 +94,11 @@ def after_taking(
         },
         now,
     )
-    borrowers = _borrowers(uow, taken.touched) if not taken.duplicate else []
     run = None
-    if borrowers:
-        run = monitor(uow, user, features, rules, as_of=now.date(), now=now, uscc=borrowers)
+    if taken.touched and not taken.duplicate:
+        run = monitor(uow, user, features, rules, as_of=now.date(), now=now, uscc=taken.touched)
     uow.commit()
-    return Received(taken, run)
+    return Received(taken, run if run is not None and run.borrowers else None)
 
 
 def receive(

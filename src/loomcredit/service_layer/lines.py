@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from loomcredit.domain.approval import ApprovalRequest, DrawdownOrder, LineReductionOrder
 from loomcredit.domain.credit_line import CreditLine, LineStatus
-from loomcredit.domain.errors import NotFound
+from loomcredit.domain.errors import CreditLineError, CurrencyMismatch, NotFound
 from loomcredit.domain.ledger import entry_of
 from loomcredit.domain.loan import Loan, LoanRef
 from loomcredit.domain.money import Money
@@ -259,12 +259,10 @@ def check_reduction(uow: UnitOfWork, order: LineReductionOrder) -> None:
     line = _line(uow, order.line_id)
     if line.status is LineStatus.CLOSED:
         raise InvalidRequestError(f"credit line {line.line_id} is closed")
-    if order.new_limit.currency != line.currency or order.new_limit.is_negative():
-        raise InvalidRequestError(f"a new limit must be a {line.currency} amount of 0 or more")
-    if order.new_limit >= line.limit:
-        raise InvalidRequestError(
-            f"a reduction must lower the limit ({line.limit}); {order.new_limit} does not"
-        )
+    try:
+        line.check_reduction(order.new_limit)
+    except (CreditLineError, CurrencyMismatch) as exc:
+        raise InvalidRequestError(str(exc)) from None
 
 
 def reduce_approved(

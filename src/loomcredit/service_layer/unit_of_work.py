@@ -274,10 +274,6 @@ class AlertRepository(abc.ABC):
         """An alert with its steps."""
 
     @abc.abstractmethod
-    def open_for(self, uscc: str) -> dict[str, Alert]:
-        """The borrower's open (not closed) alerts, by rule."""
-
-    @abc.abstractmethod
     def save(self, alert: Alert) -> None:
         """Store a changed alert and its new steps (:class:`StaleAggregate` if it changed in
         the store since it was loaded)."""

@@ -164,12 +164,6 @@ class SqlAlertRepository(AlertRepository):
         found = self._load(list(self._tx.conn.execute(stmt)))
         return found[0] if found else None
 
-    def open_for(self, uscc: str) -> dict[str, Alert]:
-        """The borrower's open alerts by rule (locked on PostgreSQL)."""
-        stmt = select(_A).where(_A.c.uscc == uscc, _A.c.status != AlertStatus.CLOSED.value)
-        rows = list(self._tx.conn.execute(locked(self._tx, stmt.order_by(_A.c.id), True)))
-        return {a.rule: a for a in self._load(rows)}
-
     def save(self, alert: Alert) -> None:
         """Update if unchanged since loaded (else :class:`StaleAggregate`), then new steps."""
         stmt = (
