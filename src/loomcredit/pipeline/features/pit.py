@@ -1,11 +1,15 @@
 """Point in time (时点): when each source's rows become known, and month arithmetic.
 
-A feature as of a date may only use rows dated on or before that date *and* available by then.
-Availability follows the agreed per-source lags (docs: lake layout): invoices and monthly sales of
-month M on the 15th of M+1; tax of period M on the 20th of M+1; utilities and social insurance of
-month M on the 10th of M+2; bank flows the next day; bureau snapshots 5 days after ``reported_on``;
-judicial cases 7 days after ``filed_on``; news the same day; registry changes 3 days after
-``changed_on``; the market series of month M on the 5th of M+1.
+A feature as of a date may only use rows dated on or before that date *and* obtained by then.
+Two rules make that up. The windows below follow the agreed per-source lags
+(:data:`loomcredit.pipeline.arrival.LAGS`): invoices and monthly sales of month M on the 15th of
+M+1; tax of period M on the 20th of M+1; utilities and social insurance of month M on the 10th of
+M+2; bank flows the next day; bureau snapshots 5 days after ``reported_on``; judicial cases 7 days
+after ``filed_on``; news the same day; registry changes 3 days after ``changed_on``; the market
+series of month M on the 5th of M+1. And every row also carries the day the bank obtained it
+(``obtained_on``, or ``known_on`` on derived tables): a row of a consent's lapse, pulled only when
+the consent was renewed, is obtained on the renewal day, and :func:`known_by` keeps it out of
+every snapshot before that day.
 
 Every cut-off is computed here in Python, so the feature expressions only compare columns with
 literal dates and run unchanged on DuckDB and Spark.
@@ -15,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
+
+from loomcredit.pipeline.arrival import LAGS, Lag
 
 
 def month_index(day: date) -> int:
@@ -74,18 +81,18 @@ class Cutoffs:
     @classmethod
     def at(cls, as_of: date) -> Cutoffs:
         """Cut-offs for a decision on ``as_of`` under the agreed lags."""
-        tax_month = last_available_month(as_of, publish_day=20, months_after=1)
+        tax_month = _last_month(as_of, LAGS["tax"])
         return cls(
             as_of=as_of,
-            sales_month=last_available_month(as_of, publish_day=15, months_after=1),
+            sales_month=_last_month(as_of, LAGS["invoices"]),
             tax_period=f"{tax_month.year:04d}-{tax_month.month:02d}",
-            utilities_month=last_available_month(as_of, publish_day=10, months_after=2),
-            market_month=last_available_month(as_of, publish_day=5, months_after=1),
-            bank_day=as_of - timedelta(days=1),
-            bureau_day=as_of - timedelta(days=5),
-            judicial_day=as_of - timedelta(days=7),
-            news_day=as_of,
-            registry_day=as_of - timedelta(days=3),
+            utilities_month=_last_month(as_of, LAGS["utilities"]),
+            market_month=_last_month(as_of, LAGS["market"]),
+            bank_day=_last_day(as_of, LAGS["bank_flows"]),
+            bureau_day=_last_day(as_of, LAGS["bureau"]),
+            judicial_day=_last_day(as_of, LAGS["judicial"]),
+            news_day=_last_day(as_of, LAGS["news"]),
+            registry_day=_last_day(as_of, LAGS["registry"]),
         )
 
     def event_day(self, source: str) -> date:
@@ -99,16 +106,39 @@ class Cutoffs:
         }.get(source, self.news_day)
 
 
-LAG_TEXT: dict[str, str] = {
-    "invoices": "month M on the 15th of M+1",
-    "monthly_activity.sales": "month M on the 15th of M+1",
-    "tax": "period M on the 20th of M+1; payments from paid_on",
-    "utilities": "month M on the 10th of M+2",
-    "social_insurance": "month M on the 10th of M+2",
-    "bank_flows": "booked_on + 1 day",
-    "bureau": "reported_on + 5 days",
-    "judicial": "filed_on + 7 days",
-    "news": "published_on, same day",
-    "registry": "changed_on + 3 days",
-    "market": "month M on the 5th of M+1",
+def _last_month(as_of: date, lag: Lag) -> date:
+    if lag.publish_day is None:
+        raise ValueError("a monthly lag needs a publish day")
+    return last_available_month(as_of, publish_day=lag.publish_day, months_after=lag.months_after)
+
+
+def _last_day(as_of: date, lag: Lag) -> date:
+    return as_of - timedelta(days=lag.days)
+
+
+def known_by(column: Any, as_of: date) -> Any:
+    """The rows whose arrival column (``obtained_on`` / ``known_on``) is on or before ``as_of``.
+
+    A NULL arrival date counts as known under the lag alone (hand-built integrated tables; ingest
+    always fills the column). A comparison with a literal date, so it runs on every engine.
+    """
+    return column.isnull() | (column <= as_of)
+
+
+_UNITS = {
+    "bank_flows": "booked_on",
+    "bureau": "reported_on",
+    "judicial": "filed_on",
+    "news": "published_on",
+    "registry": "changed_on",
 }
+
+
+def _lag_text() -> dict[str, str]:
+    out = {source: lag.text(_UNITS.get(source, "")) for source, lag in LAGS.items()}
+    out["tax"] = out["tax"].replace("month M", "period M") + "; payments from paid_on"
+    out["monthly_activity.sales"] = out["invoices"]
+    return out
+
+
+LAG_TEXT: dict[str, str] = _lag_text()
