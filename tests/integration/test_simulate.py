@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -366,3 +366,33 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:")
     assert not out.exists()
+
+
+def _first_covering_grant(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Per enterprise, its bank_flows consents as (granted day, end instant), read row by row."""
+    chains: dict[str, list[tuple]] = {}
+    for uscc, scopes, granted, expires, revoked in con.sql(
+        "SELECT uscc, scopes, granted_at, expires_at, revoked_at FROM raw_consents"
+    ).fetchall():
+        if "bank_flows" in scopes.split(";"):
+            end = expires if revoked is None else min(expires, revoked)
+            chains.setdefault(uscc, []).append((granted.date(), end))
+    return chains
+
+
+def test_bank_flows_are_obtained_when_a_consent_covering_them_is_granted(con) -> None:
+    """Every bank flow is obtained the day after booking, or on the grant day of the earliest
+    consent covering it when that is later: the flows of a lapse carry the renewal day."""
+    chains = _first_covering_grant(con)
+    rows = con.sql(
+        "SELECT uscc, booked_on, obtained_on FROM raw_bank_flows WHERE booked_on < '2030-01-01'"
+    ).fetchall()
+    late = 0
+    for uscc, booked, obtained in rows:
+        midnight = datetime.combine(booked, datetime.min.time(), tzinfo=UTC)
+        grants = [g for g, end in chains.get(uscc, []) if midnight < end]
+        want = max(booked + timedelta(days=1), min(grants)) if grants else None
+        assert obtained == want, (uscc, booked)
+        late += want is not None and want > booked + timedelta(days=1)
+    assert late > 0  # some flows arrive only with a later consent (a lapse's, or a first grant)
+    assert all(o is None or o >= b for _u, b, o in rows)

@@ -5,6 +5,10 @@ Amounts are integer fen (int64). Month columns are the first day of the month (d
 ``period`` stays a ``YYYY-MM`` string as banks receive it. Multi-valued consent fields (``scopes``,
 ``purposes``) are ``;``-separated strings so that CSV and JSON Lines carry them unchanged.
 
+Every source but consents also carries ``obtained_on``, the day the bank held the row
+(:mod:`loomcredit.pipeline.arrival`): a feed may leave it out, and ingest then fills it from the
+agreed lags and the consents. A snapshot as of D uses only rows obtained by D.
+
 The simulator writes exactly these schemas; ingestion validates against them; features read the
 integrated tables. ``truth/*`` tables are ground truth for evaluation only: no feature reads them.
 """
@@ -16,6 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from loomcredit.pipeline.arrival import OBTAINED
+
 STR = pa.string()
 DATE = pa.date32()
 FEN = pa.int64()
@@ -23,7 +29,8 @@ INT = pa.int64()
 FLOAT = pa.float64()
 TS = pa.timestamp("us", tz="UTC")
 
-RAW_SCHEMAS: dict[str, pa.Schema] = {
+# What each source's row says about itself (the raw contract without the arrival column).
+RECORD_SCHEMAS: dict[str, pa.Schema] = {
     # 工商登记: one row per registration or change; change_type says which.
     "registry": pa.schema(
         [
@@ -125,6 +132,13 @@ RAW_SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
+
+RAW_SCHEMAS: dict[str, pa.Schema] = {
+    name: schema if name == "consents" else schema.append(pa.field(OBTAINED, DATE))
+    for name, schema in RECORD_SCHEMAS.items()
+}
+# Contract columns a feed may leave out (ingest fills them).
+OPTIONAL_COLUMNS = frozenset({OBTAINED})
 
 # The date column that says which day each row describes (point in time).
 ROW_DATE: dict[str, str] = {

@@ -14,12 +14,21 @@ consents: ``consent_id`` is the seller's (null when the seller has none) and ``b
 the buyer's. Each side may be used only for its consenting party: the derived tables (sales,
 purchases, the two ends of ``supply_edges``) count a side only under that party's consent, so an
 enterprise without consent still contributes nothing about itself.
+
+Arrival (:mod:`loomcredit.pipeline.arrival`): a row is pulled under the *earliest-granted* consent
+that covers it, and that is the ``consent_id`` it records. A row a feed sends without
+``obtained_on`` gets ``max(available_on, that consent's grant day)`` (for an invoice, the earlier
+of its two sides), so the rows of a consent's lapse, covered only by its renewal, are obtained on
+the renewal day. A supplied ``obtained_on`` before any covering grant is held back as
+``consent:<source>``: the bank could not have held the row then.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
+from loomcredit.pipeline.arrival import LAGS, OBTAINED
 from loomcredit.pipeline.ingest.normalise import q
 from loomcredit.pipeline.schemas import CONSENTED_SOURCES, ROW_DATE
 
@@ -45,24 +54,32 @@ def subject_column(source: str) -> str | None:
     return SUBJECT_COLUMN.get(source, "uscc")
 
 
-def live_consents_sql(consents_relation: str, as_of: date, purposes: tuple[str, ...]) -> str:
-    """SELECT ``uscc, source, consent_id, valid_until`` per (enterprise, source) on ``as_of``.
+def consent_spans_sql(consents_relation: str, as_of: date, purposes: tuple[str, ...]) -> str:
+    """SELECT ``uscc, source, consent_id, granted_at, valid_until``: one row per consent × scope.
 
     ``consents_relation`` is a SQL relation with the cleaned consents columns. Only consents
     granted by the end of ``as_of`` whose purposes meet ``purposes`` count; ``valid_until`` is the
-    latest end (expiry or revocation) among them and ``consent_id`` the consent that gives it.
+    consent's end (expiry, or revocation when earlier).
     """
     end_of_day = f"TIMESTAMPTZ '{as_of.isoformat()} 23:59:59.999999+00'"
     wanted = ", ".join(f"'{p}'" for p in purposes)
     return (
-        "SELECT uscc, scope AS source, arg_max(consent_id, valid_until) AS consent_id, "
-        "max(valid_until) AS valid_until FROM ("
-        "SELECT uscc, consent_id, unnest(string_split(scopes, ';')) AS scope, "
+        "SELECT uscc, scope AS source, consent_id, granted_at, valid_until FROM ("
+        "SELECT uscc, consent_id, granted_at, unnest(string_split(scopes, ';')) AS scope, "
         "string_split(purposes, ';') AS purpose_list, "
         "least(expires_at, coalesce(revoked_at, expires_at)) AS valid_until "
         f"FROM ({consents_relation}) WHERE granted_at <= {end_of_day}) "
-        f"WHERE len(list_intersect(purpose_list, [{wanted}])) > 0 "
-        "GROUP BY uscc, scope"
+        f"WHERE len(list_intersect(purpose_list, [{wanted}])) > 0"
+    )
+
+
+def live_consents_sql(spans_relation: str) -> str:
+    """SELECT ``uscc, source, consent_id, valid_until`` per (enterprise, source) from the spans
+    of :func:`consent_spans_sql`: ``valid_until`` is the latest end among them and
+    ``consent_id`` the consent that gives it."""
+    return (
+        "SELECT uscc, source, arg_max(consent_id, valid_until) AS consent_id, "
+        f"max(valid_until) AS valid_until FROM ({spans_relation}) GROUP BY uscc, source"
     )
 
 
@@ -73,37 +90,82 @@ def row_day_sql(source: str, table_alias: str) -> str:
     return f"CAST({table_alias}.{q(ROW_DATE[source])} AS DATE)"
 
 
-def _live_join(source: str, table_alias: str, column: str, alias: str) -> str:
-    day = row_day_sql(source, table_alias)
+def available_sql(source: str, day: str) -> str:
+    """SQL for the agreed publication day of a row of ``source`` describing ``day``."""
+    lag = LAGS[source]
+    if lag.publish_day is None:
+        return f"(CAST({day} AS DATE) + {lag.days})"
     return (
-        "LEFT JOIN (SELECT uscc, consent_id, valid_until FROM live_consent "
-        f"WHERE source = '{source}') AS {alias} ON {alias}.uscc = {table_alias}.{q(column)} "
-        f"AND CAST({day} AS TIMESTAMPTZ) < {alias}.valid_until"
+        f"(CAST(date_trunc('month', {day}) + INTERVAL {lag.months_after} MONTH AS DATE) "
+        f"+ {lag.publish_day - 1})"
     )
 
 
-def consent_join(source: str, table_alias: str) -> tuple[str, str, str]:
-    """SQL pieces gating ``source``: (join clause, consent-id select list, reason expression).
+def first_grant_join(source: str, party: str, day: str, alias: str) -> str:
+    """A LEFT JOIN LATERAL giving ``alias.consent_id`` and ``alias.granted_on``: the earliest
+    consent of the enterprise ``party`` (an SQL expression) for ``source`` that covers a row
+    describing ``day`` (NULLs when none does). Expects the table ``consent_span``."""
+    return (
+        f"LEFT JOIN LATERAL (SELECT first(s.consent_id ORDER BY s.granted_at, s.consent_id) "
+        f"AS consent_id, CAST(min(s.granted_at) AS DATE) AS granted_on FROM consent_span AS s "
+        f"WHERE s.source = '{source}' AND s.uscc = {party} "
+        f"AND CAST({day} AS TIMESTAMPTZ) < s.valid_until) AS {alias} ON TRUE"
+    )
+
+
+def side_known_sql(source: str, day: str, grant: str) -> str:
+    """SQL: when one party's side of a row is held, ``max(available, grant)``; NULL without a
+    grant."""
+    return f"CASE WHEN {grant} IS NOT NULL THEN greatest({available_sql(source, day)}, {grant}) END"
+
+
+class Gate(NamedTuple):
+    """SQL pieces gating a source (see :func:`consent_join`)."""
+
+    join: str
+    ids: str
+    reason: str
+    obtained: str | None
+
+
+def consent_join(source: str, table_alias: str) -> Gate:
+    """SQL pieces gating ``source``: join clause, consent-id select list, reason expression and
+    the filled ``obtained_on`` (``None`` for consents, which have none).
 
     A row is covered when its enterprise has a consent for the source that was still valid
     (not expired, not revoked) on the day the row describes: data collected while a consent was
     live stays usable after it ends (PIPL art. 15), later data is held back. For a two-party
     source (invoices) either party's consent covers the row. The select list names the columns
-    of :func:`consent_columns`. Expects a table ``live_consent(uscc, source, consent_id,
-    valid_until)`` in the connection.
+    of :func:`consent_columns`. Expects a table ``consent_span`` (:func:`consent_spans_sql`).
     """
+    supplied = f"{table_alias}.{OBTAINED}"
+    day = row_day_sql(source, table_alias)
     column = subject_column(source)
     if column is None:
-        return "", "CAST(NULL AS VARCHAR) AS consent_id", "CAST(NULL AS VARCHAR)"
-    join = _live_join(source, table_alias, column, "lc")
+        obtained = None if source == "consents" else available_sql(source, day)
+        return Gate(
+            "",
+            "CAST(NULL AS VARCHAR) AS consent_id",
+            "CAST(NULL AS VARCHAR)",
+            None if obtained is None else f"coalesce({supplied}, {obtained})",
+        )
+    join = first_grant_join(source, f"{table_alias}.{q(column)}", day, "lc")
     ids = "lc.consent_id AS consent_id"
     covered = "lc.consent_id IS NOT NULL"
     subject_known = f"{table_alias}.{q(column)} IS NOT NULL"
+    grant = "lc.granted_on"
+    obtained = side_known_sql(source, day, "lc.granted_on")
     second = SECOND_PARTY.get(source)
     if second is not None:
         other, other_id = second
-        join += " " + _live_join(source, table_alias, other, "lc2")
+        join += " " + first_grant_join(source, f"{table_alias}.{q(other)}", day, "lc2")
         ids += f", lc2.consent_id AS {other_id}"
         covered += " OR lc2.consent_id IS NOT NULL"
-    reason = f"CASE WHEN {subject_known} AND NOT ({covered}) THEN 'consent:{source}' END"
-    return join, ids, reason
+        grant = "least(lc.granted_on, lc2.granted_on)"
+        obtained = f"least({obtained}, {side_known_sql(source, day, 'lc2.granted_on')})"
+    too_early = f"{supplied} < {grant}"
+    reason = (
+        f"CASE WHEN {subject_known} AND (NOT ({covered}) OR coalesce({too_early}, false)) "
+        f"THEN 'consent:{source}' END"
+    )
+    return Gate(join, ids, reason, f"coalesce({supplied}, {obtained})")

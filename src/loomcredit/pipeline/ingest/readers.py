@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from loomcredit.pipeline.ingest.model import IngestError
-from loomcredit.pipeline.schemas import RAW_SCHEMAS
+from loomcredit.pipeline.schemas import OPTIONAL_COLUMNS, RAW_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def file_types(con: duckdb.DuckDBPyConnection, feed: FeedFile) -> dict[str, str]
 
 
 def check_columns(con: duckdb.DuckDBPyConnection, feed: FeedFile) -> None:
-    """Every contract column must be present (extra columns are ignored)."""
-    have = set(file_columns(con, feed))
+    """Every contract column must be present but the optional ones (extra columns are ignored)."""
+    have = set(file_columns(con, feed)) | OPTIONAL_COLUMNS
     missing = [c for c in RAW_SCHEMAS[feed.source].names if c not in have]
     if missing:
         raise IngestError(

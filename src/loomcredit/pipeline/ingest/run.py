@@ -18,12 +18,14 @@ from pathlib import Path
 
 import duckdb
 
+from loomcredit.pipeline.arrival import OBTAINED
 from loomcredit.pipeline.entity import EntityResolver
 from loomcredit.pipeline.ingest import codes, integrate, manifest, quality
 from loomcredit.pipeline.ingest.consent import (
     DEFAULT_PURPOSES,
     consent_columns,
     consent_join,
+    consent_spans_sql,
     live_consents_sql,
 )
 from loomcredit.pipeline.ingest.dedupe import duplicate_reason, existing_join, rank_sql
@@ -172,10 +174,12 @@ class _Run:
         """``fin_<source>``: the checked rows with duplicate and consent reasons added."""
         existing = relation(parquet_list(self.lake.table(source)))
         ex_join, seen = existing_join(source, "c", existing)
-        c_join, c_ids, c_reason = consent_join(source, "c")
+        gate = consent_join(source, "c")
+        c_join, c_ids, c_reason = gate.join, gate.ids, gate.reason
         dup = duplicate_reason("c", seen)
+        filled = "" if gate.obtained is None else f" REPLACE ({gate.obtained} AS {OBTAINED})"
         self.sql(
-            f"CREATE TABLE fin_{source} AS SELECT c.*, {c_ids}, "
+            f"CREATE TABLE fin_{source} AS SELECT c.*{filled}, {c_ids}, "
             f"list_filter(list_concat(c._reasons, [{dup}, "
             f"CASE WHEN len(c._reasons) = 0 THEN {c_reason} END]), lambda x: x IS NOT NULL) "
             f"AS _all "
@@ -183,7 +187,8 @@ class _Run:
         )
 
     def build_live_consents(self) -> None:
-        """Table ``live_consent``: consents in the lake plus the ones accepted in this run."""
+        """Tables ``consent_span`` (one row per consent and scope) and ``live_consent`` (per
+        enterprise and source): consents in the lake plus the ones accepted in this run."""
         parts = [
             f"SELECT {', '.join(q(c) for c in RAW_SCHEMAS['consents'].names)} FROM {r}"
             for r in [relation(parquet_list(self.lake.table("consents")))]
@@ -193,12 +198,15 @@ class _Run:
             cols = ", ".join(q(c) for c in RAW_SCHEMAS["consents"].names)
             parts.append(f"SELECT {cols} FROM fin_consents WHERE len(_all) = 0")
         if not parts:
-            self.sql("CREATE TABLE live_consent (uscc VARCHAR, source VARCHAR, consent_id VARCHAR)")
-            return
-        rel = " UNION ALL ".join(parts)
-        self.sql(
-            f"CREATE TABLE live_consent AS {live_consents_sql(rel, self.as_of, self.purposes)}"
-        )
+            self.sql(
+                "CREATE TABLE consent_span (uscc VARCHAR, source VARCHAR, consent_id VARCHAR, "
+                "granted_at TIMESTAMPTZ, valid_until TIMESTAMPTZ)"
+            )
+        else:
+            rel = " UNION ALL ".join(parts)
+            spans = consent_spans_sql(rel, self.as_of, self.purposes)
+            self.sql(f"CREATE TABLE consent_span AS {spans}")
+        self.sql(f"CREATE TABLE live_consent AS {live_consents_sql('SELECT * FROM consent_span')}")
 
     def _has_table(self, name: str) -> bool:
         rows = self.sql(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from loomcredit.pipeline.schemas import RAW_SCHEMAS
+from loomcredit.pipeline.schemas import RECORD_SCHEMAS
 from loomcredit.pipeline.simulate.config import BURN_IN, Timeline
 from loomcredit.pipeline.simulate.firms import Firms, Outsiders
 from loomcredit.pipeline.simulate.invoices import Chunk
@@ -164,7 +164,7 @@ def build_bank_flows(
             names,
             cp_uscc,
         ],
-        schema=RAW_SCHEMAS["bank_flows"],
+        schema=RECORD_SCHEMAS["bank_flows"],
     )
     return table.take(pa.array(order))
 
@@ -233,5 +233,5 @@ def build_judicial(
             pa.array(amount),
             pa.array(closed.astype(np.int32), pa.date32(), mask=open_),
         ],
-        schema=RAW_SCHEMAS["judicial"],
+        schema=RECORD_SCHEMAS["judicial"],
     )

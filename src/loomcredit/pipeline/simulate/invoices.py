@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loomcredit.pipeline.schemas import RAW_SCHEMAS
+from loomcredit.pipeline.schemas import RECORD_SCHEMAS
 from loomcredit.pipeline.simulate.config import BURN_IN, Timeline
 from loomcredit.pipeline.simulate.dynamics import Panel
 from loomcredit.pipeline.simulate.network import Network
@@ -136,5 +136,5 @@ def build_invoices(
             pa.array(tax),
             status_names,
         ],
-        schema=RAW_SCHEMAS["invoices"],
+        schema=RECORD_SCHEMAS["invoices"],
     )

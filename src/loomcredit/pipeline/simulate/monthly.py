@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from loomcredit.pipeline.schemas import RAW_SCHEMAS
+from loomcredit.pipeline.schemas import RECORD_SCHEMAS
 from loomcredit.pipeline.simulate.config import BURN_IN, Timeline
 from loomcredit.pipeline.simulate.dynamics import Panel
 from loomcredit.pipeline.simulate.firms import Firms
@@ -76,7 +76,7 @@ def build_utilities(
             pa.array(np.round(kwh[f, m]).astype(np.int64)),
             pa.array(steam_v, mask=firms.steam_per_fen[s][f] <= 0),
         ],
-        schema=RAW_SCHEMAS["utilities"],
+        schema=RECORD_SCHEMAS["utilities"],
     )
 
 
@@ -95,7 +95,7 @@ def build_social(
     f, m = np.nonzero(view.active)
     return pa.Table.from_arrays(
         [view.uscc.take(pa.array(f)), _month_days(timeline, m), pa.array(head[f, m])],
-        schema=RAW_SCHEMAS["social_insurance"],
+        schema=RECORD_SCHEMAS["social_insurance"],
     )
 
 
@@ -180,7 +180,7 @@ def build_tax(
                     pa.array(pay_day.astype(np.int32), pa.date32(), mask=no_pay),
                     pa.array(list("ABMCD")).take(pa.array(grade[ff, mm])),
                 ],
-                schema=RAW_SCHEMAS["tax"],
+                schema=RECORD_SCHEMAS["tax"],
             )
         )
     return pa.concat_tables(parts)
@@ -201,7 +201,7 @@ def build_bureau(
         [w for w in range(months) if timeline.year_month(BURN_IN + w)[1] % 3 == 0], dtype=np.int64
     )
     if q_cols.size == 0:
-        return RAW_SCHEMAS["bureau"].empty_table()
+        return RECORD_SCHEMAS["bureau"].empty_table()
     annual = view.total.mean(axis=1) * 12
     lev = panel.leverage[s]
     d, p = view.dist[:, q_cols], view.post[:, q_cols]
@@ -233,5 +233,5 @@ def build_bureau(
             pa.array(inquiries.astype(np.int64)),
             pa.array(npl.astype(np.int64)),
         ],
-        schema=RAW_SCHEMAS["bureau"],
+        schema=RECORD_SCHEMAS["bureau"],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from loomcredit.pipeline.schemas import RAW_SCHEMAS, TRUTH_SCHEMAS
+from loomcredit.pipeline.schemas import RECORD_SCHEMAS, TRUTH_SCHEMAS
 from loomcredit.pipeline.simulate.config import BURN_IN, Timeline
 from loomcredit.pipeline.simulate.firms import DYER_CODES, Firms
 from loomcredit.pipeline.simulate.invoices import Chunk
@@ -211,7 +211,7 @@ def build_news(
             pa.array(mentioned, pa.string()),
             pa.array(usccs, pa.string()),
         ],
-        schema=RAW_SCHEMAS["news"],
+        schema=RECORD_SCHEMAS["news"],
     )
     labels = pa.Table.from_arrays(
         [

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from loomcredit.domain.identity import generate_resident_id
-from loomcredit.pipeline.schemas import RAW_SCHEMAS
+from loomcredit.pipeline.schemas import RECORD_SCHEMAS
 from loomcredit.pipeline.simulate.config import BURN_IN, EPOCH, Timeline
 from loomcredit.pipeline.simulate.dynamics import Panel
 from loomcredit.pipeline.simulate.firms import HISTORIC_CUTOFF, Firms, _person_name
@@ -76,7 +76,7 @@ def build_registry(
 ) -> pa.Table:
     """Registration and change rows of a chunk (full state after each change)."""
     prng = random.Random(int(rng.integers(0, 2**62)))
-    cols: dict[str, list[object]] = {f.name: [] for f in RAW_SCHEMAS["registry"]}
+    cols: dict[str, list[object]] = {f.name: [] for f in RECORD_SCHEMAS["registry"]}
     for g in range(chunk.lo, chunk.hi):
         if int(firms.established[g]) > timeline.end_day:
             continue
@@ -98,13 +98,13 @@ def build_registry(
             cols["change_type"].append(change)
             cols["changed_on"].append(day)
     arrays = []
-    for field in RAW_SCHEMAS["registry"]:
+    for field in RECORD_SCHEMAS["registry"]:
         values = cols[field.name]
         if field.type == pa.date32():
             arrays.append(pa.array(np.array(values, dtype=np.int32), pa.date32()))
         else:
             arrays.append(pa.array(values, field.type))
-    return pa.Table.from_arrays(arrays, schema=RAW_SCHEMAS["registry"])
+    return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMAS["registry"])
 
 
 def _new_rep(prng: random.Random) -> dict[str, object]:
@@ -179,7 +179,7 @@ def build_consents(
                         text,
                     )
                 )
-    schema = RAW_SCHEMAS["consents"]
+    schema = RECORD_SCHEMAS["consents"]
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array(list(c), f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
@@ -211,5 +211,5 @@ def build_market(panel: Panel, timeline: Timeline, seed: int) -> pa.Table:
             pa.array(name_col),
             pa.array(value_col),
         ],
-        schema=RAW_SCHEMAS["market"],
+        schema=RECORD_SCHEMAS["market"],
     )

@@ -41,6 +41,7 @@ from loomcredit.pipeline.simulate.monthly import (
 )
 from loomcredit.pipeline.simulate.network import build_network
 from loomcredit.pipeline.simulate.news_text import build_news
+from loomcredit.pipeline.simulate.obtained import ConsentIndex, stamp
 from loomcredit.pipeline.simulate.registry import build_consents, build_market, build_registry
 from loomcredit.pipeline.simulate.writer import PartWriter
 
@@ -119,26 +120,37 @@ def simulate(
     all_uscc = pa.array(firms.uscc + outsiders.uscc, pa.string())
     book = NameBook.build(firms, outsiders)
     partners = main_partners(firms, net)
-    writer.write("raw", "market", build_market(panel, timeline, seed))
+    chunks = [
+        Chunk(index, lo, min(n, lo + config.chunk_size))
+        for index, lo in enumerate(range(0, n, config.chunk_size))
+    ]
+
+    def rng(source: str, chunk: Chunk) -> np.random.Generator:
+        return np.random.default_rng([seed, 100 + chunk.index, _STREAMS[source]])
+
+    # Every chunk's consents first: an invoice's buyer may sit in another chunk, and the day a
+    # row is obtained depends on its enterprises' consents (small: a few rows per firm).
+    consents = [build_consents(chunk, firms, timeline, rng("consents", chunk)) for chunk in chunks]
+    index = ConsentIndex.of(pa.concat_tables(consents))
+    writer.write("raw", "market", stamp("market", build_market(panel, timeline, seed), index))
     writer.write("truth", "defaults", _defaults_table(firms, panel))
     writer.write("truth", "counterparty_labels", _labels_table(firms, outsiders))
 
     fault_rng = np.random.default_rng([seed, 100, _STREAMS["faults"]])
-    for index, lo in enumerate(range(0, n, config.chunk_size)):
-        chunk = Chunk(index, lo, min(n, lo + config.chunk_size))
-
-        def rng(source: str, chunk: Chunk = chunk) -> np.random.Generator:
-            return np.random.default_rng([seed, 100 + chunk.index, _STREAMS[source]])
-
+    for chunk in chunks:
         view = ChunkView.of(chunk, panel, firms)
-        news, labels = build_news(chunk, view, firms, timeline, rng("news"))
+        news, labels = build_news(chunk, view, firms, timeline, rng("news", chunk))
         tables = {
-            "registry": build_registry(chunk, firms, panel, timeline, rng("registry")),
-            "consents": build_consents(chunk, firms, timeline, rng("consents")),
-            "invoices": build_invoices(chunk, net, panel, timeline, all_uscc, n, rng("invoices")),
-            "tax": build_tax(chunk, view, firms, timeline, rng("tax")),
-            "utilities": build_utilities(chunk, view, firms, timeline, rng("utilities")),
-            "social_insurance": build_social(chunk, view, firms, timeline, rng("social_insurance")),
+            "registry": build_registry(chunk, firms, panel, timeline, rng("registry", chunk)),
+            "consents": consents[chunk.index],
+            "invoices": build_invoices(
+                chunk, net, panel, timeline, all_uscc, n, rng("invoices", chunk)
+            ),
+            "tax": build_tax(chunk, view, firms, timeline, rng("tax", chunk)),
+            "utilities": build_utilities(chunk, view, firms, timeline, rng("utilities", chunk)),
+            "social_insurance": build_social(
+                chunk, view, firms, timeline, rng("social_insurance", chunk)
+            ),
             "bank_flows": build_bank_flows(
                 chunk,
                 view,
@@ -147,15 +159,18 @@ def simulate(
                 partners,
                 all_uscc,
                 timeline,
-                rng("bank_flows"),
+                rng("bank_flows", chunk),
                 panel.leverage,
             ),
-            "judicial": build_judicial(chunk, view, timeline, rng("judicial")),
-            "bureau": build_bureau(chunk, view, firms, panel, timeline, rng("bureau")),
+            "judicial": build_judicial(chunk, view, timeline, rng("judicial", chunk)),
+            "bureau": build_bureau(chunk, view, firms, panel, timeline, rng("bureau", chunk)),
             "news": news,
         }
         records: list[tuple[str, str, str]] = []
         for source, table in tables.items():
+            # stamped before the faults, so a fault's wrong date keeps the true arrival day
+            if source != "consents":
+                table = stamp(source, table, index)
             table, found = inject(source, table, config.fault_rate, fault_rng)
             records += found
             writer.write("raw", source, table)

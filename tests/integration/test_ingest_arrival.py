@@ -1,0 +1,109 @@
+"""Ingest and the day each row was obtained (``obtained_on``): filled from the lags and the
+consents when a feed leaves it out, checked when a feed supplies it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from loomcredit.pipeline.ingest import LakePaths, ingest
+
+from . import ingest_fixtures as fx
+
+pytestmark = pytest.mark.integration
+KEY = bytes(range(32))
+
+
+def _lapsed_consents() -> list[dict[str, object]]:
+    """A's consent ends on 31 January and is renewed on 1 March (a lapse in February)."""
+    first, renewal = fx.consents()[0], dict(fx.consents()[0])
+    first["expires_at"] = fx._ts(date(2024, 1, 31))
+    renewal.update(consent_id="CS-RENEW", granted_at=fx._ts(date(2024, 3, 1)))
+    return [first, renewal]
+
+
+def _flows(**extra: object) -> list[dict[str, object]]:
+    base = {"uscc": fx.A, "direction": "in", "amount_fen": 100, "counterparty_uscc": None}
+    return [
+        {**base, "booked_on": date(2024, 1, 5), "counterparty_name": "甲", **extra},
+        {**base, "booked_on": date(2024, 2, 5), "counterparty_name": "乙", **extra},
+    ]
+
+
+def _ingest(tmp_path: Path, flows: list[dict[str, object]], *, drop: bool) -> LakePaths:
+    feed = fx.write_feed(
+        tmp_path / "feed",
+        sources={"consents": _lapsed_consents(), "registry": fx.registry(), "bank_flows": flows},
+    )
+    if drop:  # a feed that does not know the column at all
+        part = feed / "raw" / "bank_flows" / "part-00000.parquet"
+        pq.write_table(pq.read_table(part).drop(["obtained_on"]), part)
+    lake = LakePaths(tmp_path / "home")
+    ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    return lake
+
+
+def _accepted(lake: LakePaths) -> dict[date, tuple[date, str]]:
+    rows = duckdb.sql(
+        f"SELECT booked_on, obtained_on, consent_id "
+        f"FROM read_parquet('{lake.table('bank_flows')}/*.parquet')"
+    ).fetchall()
+    return {booked: (obtained, consent) for booked, obtained, consent in rows}
+
+
+def _reasons(lake: LakePaths) -> list[str]:
+    return [
+        r
+        for (r,) in duckdb.sql(
+            f"SELECT reasons FROM read_parquet('{lake.table('quarantine')}/*.parquet') "
+            "WHERE source = 'bank_flows'"
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["column-absent", "column-null"])
+def test_a_lapse_is_obtained_on_the_renewal_day(tmp_path: Path, drop: bool) -> None:
+    """Without ``obtained_on``, a flow of 5 January is obtained the next day under the first
+    consent, and a flow of 5 February (the lapse) on the renewal day, under the renewal."""
+    lake = _ingest(tmp_path, _flows(), drop=drop)
+    assert _accepted(lake) == {
+        date(2024, 1, 5): (date(2024, 1, 6), "CS-" + fx.A[-4:]),
+        date(2024, 2, 5): (date(2024, 3, 1), "CS-RENEW"),
+    }
+
+
+def test_a_supplied_day_is_kept(tmp_path: Path) -> None:
+    """A feed's own ``obtained_on`` (on or after the grant and the row's day) is kept as sent."""
+    lake = _ingest(tmp_path, _flows(obtained_on=date(2024, 3, 20)), drop=False)
+    assert {o for o, _c in _accepted(lake).values()} == {date(2024, 3, 20)}
+
+
+@pytest.mark.parametrize(
+    ("obtained", "reason"),
+    [
+        (date(2024, 4, 1), "future_date:obtained_on"),  # after as_of: not held yet
+        (date(2024, 1, 1), "range:obtained_on"),  # before the day the row describes
+    ],
+)
+def test_an_impossible_supplied_day_is_quarantined(
+    tmp_path: Path, obtained: date, reason: str
+) -> None:
+    """A supplied ``obtained_on`` after the run's as_of, or before the row's own day, is a fault."""
+    lake = _ingest(tmp_path, _flows(obtained_on=obtained), drop=False)
+    assert _accepted(lake) == {}
+    assert len(_reasons(lake)) == 2
+    assert all(reason in r.split(";") for r in _reasons(lake))
+
+
+def test_a_supplied_day_before_any_covering_grant_is_held_back(tmp_path: Path) -> None:
+    """The lapse's flow claimed as obtained on 10 February, before the renewal of 1 March that
+    alone covers it, cannot have been held then: ``consent:bank_flows``. The January flow, under
+    the first consent, is fine."""
+    flows = _flows(obtained_on=date(2024, 2, 10))
+    lake = _ingest(tmp_path, flows, drop=False)
+    assert set(_accepted(lake)) == {date(2024, 1, 5)}
+    assert _reasons(lake) == ["consent:bank_flows"]
