@@ -22,11 +22,13 @@ from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
+from loomcredit.domain.decision.limits import LimitBuildUp
 from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.errors import NotFound
 from loomcredit.domain.ledger import Account, JournalEntry
+from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
@@ -58,6 +60,7 @@ from loomcredit.service_layer.unit_of_work import (
     DuplicateKey,
     EodCounts,
     LedgerRepository,
+    LimitReviewRepository,
     LoanRepository,
     PaymentRepository,
     QueuedReminder,
@@ -87,6 +90,7 @@ class State:
     receipts: dict[int, Receipt] = field(default_factory=dict)
     approvals: dict[int, ApprovalRequest] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
+    reviews: dict[int, LimitReview] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -351,6 +355,28 @@ class FakeApprovals(_Repo, ApprovalRepository):
         ]
 
 
+class FakeReviews(_Repo, LimitReviewRepository):
+    def add(self, review: LimitReview) -> int:
+        if any(r.line_id == review.line_id and r.month == review.month
+               for r in self.s.reviews.values()):  # fmt: skip
+            raise DuplicateKey(f"line {review.line_id} {review.month}")
+        review.review_id = self.s.next_id("review")
+        self.s.reviews[review.review_id] = _c(review)
+        return review.review_id
+
+    def get(self, review_id: int) -> LimitReview | None:
+        return _c(self.s.reviews.get(review_id))
+
+    def save(self, review: LimitReview) -> None:
+        self.s.reviews[review.review_id] = _c(review)
+
+    def find(self, *, month: date | None = None, line_id: int | None = None) -> list[LimitReview]:
+        found = [r for r in self.s.reviews.values()
+                 if (month is None or r.month == month)
+                 and (line_id is None or r.line_id == line_id)]  # fmt: skip
+        return [_c(r) for r in sorted(found, key=lambda r: (-r.month.toordinal(), r.line_id))]
+
+
 class FakeAlerts(_Repo, AlertRepository):
     def add(self, alert: Alert) -> int:
         if any(a.uscc == alert.uscc and a.rule == alert.rule and a.is_open
@@ -583,6 +609,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.approvals = FakeApprovals(self)
         self.payments = FakePayments(self)
         self.alerts = FakeAlerts(self)
+        self.reviews = FakeReviews(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)
@@ -613,9 +640,31 @@ class FakeDecider:
     product_kind: ProductKind = ProductKind.TERM
     seasonal: bool = False
     asked: list[tuple[DecisionRequest, date]] = field(default_factory=list)
+    #: A limit build-up to decide with, by borrower (what a limit review reads); a borrower in
+    #: ``unknown`` gets a referral (no features).
+    build_ups: dict[str, LimitBuildUp] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
 
     def decide(self, request: DecisionRequest, as_of: date) -> CreditDecision:
         self.asked.append((request, as_of))
+        if request.uscc in self.unknown:
+            return CreditDecision.referral(
+                code="NO_FEATURES", text_zh="无画像", text_en="no features",
+                annual_rate=self.rate, rate_build_up=None, engine="fake-decider",
+                currency=request.amount.currency, product_kind=self.product_kind,
+            )  # fmt: skip
+        build = self.build_ups.get(request.uscc)
+        if build is not None:
+            return CreditDecision(
+                band=Band.DECLINE if build.limit.is_zero() else Band.AUTO_APPROVE,
+                annual_rate=self.rate,
+                limit=build.limit,
+                pd=Decimal("0.02"),
+                engine="fake-decider",
+                decision_id=f"D-{request.uscc}-{as_of}",
+                product_kind=self.product_kind,
+                build_up=build,
+            )
         if request.amount <= self.auto_max:
             band = Band.AUTO_APPROVE
         elif request.amount <= self.review_max:

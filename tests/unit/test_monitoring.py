@@ -143,9 +143,10 @@ class TestMonitor:
         w.open_line()
         yesterday = w.today - timedelta(days=1)
         with w.uow() as uow:
-            closed, out = monitoring.close_and_monitor(uow, w.ops, Features({USCC: {"drop": 0.4}}),
-                                                       Rules(), yesterday, now=w.now)  # fmt: skip
-        assert (closed.as_of, closed.days_run) == (yesterday, 1)
+            feats = Features({USCC: {"drop": 0.4}})
+            closed, out, reviewed = monitoring.close_and_monitor(uow, w.ops, feats, Rules(),
+                                                                 yesterday, now=w.now)  # fmt: skip
+        assert (closed.as_of, closed.days_run, reviewed) == (yesterday, 1, None)
         (alert,) = out.raised
         assert alert.first_seen == yesterday
         with w.uow() as uow:

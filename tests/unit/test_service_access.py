@@ -79,6 +79,7 @@ MAY = {
         A.READ_ALERTS,
         A.WORK_ALERT,
         A.REQUEST_LINE_REDUCTION,
+        A.RUN_LIMIT_REVIEW,  # the monthly limit review; another risk manager approves
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,
@@ -93,6 +94,7 @@ MAY = {
         A.READ_OUTBOX,
         A.RUN_MONITOR,
         A.SUBMIT_DATA,
+        A.RUN_LIMIT_REVIEW,  # as a month-end batch job
     },
     Role.COLLECTOR: {A.READ_LOAN, A.READ_BOOK, A.READ_OUTBOX, A.REQUEST_WRITE_OFF, A.READ_ALERTS},
     Role.AUDITOR: {

@@ -429,3 +429,26 @@ alert_steps = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("comment", Text, nullable=False, server_default=""),
 )
+
+# -- since 0009: monthly limit reviews (额度动态调整) ------------------------------------------
+limit_reviews = Table(
+    "limit_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("line_id", ForeignKey("credit_lines.id"), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("month", Date, nullable=False),  # the month the limit is for (its first day)
+    Column("as_of", Date, nullable=False),
+    Column("current_fen", BigInteger, nullable=False),
+    Column("approved_fen", BigInteger, nullable=False),
+    Column("target_fen", BigInteger, nullable=False),
+    _currency(),
+    Column("outcome", String(20), nullable=False),
+    Column("basis_json", Text, nullable=True),  # {pd, base_limit, month_limit, components, …}
+    Column("reason_zh", Text, nullable=False, server_default=""),
+    Column("reason_en", Text, nullable=False, server_default=""),
+    Column("approval_id", Integer, nullable=False, server_default="0"),
+    # one review per line and month: re-running the month's review changes nothing
+    Index("uq_limit_reviews_line_month", "line_id", "month", unique=True),
+    Index("ix_limit_reviews_month", "month"),
+)

@@ -35,6 +35,7 @@ from loomcredit.domain.decision.policy import (
 from loomcredit.domain.decision.pricing import LprQuote, LprTable
 from loomcredit.domain.decision.rules import RULES
 from loomcredit.domain.errors import PolicyViolation
+from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction, WarningPolicy, WarningRuleSpec
 
@@ -261,10 +262,17 @@ class _Escalation(_Strict):
     watch: int = Field(ge=0, le=90)
 
 
+class _LimitReview(_Strict):
+    band: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.10")
+    step: Annotated[Decimal, Field(gt=0, decimal_places=2)] = Decimal(1000)
+    auto_raise_above_approved: bool = False
+
+
 class _WarningFile(_Strict):
     version: str = Field(min_length=1, max_length=60)
     escalation: _Escalation
     rules: list[_WarningRule] = Field(min_length=1)
+    limit_review: _LimitReview = Field(default_factory=_LimitReview)
 
 
 def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> WarningPolicy:
@@ -283,6 +291,11 @@ def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> Warn
             timedelta(days=esc.red),
             timedelta(days=esc.amber),
             timedelta(days=esc.watch),
+        ),
+        limit_review=LimitReviewPolicy(
+            band=doc.limit_review.band,
+            step=Money.parse(str(doc.limit_review.step)),
+            auto_raise_above_approved=doc.limit_review.auto_raise_above_approved,
         ),
     )
 

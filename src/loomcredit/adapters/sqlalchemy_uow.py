@@ -19,6 +19,7 @@ from loomcredit.adapters.repositories import (
     SqlBookRepository,
     SqlCreditLineRepository,
     SqlLedgerRepository,
+    SqlLimitReviewRepository,
     SqlLoanRepository,
     SqlPaymentRepository,
     SqlReceiptRepository,
@@ -91,6 +92,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.approvals = SqlApprovalRepository(self._tx)
         self.payments = SqlPaymentRepository(self._tx)
         self.alerts = SqlAlertRepository(self._tx)
+        self.reviews = SqlLimitReviewRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

@@ -19,6 +19,7 @@ from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
+from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.service_layer.audit_admin import seal_chain
 from loomcredit.service_layer.decisioning import EngineDecider
 from loomcredit.service_layer.monitoring import WarningRules
@@ -75,6 +76,7 @@ class Service:
     token_ttl: timedelta = timedelta(hours=8)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monitor_inputs: tuple[FeatureSource, WarningRules] | None = None
+    limit_review: LimitReviewPolicy | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
@@ -89,6 +91,15 @@ class Service:
         if self.monitor_inputs is None:
             self.monitor_inputs = build_monitor(self.settings)
         return self.monitor_inputs
+
+    def review_policy(self) -> LimitReviewPolicy:
+        """How far the monthly limit review may move a limit by itself (the post-loan policy's
+        ``limit_review`` section unless wired)."""
+        if self.limit_review is None:
+            from loomcredit.adapters.policy_file import load_warning_policy
+
+            self.limit_review = load_warning_policy().limit_review
+        return self.limit_review
 
 
 def build_service(

@@ -47,6 +47,7 @@ class ApprovalKind(StrEnum):
     BACK_VALUE = "back_value"
     ROLE_GRANT = "role_grant"
     LINE_REDUCTION = "line_reduction"
+    LIMIT_REVIEW = "limit_review"
 
     @property
     def label_zh(self) -> str:
@@ -58,6 +59,7 @@ class ApprovalKind(StrEnum):
             "back_value": "倒起息审批",
             "role_grant": "权限授予",
             "line_reduction": "额度压降审批",
+            "limit_review": "额度动态调整审批",
         }[self.value]
 
 
@@ -170,6 +172,23 @@ class LineReductionOrder:
         return f"line:{self.line_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class LimitReviewOrder:
+    """Set credit line ``line_id``'s limit to ``new_limit`` (额度动态调整), as proposed by the
+    monthly limit review ``review_id`` (its build-up is on the review)."""
+
+    line_id: int
+    new_limit: Money
+    review_id: int
+
+    kind = ApprovalKind.LIMIT_REVIEW
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"line:{self.line_id}"
+
+
 Order = (
     DrawdownOrder
     | WriteOffOrder
@@ -177,6 +196,7 @@ Order = (
     | BackValuedReceiptOrder
     | RoleGrantOrder
     | LineReductionOrder
+    | LimitReviewOrder
 )
 
 

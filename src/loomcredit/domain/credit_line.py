@@ -67,7 +67,7 @@ class LineStatus(StrEnum):
 @dataclass(frozen=True, slots=True)
 class LineEvent:
     """Something that happened to a line: ``opened``, ``reserved``, ``released``, ``drawn``,
-    ``restored``, ``frozen``, ``unfrozen``, ``reduced``, ``closed``."""
+    ``restored``, ``frozen``, ``unfrozen``, ``reduced``, ``adjusted``, ``closed``."""
 
     kind: str
     on: date
@@ -251,6 +251,24 @@ class CreditLine:
             raise CreditLineError("reducing a line needs a reason", line_id=self.line_id)
         self.limit, self.reason = new_limit, reason.strip()
         self.events.append(LineEvent("reduced", on, new_limit, self.reason))
+
+    def adjust(self, new_limit: Money, reason: str, on: date) -> None:
+        """额度调整 Set the limit the monthly review arrived at (up or down; a raise is the
+        review policy's or an approver's to allow, not the line's)."""
+        if self.status is LineStatus.CLOSED:
+            raise LineNotAvailable(f"credit line {self.line_id} is closed", line_id=self.line_id)
+        if new_limit.currency != self.currency:
+            raise CurrencyMismatch(self.currency, new_limit.currency)
+        if new_limit.is_negative() or new_limit == self.limit:
+            raise CreditLineError(
+                f"an adjustment must change the limit of {self.limit.format()} (not to "
+                f"{new_limit.format()})",
+                line_id=self.line_id,
+            )
+        if not reason.strip():
+            raise CreditLineError("adjusting a line needs a reason", line_id=self.line_id)
+        self.limit = new_limit
+        self.events.append(LineEvent("adjusted", on, new_limit, reason.strip()))
 
     def close(self, on: date, reason: str = "") -> None:
         """Close the line: nothing more is drawn (loans already drawn run on)."""

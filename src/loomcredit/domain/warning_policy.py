@@ -10,11 +10,12 @@ what the responsible person is asked to do.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from loomcredit.domain.alerts import AlertLevel, AlertPolicy
 from loomcredit.domain.errors import PolicyViolation
+from loomcredit.domain.limit_review import LimitReviewPolicy
 
 
 class WarningAction(StrEnum):
@@ -50,11 +51,13 @@ class WarningRuleSpec:
 
 @dataclass(frozen=True, slots=True)
 class WarningPolicy:
-    """The versioned warning policy: every rule's spec, and the escalation time limits."""
+    """The versioned post-loan policy: every warning rule's spec, the escalation time limits,
+    and how far the monthly limit review may move a limit by itself."""
 
     version: str
     rules: Mapping[str, WarningRuleSpec]
     escalation: AlertPolicy
+    limit_review: LimitReviewPolicy = field(default_factory=LimitReviewPolicy)
 
     def __post_init__(self) -> None:
         if not self.version.strip():

@@ -17,6 +17,7 @@ from loomcredit.domain.approval import (
     ApprovalRequest,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LimitReviewOrder,
     LineReductionOrder,
     Order,
     ReversalOrder,
@@ -45,6 +46,7 @@ REQUEST_RIGHTS: dict[ApprovalKind, Action] = {
     ApprovalKind.BACK_VALUE: Action.REQUEST_BACK_VALUE,
     ApprovalKind.ROLE_GRANT: Action.MANAGE_USERS,
     ApprovalKind.LINE_REDUCTION: Action.REQUEST_LINE_REDUCTION,
+    ApprovalKind.LIMIT_REVIEW: Action.RUN_LIMIT_REVIEW,
 }
 
 
@@ -68,6 +70,8 @@ def _check(uow: UnitOfWork, order: Order, now: datetime) -> None:
         user_admin.check_grant(uow, order)
     elif isinstance(order, LineReductionOrder):
         lines.check_reduction(uow, order)
+    elif isinstance(order, LimitReviewOrder):
+        lines.check_adjustment(uow, order)
     elif isinstance(order, DrawdownOrder):
         raise InvalidRequestError("a drawdown is requested on its credit line")
 
@@ -149,6 +153,8 @@ def _carry_out(uow: UnitOfWork, user: User, request: ApprovalRequest, now: datet
         return recompute.book_back_valued(uow, user, request, order, now).entry_id
     if isinstance(order, LineReductionOrder):
         return f"line:{lines.reduce_approved(uow, user, request, order, now).line_id}"
+    if isinstance(order, LimitReviewOrder):
+        return f"line:{lines.adjust_approved(uow, user, request, order, now).line_id}"
     return f"user:{user_admin.grant(uow, user, request, order, now).name}"
 
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from loomcredit.domain.approval import ApprovalRequest, DrawdownOrder, LineReductionOrder
+from loomcredit.domain.approval import (
+    ApprovalRequest,
+    DrawdownOrder,
+    LimitReviewOrder,
+    LineReductionOrder,
+)
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import CreditLineError, CurrencyMismatch, NotFound
 from loomcredit.domain.ledger import entry_of
@@ -301,4 +306,51 @@ def reduce_approved(
             f"(approval {request.request_id}, asked by {request.requested_by}): {request.reason}",
         )
         uow.alerts.save(alert)
+    return line
+
+
+def check_adjustment(uow: UnitOfWork, order: LimitReviewOrder) -> None:
+    """Refuse, when it is asked for, an adjustment that could not be carried out."""
+    line = uow.lines.get(order.line_id)
+    if line is None:
+        raise NotFound(f"credit line {order.line_id} does not exist")
+    if line.status is LineStatus.CLOSED:
+        raise InvalidRequestError(f"credit line {line.line_id} is closed")
+    if order.new_limit.currency != line.currency or order.new_limit == line.limit:
+        raise InvalidRequestError(
+            f"credit line {line.line_id}'s limit is already {line.limit.format()}"
+        )
+
+
+def adjust_approved(
+    uow: UnitOfWork,
+    approver: User,
+    request: ApprovalRequest,
+    order: LimitReviewOrder,
+    now: datetime,
+) -> CreditLine:
+    """Carry out an approved adjustment on the business date, and record it on the review."""
+    line = uow.lines.get(order.line_id, lock=True)
+    if line is None:
+        raise NotFound(f"credit line {order.line_id} does not exist")
+    before = line.limit
+    try:
+        line.adjust(order.new_limit, f"额度动态调整 (approval {request.request_id})",
+                    business_date(uow, now))  # fmt: skip
+    except (CreditLineError, CurrencyMismatch) as exc:
+        raise InvalidRequestError(str(exc)) from None
+    uow.lines.save(line)
+    review = uow.reviews.get(order.review_id)
+    if review is not None:
+        review.reason_zh += f"；已审批 approved by {approver.name}"
+        review.reason_en += f"; approved by {approver.name}"
+        uow.reviews.save(review)
+    uow.audit.append(
+        approver.name,
+        "line.adjusted",
+        f"line:{line.line_id}",
+        {"from_fen": before.minor, "to_fen": order.new_limit.minor, "review": order.review_id,
+         "approval": request.request_id, "requested_by": request.requested_by},
+        now,
+    )  # fmt: skip
     return line

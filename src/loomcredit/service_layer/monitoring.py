@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from loomcredit.domain.alerts import (
@@ -24,12 +24,15 @@ from loomcredit.domain.alerts import (
 from loomcredit.domain.approval import ApprovalRequest, LineReductionOrder
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import AlertStateError, NotFound
+from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import approvals
 from loomcredit.service_layer.eod import EodRun, business_date, run_eod
 from loomcredit.service_layer.errors import InvalidRequestError
+from loomcredit.service_layer.limit_review import ReviewRun, review_limits
 from loomcredit.service_layer.ports import FeatureSource
+from loomcredit.service_layer.service_ports import Decider
 from loomcredit.service_layer.unit_of_work import UnitOfWork
 from loomcredit.service_layer.users import AccessDeniedError, Action, Role, User, require
 
@@ -179,13 +182,20 @@ def close_and_monitor(
     as_of: date,
     *,
     now: datetime,
-) -> tuple[EodRun, MonitorRun]:
+    review: tuple[Decider, LimitReviewPolicy] | None = None,
+) -> tuple[EodRun, MonitorRun, ReviewRun | None]:
     """End of day up to ``as_of`` (each day committed), then, once the book is closed, the
-    warning rules as of that day over every borrower with an open line (committed)."""
+    warning rules as of that day over every borrower with an open line (committed); on a month
+    end, with ``review``, then the monthly limit review for the coming month (committed)."""
     closed = run_eod(uow, user, as_of, now=now)
     run = monitor(uow, user, features, rules, as_of=as_of, now=now)
     uow.commit()
-    return closed, run
+    reviewed = None
+    if review is not None and (as_of + timedelta(days=1)).day == 1:
+        decider, policy = review
+        reviewed = review_limits(uow, user, decider, policy, as_of=as_of, now=now)
+        uow.commit()
+    return closed, run, reviewed
 
 
 def _freeze(uow: UnitOfWork, user: User, line: CreditLine, alert: Alert, now: datetime) -> None:

@@ -20,6 +20,7 @@ from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
+from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import (
@@ -289,6 +290,27 @@ class AlertRepository(abc.ABC):
         """Alerts, most serious first, then oldest first."""
 
 
+class LimitReviewRepository(abc.ABC):
+    """Monthly limit reviews (额度动态调整), one per line and month."""
+
+    @abc.abstractmethod
+    def add(self, review: LimitReview) -> int:
+        """Store a new review (sets its id); :class:`DuplicateKey` when the line already has one
+        for the month."""
+
+    @abc.abstractmethod
+    def get(self, review_id: int) -> LimitReview | None:
+        """A review."""
+
+    @abc.abstractmethod
+    def save(self, review: LimitReview) -> None:
+        """Store a review's changed outcome or approval."""
+
+    @abc.abstractmethod
+    def find(self, *, month: date | None = None, line_id: int | None = None) -> list[LimitReview]:
+        """Reviews, newest month first, then by line."""
+
+
 class PaymentRepository(abc.ABC):
     """Statement imports and lines, the exceptions queue, auto-debit instructions and
     prepayment requests."""
@@ -465,6 +487,7 @@ class UnitOfWork(abc.ABC):
     approvals: ApprovalRepository
     payments: PaymentRepository
     alerts: AlertRepository
+    reviews: LimitReviewRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

@@ -62,6 +62,7 @@ class Action(StrEnum):
     READ_BOOK = "read_book"
     MANAGE_LINE = "manage_line"
     REQUEST_LINE_REDUCTION = "request_line_reduction"
+    RUN_LIMIT_REVIEW = "run_limit_review"
     SUBMIT_DATA = "submit_data"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
@@ -125,6 +126,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_ALERTS,
             _A.WORK_ALERT,
             _A.REQUEST_LINE_REDUCTION,
+            _A.RUN_LIMIT_REVIEW,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -141,6 +143,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_OUTBOX,
             _A.RUN_MONITOR,
             _A.SUBMIT_DATA,
+            _A.RUN_LIMIT_REVIEW,
         }
     ),
     Role.COLLECTOR: frozenset(
@@ -173,6 +176,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "back_value": Action.APPROVE_BACK_VALUE,
     "role_grant": Action.MANAGE_USERS,
     "line_reduction": Action.MANAGE_LINE,
+    "limit_review": Action.MANAGE_LINE,
 }
 
 

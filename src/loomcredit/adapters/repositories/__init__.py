@@ -9,6 +9,7 @@ from loomcredit.adapters.repositories.audit import SqlAuditLog
 from loomcredit.adapters.repositories.book import SqlBookRepository
 from loomcredit.adapters.repositories.eod_sql import bucket_case, close_day_sql, floor_case
 from loomcredit.adapters.repositories.ledger import SqlLedgerRepository
+from loomcredit.adapters.repositories.limit_reviews import SqlLimitReviewRepository
 from loomcredit.adapters.repositories.lines import SqlCreditLineRepository
 from loomcredit.adapters.repositories.loans import SqlLoanRepository
 from loomcredit.adapters.repositories.payments import SqlPaymentRepository
@@ -23,6 +24,7 @@ __all__ = [
     "SqlBookRepository",
     "SqlCreditLineRepository",
     "SqlLedgerRepository",
+    "SqlLimitReviewRepository",
     "SqlLoanRepository",
     "SqlPaymentRepository",
     "SqlReceiptRepository",

@@ -23,6 +23,7 @@ from loomcredit.domain.approval import (
     ApprovalStatus,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LimitReviewOrder,
     LineReductionOrder,
     Order,
     ReversalOrder,
@@ -42,6 +43,7 @@ _ORDERS: dict[str, type[Any]] = {
         BackValuedReceiptOrder,
         RoleGrantOrder,
         LineReductionOrder,
+        LimitReviewOrder,
     )
 }
 

@@ -11,11 +11,12 @@ to a person with that reason, with no limit, so only an exception approval can l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from loomcredit.domain.decision.bands import Band
+from loomcredit.domain.decision.limits import LimitBuildUp
 from loomcredit.domain.decision.plan import PlanShape
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.decision.record import DecisionRecord
@@ -59,6 +60,8 @@ class CreditDecision:
         plan: the suggested repayment plan, if any.
         product_kind: term (one-off line) or revolving.
         record_json: the full decision record as canonical JSON ('' when none).
+        build_up: the limit build-up the engine made (components, binding one, seasonal monthly
+            limits); None for a referral and for a decision read back from the store.
     """
 
     band: Band
@@ -73,6 +76,7 @@ class CreditDecision:
     plan: SuggestedPlan | None = None
     product_kind: ProductKind = ProductKind.TERM
     record_json: str = ""
+    build_up: LimitBuildUp | None = field(default=None, compare=False)
 
     @property
     def is_referral(self) -> bool:
@@ -97,6 +101,7 @@ class CreditDecision:
             plan=SuggestedPlan(rec.plan, rec.as_of),
             product_kind=product_kind,
             record_json=rec.to_json(),
+            build_up=rec.limit,
         )
 
     @classmethod

@@ -21,14 +21,20 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 @router.post("/admin/eod", tags=["admin"], summary="End of day 日终")
 def run_eod(body: EodIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Run end of day up to a date (idempotent; never a date after today); with ``monitor``,
-    then the warning rules as of that date once the book is closed."""
+    then the warning rules as of that date once the book is closed, and on a month end the
+    monthly limit review for the coming month."""
     now = svc.clock()
     as_of = body.as_of or eod.business_date(uow, now)
     if not body.monitor:
         return views.eod_run(eod.run_eod(uow, user, as_of, now=now))
     features, rules = svc.monitoring()
-    closed, run = monitoring.close_and_monitor(uow, user, features, rules, as_of, now=now)
-    return {**views.eod_run(closed), "monitor": views.monitor_run(run)}
+    closed, run, reviewed = monitoring.close_and_monitor(
+        uow, user, features, rules, as_of, now=now, review=(svc.decider, svc.review_policy())
+    )
+    out = {**views.eod_run(closed), "monitor": views.monitor_run(run)}
+    if reviewed is not None:
+        out["limit_review"] = views.review_run(reviewed)
+    return out
 
 
 @router.get("/admin/business-date", tags=["admin"], summary="Business date 营业日期")

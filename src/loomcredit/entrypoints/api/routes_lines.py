@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,7 @@ from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, IdempotencyKey, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import (
+    AsOfIn,
     CommentIn,
     DecisionIn,
     DrawdownIn,
@@ -17,7 +19,7 @@ from loomcredit.entrypoints.api.schemas import (
     ReasonIn,
     ReduceIn,
 )
-from loomcredit.service_layer import approvals, lines
+from loomcredit.service_layer import approvals, limit_review, lines
 from loomcredit.service_layer.eod import business_date
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -131,3 +133,36 @@ def cancel(request_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, A
     out = approvals.cancel(uow, user, request_id, now=svc.clock())
     uow.commit()
     return views.approval(out.request, out.result)
+
+
+@router.post(
+    "/admin/limit-review", tags=["lines"], summary="Monthly limit review 额度动态调整"
+)
+def run_limit_review(body: AsOfIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """Review every open line as of a date (default: the business date) for the coming month:
+    a change within the policy's band applies itself, a larger one is proposed under /approvals
+    with its build-up; a line already reviewed for the month is left as it is."""
+    now = svc.clock()
+    run = limit_review.review_limits(
+        uow, user, svc.decider, svc.review_policy(),
+        as_of=body.as_of or business_date(uow, now), now=now,
+    )  # fmt: skip
+    uow.commit()
+    return views.review_run(run)
+
+
+@router.get("/limit-reviews", tags=["lines"], summary="Limit reviews 额度复核记录")
+def list_reviews(
+    user: CurrentUser,
+    uow: Uow,
+    month: Annotated[
+        str | None, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", examples=["2026-04"])
+    ] = None,
+    line_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[dict[str, Any]]:
+    """The reviews made, newest month first (of a month ``YYYY-MM``, or of a line)."""
+    first = date.fromisoformat(f"{month}-01") if month else None
+    return [
+        views.limit_review(r)
+        for r in limit_review.reviews(uow, user, month=first, line_id=line_id)
+    ]

@@ -13,6 +13,7 @@ from loomcredit.domain.approval import (
     ApprovalRequest,
     BackValuedReceiptOrder,
     DrawdownOrder,
+    LimitReviewOrder,
     LineReductionOrder,
     ReversalOrder,
     RoleGrantOrder,
@@ -21,6 +22,7 @@ from loomcredit.domain.approval import (
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.outcome import CreditDecision
 from loomcredit.domain.end_of_day import e8_to_fen
+from loomcredit.domain.limit_review import LimitReview, ReviewOutcome
 from loomcredit.domain.loan import Loan, PayoffQuote
 from loomcredit.domain.money import Money, Rate
 from loomcredit.domain.payments import (
@@ -34,6 +36,7 @@ from loomcredit.domain.payments import (
 from loomcredit.domain.waterfall import DEFAULT_ORDER
 from loomcredit.service_layer.eod import EodRun
 from loomcredit.service_layer.intake import Received
+from loomcredit.service_layer.limit_review import ReviewRun
 from loomcredit.service_layer.lines import LineView
 from loomcredit.service_layer.loan_plan import LoanPlan
 from loomcredit.service_layer.monitoring import MonitorRun
@@ -315,6 +318,8 @@ def _order(req: ApprovalRequest) -> Json:
             "new_limit": money(o.new_limit),
             "alert_id": o.alert_id or None,
         }
+    if isinstance(o, LimitReviewOrder):
+        return {"line_id": o.line_id, "new_limit": money(o.new_limit), "review_id": o.review_id}
     return {}  # pragma: no cover - the union is exhausted above
 
 
@@ -485,6 +490,53 @@ def monitor_run(run: MonitorRun) -> Json:
         "raised": [alert(a) for a in run.raised],
         "refreshed": [alert(a) for a in run.refreshed],
         "lines_frozen": list(run.lines_frozen),
+    }
+
+
+def limit_review(r: LimitReview) -> Json:
+    """A monthly limit review with its build-up."""
+    b = r.basis
+    return {
+        "id": r.review_id,
+        "line_id": r.line_id,
+        "uscc": r.uscc,
+        "month": r.month.strftime("%Y-%m"),
+        "as_of": _d(r.as_of),
+        "current": money(r.current),
+        "approved": money(r.approved),
+        "target": money(r.target),
+        "change": money(r.change),
+        "change_share": str(r.change_share),
+        "outcome": r.outcome.value,
+        "outcome_zh": r.outcome.label_zh,
+        "reason_zh": r.reason_zh,
+        "reason_en": r.reason_en,
+        "approval_id": r.approval_id or None,
+        "basis": None
+        if b is None
+        else {
+            "pd": None if b.pd is None else str(b.pd),
+            "base_limit": money(b.base_limit),
+            "month_limit": money(b.month_limit),
+            "season_factor": None if b.season_factor is None else str(b.season_factor),
+            "season_source": b.season_source or None,
+            "binding": b.binding,
+            "declined": b.declined,
+            "components": [
+                {"name": c.name, "amount": money(c.amount), "basis": c.basis} for c in b.components
+            ],
+        },
+    }
+
+
+def review_run(run: ReviewRun) -> Json:
+    """What a monthly limit review run did."""
+    return {
+        "as_of": _d(run.as_of),
+        "month": run.month.strftime("%Y-%m"),
+        "already_reviewed": run.already_reviewed,
+        "counts": {o.value: run.count(o) for o in ReviewOutcome},
+        "reviews": [limit_review(r) for r in run.reviews],
     }
 
 

@@ -163,11 +163,16 @@ def users_list() -> None:
 def eod_cmd(
     date_: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD 业务日期")],
     monitor: Annotated[
-        bool, typer.Option("--monitor", help="Then monitor as of the date 贷后监控")
+        bool,
+        typer.Option(
+            "--monitor",
+            help="Then monitor as of the date 贷后监控 (and on a month end review limits 额度复核)",
+        ),
     ] = False,
 ) -> None:
     """Run end of day up to a date: suspense, accrual, DPD, bucket, grade floor, reminders
-    (idempotent; never a date after today); with --monitor, then the warning rules as of it."""
+    (idempotent; never a date after today); with --monitor, then the warning rules as of it and,
+    on a month end, the monthly limit review for the coming month."""
     from loomcredit.service_layer.eod import run_eod
     from loomcredit.service_layer.monitoring import close_and_monitor
 
@@ -176,12 +181,14 @@ def eod_cmd(
     except ValueError:
         raise CliInputError(f"--date {date_!r} is not a date; write it like 2026-03-31") from None
     svc = service()
-    run = None
+    run = reviewed = None
     with svc.uow() as uow:
         if monitor:
             features, rules = svc.monitoring()
-            out, run = close_and_monitor(uow, operator(), features, rules, as_of,
-                                         now=svc.clock())  # fmt: skip
+            out, run, reviewed = close_and_monitor(
+                uow, operator(), features, rules, as_of, now=svc.clock(),
+                review=(svc.decider, svc.review_policy()),
+            )  # fmt: skip
         else:
             out = run_eod(uow, operator(), as_of, now=svc.clock())
     if out.already:
@@ -193,9 +200,12 @@ def eod_cmd(
             f"{c.loans if c else 0} loans, {c.reminders if c else 0} reminders"
         )
     if run is not None:
+        from loomcredit.entrypoints.cli.commands_lines import print_review
         from loomcredit.entrypoints.cli.commands_monitor import print_run
 
         print_run(run)
+        if reviewed is not None:
+            print_review(reviewed)
 
 
 @audit_app.command("verify")

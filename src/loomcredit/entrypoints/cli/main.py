@@ -33,6 +33,7 @@ def _register() -> None:
         "commands_service",
         "commands_payments",
         "commands_monitor",
+        "commands_lines",
         "commands_demo",
     ):
         try:
