@@ -3,7 +3,10 @@
 Decision date ``AS_OF = 2025-06-30``. Under the agreed lags the last known months are: sales
 2025-05 (published 15 June), tax period 2025-05 (20 June), utilities 2025-04 (10 June), market
 2025-05 (5 June). Every table also holds rows dated after ``AS_OF`` (and some that only become
-known after it) so the point-in-time test has something to ignore.
+known after it) so the point-in-time test has something to ignore. And A's consent lapsed in
+spring 2025 and was renewed on ``RENEWED`` (after ``AS_OF``): rows dated before ``AS_OF`` but
+obtained only with the renewal (a bank flow, a sales partial, an edge-month, a tax row, a bureau
+report) must not count either.
 
 Firms: A (dyer, historic region code, growing 20 % year on year, owed tax, court and news events),
 B (steady seasonal weaver with exactly the pattern P, 36+ months), C (young, gaps, 失信),
@@ -23,6 +26,7 @@ A, B, C, D, X, Y, Z = (
     "91330603MA2A000001", "91330603MA2B000002", "91330603MA2C000003", "91330603MA2D000004",
     "91330603MA2X000005", "91330603MA2Y000006", "91330603MA2Z000007",
 )  # fmt: skip
+RENEWED = date(2025, 7, 20)  # A's consent renewal: the lapse's rows are obtained on this day
 # Month-of-year sales pattern (Jan..Dec), sum 115.
 P = (7, 7, 10, 10, 10, 11, 9, 9, 12, 12, 10, 8)
 
@@ -54,6 +58,9 @@ def _activity() -> list[dict[str, object]]:
         if mo == date(2025, 5, 1):
             extra |= {"invoices_void": 2, "invoices_red": 1}
         rows.append(_activity_row(A, mo, P[mo.month - 1] * scale, **extra))
+    # May invoices of A issued in the lapse: obtained with the renewal, a partial of their own
+    rows.append(_activity_row(A, date(2025, 5, 1), 4_444_444, invoices_issued=4,
+                              known_on=RENEWED))  # fmt: skip
     for mo in months(date(2021, 6, 1), date(2025, 8, 1)):
         rows.append(_activity_row(B, mo, P[mo.month - 1] * 100_000, kwh=5_000, headcount=20))
     for mo in months(date(2024, 10, 1), date(2025, 8, 1)):
@@ -74,6 +81,9 @@ def _edges() -> list[dict[str, object]]:
         e(A, B, jan24, 500_000), e(A, Y, jan24, 400_000), e(A, Z, jan24, 300_000),
         e(B, A, date(2025, 3, 1), 200_000),
         e(A, D, date(2025, 6, 1), 9_000_000),  # known on 15 July: after AS_OF
+        # an April edge-month to a new buyer, obtained only with A's renewal
+        {**e(A, Y, date(2025, 4, 1), 7_000_000), "known_on": RENEWED,
+         "seller_known_on": RENEWED, "buyer_consented": False},
     ]  # fmt: skip
 
 
@@ -122,6 +132,8 @@ def tables() -> dict[str, pa.Table]:
          "paid_on": date(2025, 7, 5), "credit_grade": "B"},
         {"uscc": A, "period": "2025-06", "tax_type": "vat", "due_fen": 99_999, "paid_fen": 0,
          "paid_on": None, "credit_grade": "C"},
+        {"uscc": A, "period": "2025-04", "tax_type": "cit", "due_fen": 30_000, "paid_fen": 0,
+         "paid_on": None, "credit_grade": "D", "obtained_on": RENEWED},  # the lapse's
     ]  # fmt: skip
     bank_flows = [
         {"uscc": A, "booked_on": date(2025, 6, 29), "direction": "in", "amount_fen": 1_000_000,
@@ -134,6 +146,9 @@ def tables() -> dict[str, pa.Table]:
          "counterparty_name": "浙江某化纤有限公司", "counterparty_uscc": None},
         {"uscc": A, "booked_on": date(2025, 6, 30), "direction": "in", "amount_fen": 9_999,
          "counterparty_name": "柯桥某贸易商行", "counterparty_uscc": None},  # known 1 July
+        {"uscc": A, "booked_on": date(2025, 5, 10), "direction": "in", "amount_fen": 5_555_555,
+         "counterparty_name": "柯桥新客户", "counterparty_uscc": None,
+         "obtained_on": RENEWED},  # booked in the lapse: obtained with the renewal
     ]  # fmt: skip
     judicial = [
         {"uscc": A, "case_id": "J1", "filed_on": date(2025, 6, 20), "case_type": "enforcement",
@@ -155,6 +170,9 @@ def tables() -> dict[str, pa.Table]:
         {"uscc": A, "reported_on": date(2025, 6, 28), "loans_outstanding_fen": 3_500_000,
          "overdue_accounts": 3, "max_dpd_24m": 60, "guarantees_fen": 0, "inquiries_3m": 6,
          "nonperforming_accounts": 1},  # known 3 July
+        {"uscc": A, "reported_on": date(2025, 6, 20), "loans_outstanding_fen": 9_000_000,
+         "overdue_accounts": 9, "max_dpd_24m": 90, "guarantees_fen": 0, "inquiries_3m": 9,
+         "nonperforming_accounts": 2, "obtained_on": RENEWED},  # pulled with the renewal
     ]  # fmt: skip
     market = [
         {"month": date(2024, 5, 1), "series": "keqiao_prosperity_index", "value": 1000.0},

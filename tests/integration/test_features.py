@@ -18,7 +18,7 @@ from loomcredit.pipeline.features.tables import tables_from_arrow
 from loomcredit.pipeline.features.training import LABEL, build_training_set
 from loomcredit.pipeline.schemas import ROW_DATE, LakePaths
 
-from .feature_fixtures import ANSWERS, AS_OF, A, B, C, D, tables, write_lake
+from .feature_fixtures import ANSWERS, AS_OF, RENEWED, A, B, C, D, tables, write_lake
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +61,8 @@ def test_snapshot_columns_follow_the_catalogue(snap):
 
 
 def _known_on(data: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:
-    """The integrated zone as it stood on ``day``: rows dated later removed, later closures and
-    payments not yet recorded."""
+    """The integrated zone as it stood on ``day``: rows dated later or obtained later removed,
+    later closures and payments not yet recorded, an edge's end obtained later not yet held."""
     dates = {**ROW_DATE, "enterprise": "established_on", "monthly_activity": "month",
              "supply_edges": "month", "risk_events": "occurred_on"}  # fmt: skip
     out = {}
@@ -72,7 +72,27 @@ def _known_on(data: dict[str, pa.Table], day: date) -> dict[str, pa.Table]:
             keep = pc.less_equal(col, f"{day:%Y-%m}")
         else:
             keep = pc.less_equal(col, pa.scalar(day, pa.date32()))
+        for arrival in ("obtained_on", "known_on"):
+            if arrival in table.column_names:
+                obtained = table.column(arrival)
+                later = pc.fill_null(pc.greater(obtained, pa.scalar(day, pa.date32())), False)
+                keep = pc.and_(keep, pc.invert(later))
         table = table.filter(keep)
+        for end in ("seller", "buyer"):
+            if f"{end}_known_on" in table.column_names:
+                c = table.column(f"{end}_known_on")
+                later = pc.fill_null(pc.greater(c, pa.scalar(day, pa.date32())), False)
+                flag = table.column(f"{end}_consented")
+                table = table.set_column(
+                    table.column_names.index(f"{end}_consented"),
+                    f"{end}_consented",
+                    pc.if_else(later, pa.scalar(False), flag),
+                )
+                table = table.set_column(
+                    table.column_names.index(f"{end}_known_on"),
+                    f"{end}_known_on",
+                    pc.if_else(later, pa.nulls(len(table), c.type), c),
+                )
         for late in ("closed_on", "paid_on"):
             if late in table.column_names:
                 c = table.column(late)
@@ -120,8 +140,17 @@ def test_later_data_shows_once_its_lag_has_passed():
     later = snapshot_of(tables(), date(2025, 7, 20))
     assert later[A]["bureau_overdue_accounts"] == 3  # report of 28 June, known 3 July
     assert later[A]["registry_status"] == "吊销"  # change of 29 June, known 2 July
-    assert later[A]["tax_arrears_fen"] == 99_999  # May paid 5 July; June due, known 20 July
+    # May paid 5 July; June due, known 20 July; and the lapse's April row, renewed 20 July
+    assert later[A]["tax_arrears_fen"] == 99_999 + 30_000
     assert later[A]["judicial_contract_dispute_3m"] == 1  # filed 25 June, known 2 July
+
+
+def test_a_lapse_shows_once_the_consent_is_renewed():
+    """Rows dated before D that A's bank obtained only with its renewal count from that day."""
+    before, after = snapshot_of(tables(), date(2025, 7, 19)), snapshot_of(tables(), RENEWED)
+    assert after[A]["inflow_12m_fen"] - before[A]["inflow_12m_fen"] == 5_555_555
+    assert after[A]["sales_3m_fen"] - before[A]["sales_3m_fen"] == 4_444_444
+    assert (before[A]["buyers_12m"], after[A]["buyers_12m"]) == (4, 5)  # Y, from April
 
 
 def test_build_snapshot_writes_the_agreed_layout(tmp_path):

@@ -204,6 +204,7 @@ INTEGRATED_SCHEMAS: dict[str, pa.Schema] = {
             ("region_code_issued", STR),
             ("status", STR),
             ("changed_on", DATE),  # latest registry change seen
+            ("known_on", DATE),  # the first day a registry row of the firm was obtained
         ]
     ),
     "monthly_activity": pa.schema(
@@ -225,6 +226,9 @@ INTEGRATED_SCHEMAS: dict[str, pa.Schema] = {
             ("tax_arrears_fen", FEN),
             ("inflow_fen", FEN),
             ("outflow_fen", FEN),
+            # the day these partial sums became known: a month may have several rows (features
+            # add up those known by their date); tax and bank-flow sums: their latest row's day
+            ("known_on", DATE),
         ]
     ),
     "supply_edges": pa.schema(
@@ -237,6 +241,10 @@ INTEGRATED_SCHEMAS: dict[str, pa.Schema] = {
             # which end's invoices consent covers the edge: features use an end only for it
             ("seller_consented", pa.bool_()),
             ("buyer_consented", pa.bool_()),
+            # when the edge was known (the earlier end), and when each end was (null: never)
+            ("known_on", DATE),
+            ("seller_known_on", DATE),
+            ("buyer_known_on", DATE),
         ]
     ),
     "risk_events": pa.schema(
@@ -247,6 +255,7 @@ INTEGRATED_SCHEMAS: dict[str, pa.Schema] = {
             ("severity", INT),  # 1 low … 3 high
             ("source", STR),
             ("evidence", STR),
+            ("known_on", DATE),  # the source row's obtained_on
         ]
     ),
     "quarantine": pa.schema(

@@ -1,6 +1,7 @@
 """Cash (资金流水): inflow, outflow, net inflow, inflow concentration, months of outflow covered.
 
-Bank flows are known the day after booking. Counterparties are keyed by resolved USCC, else by
+Bank flows are known the day after booking, and only once obtained (a consent's lapse: on its
+renewal). Counterparties are keyed by resolved USCC, else by
 name. "Months of outflow covered" is the 12-month net inflow divided by the average monthly
 outflow: how many months of spending the year's cash build-up would pay for.
 """
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs
+from loomcredit.pipeline.features.pit import Cutoffs, known_by
 from loomcredit.pipeline.features.scale import safe_div
 from loomcredit.pipeline.features.tables import Tables
 
@@ -102,7 +103,11 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     """
     last = Cutoffs.at(as_of).bank_day
     f = tables.bank_flows
-    f = f.filter((f.booked_on <= last) & (f.booked_on > last - timedelta(days=365)))
+    f = f.filter(
+        (f.booked_on <= last)
+        & (f.booked_on > last - timedelta(days=365))
+        & known_by(f.obtained_on, as_of)
+    )
     inflow = f.direction == "in"
     agg = f.group_by("uscc").aggregate(
         inflow=f.amount_fen.sum(where=inflow),

@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs, add_months, shift_months
+from loomcredit.pipeline.features.pit import Cutoffs, add_months, known_by, shift_months
 from loomcredit.pipeline.features.scale import growth
 from loomcredit.pipeline.features.tables import Tables
 
@@ -144,7 +144,7 @@ def _current_region(code: Any) -> Any:
 
 def _registry(tables: Tables, as_of: date) -> Any:
     r = tables.registry
-    r = r.filter(r.changed_on <= Cutoffs.at(as_of).registry_day)
+    r = r.filter((r.changed_on <= Cutoffs.at(as_of).registry_day) & known_by(r.obtained_on, as_of))
     w = ibis.window(group_by="uscc", order_by=[ibis.desc("changed_on"), ibis.desc("change_type")])
     latest = r.mutate(rank=ibis.row_number().over(w))
     latest = latest.filter(latest.rank == 0).select(
@@ -165,7 +165,7 @@ def _market(tables: Tables, as_of: date) -> Any:
     last = Cutoffs.at(as_of).market_month
     base = add_months(last, -12)
     mk = tables.market
-    mk = mk.filter(mk.month.isin([last, base]))
+    mk = mk.filter(mk.month.isin([last, base]) & known_by(mk.obtained_on, as_of))
     cols = {}
     for name, series in MARKET_SERIES.items():
         now = mk.value.max(where=(mk.series == series) & (mk.month == last))
@@ -175,17 +175,20 @@ def _market(tables: Tables, as_of: date) -> Any:
 
 
 def compute(tables: Tables, *, as_of: date) -> Any:
-    """The population (enterprises established by ``as_of``) with its context features.
+    """The population (enterprises established by ``as_of`` and registered in the lake by then:
+    a registration is known 3 days late) with its context features.
 
     Args:
         tables: The integrated tables.
         as_of: The decision date.
 
     Returns:
-        One row per enterprise established on or before ``as_of``.
+        One row per enterprise established and known on or before ``as_of``.
     """
     e = tables.enterprise
-    e = e.filter(e.established_on.isnull() | (e.established_on <= as_of))
+    e = e.filter(
+        (e.established_on.isnull() | (e.established_on <= as_of)) & known_by(e.known_on, as_of)
+    )
     age = (as_of.year * 12 + as_of.month) - (
         e.established_on.year() * 12 + e.established_on.month()
     )

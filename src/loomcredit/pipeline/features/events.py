@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from loomcredit.pipeline.features.catalogue import FeatureDef, feature
-from loomcredit.pipeline.features.pit import Cutoffs, shift_months
+from loomcredit.pipeline.features.pit import Cutoffs, known_by, shift_months
 from loomcredit.pipeline.features.tables import Tables
 
 CASE_TYPES = {
@@ -122,7 +122,7 @@ FEATURES = _defs()
 def _judicial(tables: Tables, as_of: date) -> Any:
     known = Cutoffs.at(as_of).judicial_day
     j = tables.judicial
-    j = j.filter(j.filed_on <= known)
+    j = j.filter((j.filed_on <= known) & known_by(j.obtained_on, as_of))
     j = j.mutate(
         is_open=j.closed_on.isnull() | (j.closed_on > known),
         **{f"in_{w}m": j.filed_on > shift_months(as_of, -w) for w in WINDOWS},
@@ -156,6 +156,7 @@ def _news(tables: Tables, as_of: date) -> Any:
         (e.source == "news")
         & e.kind.isin(list(NEWS_KINDS))
         & (e.occurred_on <= Cutoffs.at(as_of).news_day)
+        & known_by(e.known_on, as_of)
     )
     in12 = e.occurred_on > shift_months(as_of, -12)
     e = e.filter(in12)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs
+from loomcredit.pipeline.features.pit import Cutoffs, monthly_known
 from loomcredit.pipeline.features.scale import in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
@@ -59,7 +59,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         One row per enterprise with monthly activity in the window.
     """
     last = Cutoffs.at(as_of).sales_month
-    m = tables.monthly_activity
+    m = monthly_known(tables.monthly_activity, as_of)
     m = m.filter(in_months(m.month, last, 12))
     agg = m.group_by("uscc").aggregate(
         issued=m.invoices_issued.sum(), void=m.invoices_void.sum(), red=m.invoices_red.sum()

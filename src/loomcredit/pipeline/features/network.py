@@ -10,7 +10,9 @@ Consent (DOMAIN.md §12): an edge is used for its seller only where ``seller_con
 seller's invoices consent covered it) and for its buyer only where ``buyer_consented``. So the
 buyer-side figures (concentration, churn, contagion) come from the seller's consented sales, the
 supplier count from the buyer's consented purchases, and an enterprise that never consented gets
-no network figures, PageRank included, from its partners' invoices.
+no network figures, PageRank included, from its partners' invoices. Arrival: an end counts as of
+a date only once its consent had brought it (``seller_known_on`` / ``buyer_known_on``), and the
+network PageRank runs on only the edges obtained by the date (``known_on``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import ibis
 import pyarrow as pa
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs
+from loomcredit.pipeline.features.pit import Cutoffs, known_by
 from loomcredit.pipeline.features.scale import in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
@@ -117,28 +119,36 @@ FEATURES = (
 )
 
 
-def _side(e: Any, side: str | None) -> Any:
-    """Edges usable for the seller (``side="seller"``), the buyer, or either (``None``)."""
+def _end_known(known_on: Any, consented: Any, as_of: date) -> Any:
+    """An end of an edge is usable by ``as_of`` when its consent had brought it by then (no
+    arrival day recorded: when it consented at all)."""
+    return ibis.ifelse(known_on.isnull(), consented.fill_null(False), known_on <= as_of)
+
+
+def _side(e: Any, side: str | None, as_of: date) -> Any:
+    """Edges usable for the seller (``side="seller"``), the buyer, or either (``None``), as
+    obtained by ``as_of``."""
     if side == "seller":
-        return e.filter(e.seller_consented.fill_null(False))
+        return e.filter(_end_known(e.seller_known_on, e.seller_consented, as_of))
     if side == "buyer":
-        return e.filter(e.buyer_consented.fill_null(False))
-    return e
+        return e.filter(_end_known(e.buyer_known_on, e.buyer_consented, as_of))
+    return e.filter(known_by(e.known_on, as_of))
 
 
 def recent_edges(tables: Tables, *, as_of: date, side: str | None = None) -> Any:
     """Seller–buyer amounts over the last 12 available months (known by ``as_of``).
 
     ``side`` keeps only the edges usable for that end (see the module note); with ``None`` every
-    edge is kept and ``seller_ok`` / ``buyer_ok`` say whether each end consented in the window.
+    edge obtained by ``as_of`` is kept and ``seller_ok`` / ``buyer_ok`` say whether each end was
+    usable in the window.
     """
     last = Cutoffs.at(as_of).sales_month
-    e = _side(tables.supply_edges, side)
+    e = _side(tables.supply_edges, side, as_of)
     e = e.filter(in_months(e.month, last, 12) & e.buyer_uscc.notnull())
     return e.group_by(["seller_uscc", "buyer_uscc"]).aggregate(
         amount=e.amount_fen.sum(),
-        seller_ok=e.seller_consented.fill_null(False).any(),
-        buyer_ok=e.buyer_consented.fill_null(False).any(),
+        seller_ok=_end_known(e.seller_known_on, e.seller_consented, as_of).any(),
+        buyer_ok=_end_known(e.buyer_known_on, e.buyer_consented, as_of).any(),
     )
 
 
@@ -158,7 +168,7 @@ def _concentration(pairs: Any) -> Any:
 
 def _churn(tables: Tables, as_of: date, pairs: Any) -> Any:
     last = Cutoffs.at(as_of).sales_month
-    e = _side(tables.supply_edges, "seller")
+    e = _side(tables.supply_edges, "seller", as_of)
     e = e.filter(in_months(e.month, last, 12, skip=12) & e.buyer_uscc.notnull())
     prev = e.group_by(["seller_uscc", "buyer_uscc"]).aggregate(amount=e.amount_fen.sum())
     w = ibis.window(group_by="seller_uscc", order_by=[ibis.desc("amount"), "buyer_uscc"])
@@ -183,6 +193,7 @@ def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
     )
     ev = ev.filter(
         (ev.occurred_on <= known)
+        & known_by(ev.known_on, as_of)
         & (ev.occurred_on > as_of - timedelta(days=365))
         & (ev.severity >= CONTAGION_MIN_SEVERITY)
     )

@@ -13,7 +13,7 @@ from typing import Any
 import ibis
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs
+from loomcredit.pipeline.features.pit import Cutoffs, known_by
 from loomcredit.pipeline.features.tables import Tables
 
 BUREAU_FIELDS = {
@@ -99,7 +99,7 @@ def _period(day: date) -> str:
 def _tax(tables: Tables, as_of: date) -> Any:
     cut = Cutoffs.at(as_of)
     t = tables.tax
-    t = t.filter(t.period <= cut.tax_period)
+    t = t.filter((t.period <= cut.tax_period) & known_by(t.obtained_on, as_of))
     first_12 = _period(date(int(cut.tax_period[:4]) - 1, int(cut.tax_period[5:]), 1))
     paid = ibis.ifelse(t.paid_on.notnull() & (t.paid_on <= as_of), t.paid_fen.fill_null(0), 0)
     unpaid = ibis.greatest(t.due_fen.fill_null(0) - paid, 0)
@@ -118,7 +118,7 @@ def _tax(tables: Tables, as_of: date) -> Any:
 
 def _bureau(tables: Tables, as_of: date) -> Any:
     b = tables.bureau
-    b = b.filter(b.reported_on <= Cutoffs.at(as_of).bureau_day)
+    b = b.filter((b.reported_on <= Cutoffs.at(as_of).bureau_day) & known_by(b.obtained_on, as_of))
     w = ibis.window(group_by="uscc", order_by=ibis.desc("reported_on"))
     b = b.mutate(rank=ibis.row_number().over(w))
     b = b.filter(b.rank == 0)

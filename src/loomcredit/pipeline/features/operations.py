@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import ibis
+
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs, add_months
+from loomcredit.pipeline.features.pit import Cutoffs, add_months, monthly_known
 from loomcredit.pipeline.features.scale import growth, in_months, safe_div
 from loomcredit.pipeline.features.tables import Tables
 
@@ -126,7 +128,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         One row per enterprise with utility or headcount months in the window.
     """
     last = Cutoffs.at(as_of).utilities_month
-    m = tables.monthly_activity
+    m = monthly_known(tables.monthly_activity, as_of)
     m = m.filter(in_months(m.month, last, 24))
     at = {k: m.month == add_months(last, -k) for k in (0, 3, 12)}
     agg = m.group_by("uscc").aggregate(
@@ -148,7 +150,10 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         kwh_12m=kwh_12m.cast("int64"),
         kwh_yoy_3m=growth(agg.kwh_3m.fill_null(0), agg.kwh_base_3m),
         kwh_utilisation=safe_div(agg.kwh_now.fill_null(0), agg.kwh_peak),
-        kwh_capacity_score=((kwh_12m // 12) // 1000 + 1).cast("int64") * 10,
+        # NULL when no kWh is known (a month holding only other sources' figures is no zero)
+        kwh_capacity_score=ibis.ifelse(
+            agg.kwh_12m.isnull(), None, ((kwh_12m // 12) // 1000 + 1).cast("int64") * 10
+        ),
         steam_3m_t=agg.steam_3m_t,
         steam_yoy_3m=growth(agg.steam_3m_t.fill_null(0.0), agg.steam_base),
         headcount_latest=agg.hc_now.cast("int64"),

@@ -142,3 +142,19 @@ def _lag_text() -> dict[str, str]:
 
 
 LAG_TEXT: dict[str, str] = _lag_text()
+
+
+def monthly_known(m: Any, as_of: date) -> Any:
+    """``monthly_activity`` as known on ``as_of``: its partial rows known by then, added up to one
+    row per enterprise and month (sums; the headcount's maximum)."""
+    m = m.filter(known_by(m.known_on, as_of))
+    return m.group_by(["uscc", "month"]).aggregate(
+        sales_fen=m.sales_fen.sum(),
+        purchases_fen=m.purchases_fen.sum(),
+        invoices_issued=m.invoices_issued.sum(),
+        invoices_void=m.invoices_void.sum(),
+        invoices_red=m.invoices_red.sum(),
+        kwh=m.kwh.sum(),
+        steam_t=m.steam_t.sum(),
+        headcount=m.headcount.max(),
+    )

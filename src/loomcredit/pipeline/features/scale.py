@@ -13,7 +13,7 @@ from typing import Any
 import ibis
 
 from loomcredit.pipeline.features.catalogue import feature
-from loomcredit.pipeline.features.pit import Cutoffs, add_months, month_index
+from loomcredit.pipeline.features.pit import Cutoffs, add_months, month_index, monthly_known
 from loomcredit.pipeline.features.tables import Tables
 
 SRC = "monthly_activity.sales"
@@ -113,7 +113,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
         One row per enterprise with any monthly activity known by ``as_of``.
     """
     last = Cutoffs.at(as_of).sales_month
-    m = tables.monthly_activity
+    m = monthly_known(tables.monthly_activity, as_of)
     m = m.filter(m.month <= last)
     sales = m.sales_fen
     ym = m.month.year() * 12 + m.month.month() - 1

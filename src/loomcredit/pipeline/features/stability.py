@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 
 from loomcredit.pipeline.features.catalogue import FeatureDef, feature
-from loomcredit.pipeline.features.pit import Cutoffs, month_index
+from loomcredit.pipeline.features.pit import Cutoffs, month_index, monthly_known
 from loomcredit.pipeline.features.scale import safe_div
 from loomcredit.pipeline.features.tables import Tables
 
@@ -145,7 +145,7 @@ def compute(tables: Tables, *, as_of: date) -> Any:
     """
     last = Cutoffs.at(as_of).sales_month
     last_ym = month_index(last)
-    m = tables.monthly_activity
+    m = monthly_known(tables.monthly_activity, as_of)
     m = m.filter(m.month <= last)
     mym = m.month.year() * 12 + m.month.month() - 1
     first = m.group_by("uscc").aggregate(first_ym=mym.min(where=m.sales_fen > 0))

@@ -1,7 +1,9 @@
 """The integrated tables a feature reads, as lazy Ibis tables on one engine.
 
 Features read only the integrated zone (never ``truth/``). A table missing from the lake is an
-empty table with the agreed schema, so a partial lake still yields a (sparser) profile.
+empty table with the agreed schema, so a partial lake still yields a (sparser) profile. An arrival
+column (``obtained_on``, ``known_on`` …) missing from a table reads as NULL: known under the lags
+alone, as a lake ingested before rows carried their arrival day.
 """
 
 from __future__ import annotations
@@ -18,9 +20,20 @@ from loomcredit.pipeline.schemas import INTEGRATED_SCHEMAS, RAW_SCHEMAS, LakePat
 
 log = logging.getLogger(__name__)
 
+# The columns that say when a row was obtained (point in time: only rows known by the date).
+ARRIVAL_COLUMNS = frozenset({"obtained_on", "known_on", "seller_known_on", "buyer_known_on"})
+
 # Integrated tables the features read, and the columns they need.
 NEEDED: dict[str, tuple[str, ...]] = {
-    "enterprise": ("uscc", "name", "established_on", "industry_code", "region_code", "status"),
+    "enterprise": (
+        "uscc",
+        "name",
+        "established_on",
+        "industry_code",
+        "region_code",
+        "status",
+        "known_on",
+    ),
     "monthly_activity": (
         "uscc",
         "month",
@@ -32,6 +45,7 @@ NEEDED: dict[str, tuple[str, ...]] = {
         "kwh",
         "steam_t",
         "headcount",
+        "known_on",
     ),
     "supply_edges": (
         "seller_uscc",
@@ -40,10 +54,30 @@ NEEDED: dict[str, tuple[str, ...]] = {
         "amount_fen",
         "seller_consented",
         "buyer_consented",
+        "known_on",
+        "seller_known_on",
+        "buyer_known_on",
     ),
-    "risk_events": ("uscc", "occurred_on", "kind", "severity", "source"),
-    "registry": ("uscc", "industry_code", "region_code", "status", "change_type", "changed_on"),
-    "tax": ("uscc", "period", "tax_type", "due_fen", "paid_fen", "paid_on", "credit_grade"),
+    "risk_events": ("uscc", "occurred_on", "kind", "severity", "source", "known_on"),
+    "registry": (
+        "uscc",
+        "industry_code",
+        "region_code",
+        "status",
+        "change_type",
+        "changed_on",
+        "obtained_on",
+    ),
+    "tax": (
+        "uscc",
+        "period",
+        "tax_type",
+        "due_fen",
+        "paid_fen",
+        "paid_on",
+        "credit_grade",
+        "obtained_on",
+    ),
     "bank_flows": (
         "uscc",
         "booked_on",
@@ -51,8 +85,18 @@ NEEDED: dict[str, tuple[str, ...]] = {
         "amount_fen",
         "counterparty_name",
         "counterparty_uscc",
+        "obtained_on",
     ),
-    "judicial": ("uscc", "case_id", "filed_on", "case_type", "role", "amount_fen", "closed_on"),
+    "judicial": (
+        "uscc",
+        "case_id",
+        "filed_on",
+        "case_type",
+        "role",
+        "amount_fen",
+        "closed_on",
+        "obtained_on",
+    ),
     "bureau": (
         "uscc",
         "reported_on",
@@ -62,8 +106,9 @@ NEEDED: dict[str, tuple[str, ...]] = {
         "guarantees_fen",
         "inquiries_3m",
         "nonperforming_accounts",
+        "obtained_on",
     ),
-    "market": ("month", "series", "value"),
+    "market": ("month", "series", "value", "obtained_on"),
 }
 
 
@@ -141,9 +186,7 @@ def load_tables(con: Any, lake: LakePaths, *, empty_dir: Path | None = None) -> 
         # DuckDB takes the file list; Spark takes the folder (it rejects lists).
         source = files if con.name == "duckdb" else str(lake.table(name))
         table = con.read_parquet(source, table_name=f"loom_{name}")
-        opened[name] = table.select(
-            *[table[c].cast(_ibis_type(schema.field(c).type)) for c in cols]
-        )
+        opened[name] = table.select(*[_column(table, schema.field(c)) for c in cols])
     return Tables(**opened)
 
 
@@ -155,7 +198,11 @@ def tables_from_arrow(
     for name, cols in NEEDED.items():
         schema = schema_of(name)
         if name in data:
-            arrow = data[name].select(list(cols)).cast(schema)
+            arrow = data[name]
+            for c in cols:
+                if c not in arrow.column_names and c in ARRIVAL_COLUMNS:
+                    arrow = arrow.append_column(c, pa.nulls(len(arrow), schema.field(c).type))
+            arrow = arrow.select(list(cols)).cast(schema)
             opened[name] = _from_arrow(con, name, arrow, empty_dir)
         else:
             opened[name] = _empty(con, name, schema, empty_dir)
@@ -164,6 +211,13 @@ def tables_from_arrow(
 
 def _ibis_type(arrow_type: pa.DataType) -> Any:
     return ibis.dtype(arrow_type)
+
+
+def _column(table: Any, field: pa.Field) -> Any:
+    kind = _ibis_type(field.type)
+    if field.name not in table.columns and field.name in ARRIVAL_COLUMNS:
+        return ibis.null().cast(kind).name(field.name)
+    return table[field.name].cast(kind)
 
 
 def _empty(con: Any, name: str, schema: pa.Schema, empty_dir: Path | None) -> Any:
