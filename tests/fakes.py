@@ -11,7 +11,7 @@ End of day runs loan by loan through the domain (``close_day_by_domain``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +20,15 @@ from typing import TypeVar
 from loomcredit.domain.alerts import DEFAULT_POLICY, Alert, AlertLevel, AlertStatus, Evidence
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest, ApprovalStatus
+from loomcredit.domain.behaviour import (
+    BehaviourPolicy,
+    BehaviourScore,
+    LoanDay,
+    RepaymentFacts,
+    behaviour_score,
+    pd_jumped,
+    repayment_history,
+)
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
 from loomcredit.domain.decision.limits import LimitBuildUp
@@ -569,6 +578,11 @@ class FakeBook(_Repo, BookRepository):
     def loan_day(self, loan_id: int, as_of: date) -> DayClose | None:
         return self.s.loan_days.get((loan_id, as_of))
 
+    def repayment_history(self, as_of: date) -> dict[int, RepaymentFacts]:
+        days = [LoanDay(loan_id, self.s.loans[loan_id].ref.line_id, on, d.dpd)
+                for (loan_id, on), d in self.s.loan_days.items()]  # fmt: skip
+        return repayment_history(days, as_of)
+
 
 class FakeAudit(_Repo, AuditLog):
     def append(
@@ -751,10 +765,26 @@ def warning_hit(
 
 class FakeWarningRules:
     """The warning-rules port: court enforcement (``court`` > 0: red, freeze the line) and a
-    sales drop (``drop`` over 30 %: amber; over 50 %: red)."""
+    sales drop (``drop`` over 30 %: amber; over 50 %: red); a feature ``pd`` is the model's PD,
+    moved by the repayment facts with the default behaviour policy, and a PD jump is amber."""
 
     version = "test-1"
     escalation = DEFAULT_POLICY
+
+    def behaviour(
+        self,
+        features: Mapping[str, object],
+        facts: RepaymentFacts,
+        approved_pd: Callable[[], Decimal | None],
+        as_of: date,
+    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
+        if "pd" not in features:
+            return None, ()
+        policy = BehaviourPolicy()
+        score = behaviour_score(Decimal(str(features["pd"])), facts, policy)
+        if not pd_jumped(score, approved_pd(), policy):
+            return score, ()
+        return score, (warning_hit("PD_JUMP", AlertLevel.AMBER, "behaviour_pd", score.pd, as_of),)
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         hits = []

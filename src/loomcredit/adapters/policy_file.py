@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loomcredit.domain.alerts import AlertLevel, AlertPolicy
+from loomcredit.domain.behaviour import BehaviourPolicy
 from loomcredit.domain.decision.policy import (
     BandPolicy,
     LimitPolicy,
@@ -268,11 +269,27 @@ class _LimitReview(_Strict):
     auto_raise_above_approved: bool = False
 
 
+class _DpdOdds(_Strict):
+    days: int = Field(ge=1, le=3650)
+    odds: Annotated[Decimal, Field(ge=1, le=100)]
+
+
+class _Behaviour(_Strict):
+    dpd_odds: list[_DpdOdds] = Field(min_length=1)
+    repeated_late_days: int = Field(ge=1, le=365)
+    repeated_late_odds: Annotated[Decimal, Field(ge=1, le=100)]
+    high_utilisation: Annotated[Decimal, Field(gt=0, le=1)]
+    high_utilisation_odds: Annotated[Decimal, Field(ge=1, le=100)]
+    jump_ratio: Annotated[Decimal, Field(gt=1, le=100)]
+    jump_min: Annotated[Decimal, Field(gt=0, lt=1)]
+
+
 class _WarningFile(_Strict):
     version: str = Field(min_length=1, max_length=60)
     escalation: _Escalation
     rules: list[_WarningRule] = Field(min_length=1)
     limit_review: _LimitReview = Field(default_factory=_LimitReview)
+    behaviour: _Behaviour | None = None
 
 
 def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> WarningPolicy:
@@ -297,6 +314,21 @@ def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> Warn
             step=Money.parse(str(doc.limit_review.step)),
             auto_raise_above_approved=doc.limit_review.auto_raise_above_approved,
         ),
+        behaviour=_behaviour(doc.behaviour),
+    )
+
+
+def _behaviour(b: _Behaviour | None) -> BehaviourPolicy:
+    if b is None:
+        return BehaviourPolicy()
+    return BehaviourPolicy(
+        dpd_odds=tuple((d.days, d.odds) for d in b.dpd_odds),
+        repeated_late_days=b.repeated_late_days,
+        repeated_late_odds=b.repeated_late_odds,
+        high_utilisation=b.high_utilisation,
+        high_utilisation_odds=b.high_utilisation_odds,
+        jump_ratio=b.jump_ratio,
+        jump_min=b.jump_min,
     )
 
 

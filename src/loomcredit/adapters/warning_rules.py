@@ -10,12 +10,23 @@ not judged in the Spring Festival months.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 
 from loomcredit.domain.alerts import AlertPolicy, Evidence
+from loomcredit.domain.behaviour import (
+    BEHAVIOUR_CODES,
+    BehaviourScore,
+    RepaymentFacts,
+    behaviour_score,
+    exact_pd,
+    may_jump,
+    pd_jumped,
+)
 from loomcredit.domain.warning_policy import WarningPolicy
 from loomcredit.service_layer.monitoring import WarningHit
+from loomcredit.service_layer.ports import Scorer
 
 
 def _baseline(feature: str) -> str:
@@ -33,12 +44,13 @@ class ProfileWarningRules:
     #: Year-on-year flows are judged with the Spring Festival's shift taken out.
     calendar = True
 
-    def __init__(self, policy: WarningPolicy | None = None) -> None:
+    def __init__(self, policy: WarningPolicy | None = None, scorer: Scorer | None = None) -> None:
         from loomcredit.adapters.policy_file import load_warning_policy
         from loomcredit.pipeline.features.profile import SIGN_CODES
 
         self.policy = policy if policy is not None else load_warning_policy()
-        self.policy.require_exactly(SIGN_CODES)
+        self.policy.require_exactly(SIGN_CODES | BEHAVIOUR_CODES)
+        self.scorer = scorer
 
     @property
     def version(self) -> str:
@@ -63,3 +75,36 @@ class ProfileWarningRules:
             ev = Evidence(s.feature, value, _baseline(s.feature), as_of, s.message_zh, s.message_en)
             hits.append(WarningHit(s.code, spec.level, ev, spec.action))
         return sorted(hits, key=lambda h: (h.level.rank, h.rule))
+
+    def behaviour(
+        self,
+        features: Mapping[str, object],
+        facts: RepaymentFacts,
+        approved_pd: Callable[[], Decimal | None],
+        as_of: date,
+    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
+        """The promoted model's PD on the features, moved by the repayment facts; PD_JUMP when
+        it has risen past the policy's thresholds over the PD the line was approved on."""
+        if self.scorer is None or not features:
+            return None, ()
+        bp = self.policy.behaviour
+        score = behaviour_score(exact_pd(self.scorer.score_one(features).pd), facts, bp)
+        spec = self.policy.spec("PD_JUMP")
+        if not spec.enabled or not may_jump(score, bp):
+            return score, ()
+        approved = approved_pd()
+        if approved is None or not pd_jumped(score, approved, bp):
+            return score, ()
+        why_zh = "，".join(f.text_zh for f in score.factors) or "无还款行为因素"
+        why_en = "; ".join(f.text_en for f in score.factors) or "no repayment factor"
+        ev = Evidence(
+            "behaviour_pd",
+            str(score.pd),
+            f"审批时PD approval PD {approved}",
+            as_of,
+            f"行为评分PD {score.pd:.2%}（模型 {score.model_pd:.2%}；{why_zh}）较审批时 "
+            f"{approved:.2%} 跃升",
+            f"behaviour PD {score.pd:.2%} (model {score.model_pd:.2%}; {why_en}) against "
+            f"{approved:.2%} at approval",
+        )
+        return score, (WarningHit("PD_JUMP", spec.level, ev, spec.action),)

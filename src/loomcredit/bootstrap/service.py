@@ -55,11 +55,19 @@ def build_decider(settings: Settings) -> Decider:
 
 
 def build_monitor(settings: Settings) -> tuple[FeatureSource, WarningRules]:
-    """What post-loan monitoring reads: point-in-time features from the lake, and the rules."""
+    """What post-loan monitoring reads: point-in-time features from the lake, and the rules with
+    the promoted model for the behaviour score (without one, no behaviour score and no PD jump)."""
     from loomcredit.adapters.feature_source import LakeFeatureSource
+    from loomcredit.adapters.scoring_model import ModelScorer
     from loomcredit.adapters.warning_rules import ProfileWarningRules
+    from loomcredit.domain.errors import NotFound
 
-    return LakeFeatureSource(Path(settings.home)), ProfileWarningRules()
+    try:
+        scorer = ModelScorer.load(settings.models_dir)
+    except NotFound as exc:
+        log.warning("no promoted model (%s): monitoring runs without the behaviour score", exc)
+        scorer = None
+    return LakeFeatureSource(Path(settings.home)), ProfileWarningRules(scorer=scorer)
 
 
 @dataclass

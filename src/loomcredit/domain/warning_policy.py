@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from loomcredit.domain.alerts import AlertLevel, AlertPolicy
+from loomcredit.domain.behaviour import BehaviourPolicy
 from loomcredit.domain.errors import PolicyViolation
 from loomcredit.domain.limit_review import LimitReviewPolicy
 
@@ -52,12 +53,14 @@ class WarningRuleSpec:
 @dataclass(frozen=True, slots=True)
 class WarningPolicy:
     """The versioned post-loan policy: every warning rule's spec, the escalation time limits,
-    and how far the monthly limit review may move a limit by itself."""
+    how far the monthly limit review may move a limit by itself, and the behaviour score's odds
+    factors and PD-jump thresholds."""
 
     version: str
     rules: Mapping[str, WarningRuleSpec]
     escalation: AlertPolicy
     limit_review: LimitReviewPolicy = field(default_factory=LimitReviewPolicy)
+    behaviour: BehaviourPolicy = field(default_factory=BehaviourPolicy)
 
     def __post_init__(self) -> None:
         if not self.version.strip():

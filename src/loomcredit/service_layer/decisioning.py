@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from loomcredit.domain.behaviour import exact_pd
 from loomcredit.domain.decision.bands import Band, BandInputs, assign_band
 from loomcredit.domain.decision.limits import credit_limit, season_factors
 from loomcredit.domain.decision.outcome import CreditDecision, RateBuildUp
@@ -35,7 +36,6 @@ from loomcredit.domain.schedule import Schedule
 from loomcredit.service_layer.ports import ConsentSource, FeatureSource, ScoreLike, Scorer
 
 log = logging.getLogger(__name__)
-PD_QUANTUM = Decimal("0.000001")
 
 
 class InvalidApplicationError(LoomError, ValueError):
@@ -97,8 +97,7 @@ def _gather(
 
 
 def _pd(score: ScoreLike) -> Decimal:
-    # The one rounding step from the model's float PD to an exact Decimal (six places).
-    return Decimal(repr(float(score.pd))).quantize(PD_QUANTUM, rounding=ROUND_HALF_UP)
+    return exact_pd(score.pd)
 
 
 def _lines(

@@ -8,9 +8,11 @@ closing an alert; :func:`escalate_overdue` escalates the ones nobody acknowledge
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 from typing import Protocol
 
 from loomcredit.domain.alerts import (
@@ -22,6 +24,7 @@ from loomcredit.domain.alerts import (
     Evidence,
 )
 from loomcredit.domain.approval import ApprovalRequest, LineReductionOrder
+from loomcredit.domain.behaviour import BehaviourScore, RepaymentFacts
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import AlertStateError, NotFound
 from loomcredit.domain.limit_review import LimitReviewPolicy
@@ -61,6 +64,17 @@ class WarningRules(Protocol):
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         """The rules that fire, most serious first."""
 
+    def behaviour(
+        self,
+        features: Mapping[str, object],
+        facts: RepaymentFacts,
+        approved_pd: Callable[[], Decimal | None],
+        as_of: date,
+    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
+        """The behaviour score (the model's PD on the features, moved by the repayment facts;
+        None without a model) and the rules it raises (a PD jump against ``approved_pd()``,
+        asked only when a jump is possible)."""
+
 
 @dataclass(frozen=True, slots=True)
 class MonitorRun:
@@ -73,6 +87,7 @@ class MonitorRun:
     raised: tuple[Alert, ...]
     refreshed: tuple[Alert, ...]
     lines_frozen: tuple[int, ...] = ()
+    scored: int = 0
 
 
 def _borrowers(lines: Iterable[CreditLine]) -> dict[str, CreditLine]:
@@ -112,14 +127,22 @@ def monitor(
     open_alerts: dict[str, dict[str, Alert]] = {}
     for a in uow.alerts.find(statuses=[s for s in AlertStatus if s is not AlertStatus.CLOSED]):
         open_alerts.setdefault(a.uscc, {})[a.rule] = a
+    history = uow.book.repayment_history(as_of)
+    scored = 0
     for firm, line in sorted(lines.items()):
         if wanted is not None and firm not in wanted:
             continue
         try:
-            found = rules.warnings(features.get(firm, as_of), as_of)
+            vector = features.get(firm, as_of)
         except NotFound:
             missing.append(firm)
             continue
+        found = list(rules.warnings(vector, as_of))
+        facts = replace(history.get(line.line_id, RepaymentFacts()), utilisation=utilisation(line))
+        score, more = rules.behaviour(vector, facts, partial(_approved_pd, uow, line), as_of)
+        if score is not None:
+            scored += 1
+        found.extend(more)
         if not found:
             continue
         open_now = open_alerts.setdefault(firm, {})
@@ -155,6 +178,7 @@ def monitor(
         tuple(raised),
         tuple(refreshed),
         tuple(frozen),
+        scored,
     )
     uow.audit.append(
         user.name,
@@ -168,6 +192,7 @@ def monitor(
             "raised": len(raised),
             "refreshed": len(refreshed),
             "lines_frozen": ",".join(str(i) for i in frozen),
+            "behaviour_scored": scored,
         },
         now,
     )
@@ -270,6 +295,20 @@ def request_reduction(
         raise AlertStateError(f"alert {alert_id} is closed")
     order = LineReductionOrder(alert.line_id, new_limit, alert_id)
     return approvals.request_approval(uow, user, order, reason=reason, now=now)
+
+
+def utilisation(line: CreditLine) -> Decimal:
+    """Drawn and reserved ÷ limit of a line (0 for a zero limit), four places."""
+    if not line.limit.is_positive():
+        return Decimal(0)
+    used = line.utilised.minor + line.reserved.minor
+    return (Decimal(used) / Decimal(line.limit.minor)).quantize(Decimal("0.0001"))
+
+
+def _approved_pd(uow: UnitOfWork, line: CreditLine) -> Decimal | None:
+    """The PD the line's decision was made on (None for a referral a person approved)."""
+    app = uow.applications.get(line.terms.application_id)
+    return None if app is None else app.decision.pd
 
 
 def _assignee(uow: UnitOfWork, line: CreditLine) -> str:

@@ -17,6 +17,7 @@ from typing import Self
 from loomcredit.domain.alerts import Alert, AlertStatus
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
+from loomcredit.domain.behaviour import RepaymentFacts
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
@@ -456,6 +457,12 @@ class BookRepository(abc.ABC):
     @abc.abstractmethod
     def loan_day(self, loan_id: int, as_of: date) -> DayClose | None:
         """What end of day recorded for a loan on a date."""
+
+    @abc.abstractmethod
+    def repayment_history(self, as_of: date) -> dict[int, RepaymentFacts]:
+        """Per line, its loans' worst DPD in six months and most overdue days in a year, from
+        the loan-days recorded up to ``as_of`` (equal to
+        :func:`loomcredit.domain.behaviour.repayment_history`)."""
 
 
 class AuditLog(abc.ABC):

@@ -4,16 +4,17 @@ the reminder outbox; the set-based close is in ``eod_sql.py``."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, as_date, aware, insert_one
 from loomcredit.adapters.repositories.eod_sql import close_day_sql
+from loomcredit.domain.behaviour import DPD_WINDOW_DAYS, LATE_WINDOW_DAYS, RepaymentFacts
 from loomcredit.domain.delinquency import Bucket, Grade
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.money import Money
@@ -171,3 +172,27 @@ class SqlBookRepository(BookRepository):
             reminders=tuple(_reminder(r) for r in queued),
             currency=cur,
         )
+
+    def repayment_history(self, as_of: date) -> dict[int, RepaymentFacts]:
+        """One grouped query over ``loan_days`` (equal to the domain's rule, proven by a test)."""
+        dpd_from = as_of - timedelta(days=DPD_WINDOW_DAYS)
+        late_from = as_of - timedelta(days=LATE_WINDOW_DAYS)
+        loans = orm.loans
+        per_loan = (
+            select(
+                loans.c.line_id.label("line_id"),
+                func.max(case((_DAYS.c.as_of > dpd_from, _DAYS.c.dpd), else_=0)).label("worst"),
+                func.sum(case((_DAYS.c.dpd > 0, 1), else_=0)).label("late"),
+            )
+            .select_from(_DAYS.join(loans, loans.c.id == _DAYS.c.loan_id))
+            .where(_DAYS.c.as_of <= as_of, _DAYS.c.as_of > late_from)
+            .group_by(loans.c.line_id, _DAYS.c.loan_id)
+            .subquery()
+        )
+        stmt = select(
+            per_loan.c.line_id, func.max(per_loan.c.worst), func.max(per_loan.c.late)
+        ).group_by(per_loan.c.line_id)
+        return {
+            int(line): RepaymentFacts(int(worst), int(late))
+            for line, worst, late in self._tx.conn.execute(stmt)
+        }
