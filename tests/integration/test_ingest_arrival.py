@@ -107,3 +107,23 @@ def test_a_supplied_day_before_any_covering_grant_is_held_back(tmp_path: Path) -
     lake = _ingest(tmp_path, flows, drop=False)
     assert set(_accepted(lake)) == {date(2024, 1, 5)}
     assert _reasons(lake) == ["consent:bank_flows"]
+
+
+def test_news_is_linked_with_the_names_known_when_it_arrived(tmp_path: Path) -> None:
+    """B's registry row reached the bank on 10 March: a 1 March article naming 永盛化纤 stays
+    unlinked (no risk event for B), one of 20 March links to B."""
+    registry = fx.registry()
+    registry[1]["obtained_on"] = date(2024, 3, 10)
+    news = fx.news()[:1]
+    news.append({**news[0], "doc_id": "N9", "published_on": date(2024, 3, 20)})
+    feed = fx.write_feed(
+        tmp_path / "feed", sources={"consents": fx.consents(), "registry": registry, "news": news}
+    )
+    lake = LakePaths(tmp_path / "home")
+    ingest(feed, lake, pii_key=KEY, as_of=fx.AS_OF)
+    linked = dict(
+        duckdb.sql(
+            f"SELECT doc_id, uscc FROM read_parquet('{lake.table('news')}/*.parquet')"
+        ).fetchall()
+    )
+    assert linked == {"N1": None, "N9": fx.B}

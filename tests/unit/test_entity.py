@@ -81,3 +81,26 @@ def test_precision_recall_counts_by_hand() -> None:
     got = precision_recall(predicted, truth)
     assert got["precision"] == pytest.approx(2 / 3)
     assert got["recall"] == pytest.approx(2 / 4)
+
+
+def test_a_name_resolves_with_the_names_known_on_the_day() -> None:
+    """恒达 links to U1 while U1 is the only 恒达 known; once 恒达服饰 (U2) is known too, the bare
+    core 恒达 is ambiguous — and before U1 was known, it links to nothing."""
+    from datetime import date
+
+    dated = EntityResolver(
+        [
+            ("U1", "绍兴柯桥恒达纺织印染有限公司", date(2024, 1, 10)),
+            ("U2", "浙江恒达服饰有限公司", date(2024, 6, 1)),
+        ]
+    )
+    assert dated.resolve("恒达", on=date(2024, 1, 9)) is None
+    assert dated.resolve("恒达", on=date(2024, 1, 10)) == "U1"
+    assert dated.resolve("恒达", on=date(2024, 6, 1)) is None
+    assert dated.resolve("恒达") is None  # every name known
+    assert dated.spans("恒达") == [(date(2024, 1, 10), date(2024, 6, 1), "U1")]
+    # before U2 was known, 恒达服饰 falls back to its core 恒达, then U1's only
+    assert dated.spans("恒达服饰") == [
+        (date(2024, 1, 10), date(2024, 6, 1), "U1"),
+        (date(2024, 6, 1), None, "U2"),
+    ]

@@ -7,6 +7,12 @@ by stripping region prefixes, legal-form suffixes and industry words, and resolv
 looking its forms up from the most specific to the least. An alias shared by two enterprises is
 ambiguous: a name whose most specific known form is ambiguous resolves to nothing rather than to a
 guess.
+
+Point in time: a name pair may carry the day the bank first held it (the registry row's or the
+bank statement's ``obtained_on``). :meth:`EntityResolver.resolve` with ``on`` then answers with the
+names known on that day only, so a row is linked as it would have been when it arrived, and a name
+learned later neither links nor makes ambiguous an earlier row. :meth:`EntityResolver.spans` gives
+a name's answer day by day as intervals, for joins.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
 REGION_PREFIXES = (
     "中国",
@@ -201,21 +208,28 @@ def name_forms(name: str) -> list[str]:
     return [f for f in forms if len(f) >= MIN_CORE and not (f in seen or seen.add(f))]
 
 
+NamePair = tuple[str, str] | tuple[str, str, date | None]
+
+
 class EntityResolver:
     """An alias index over registry names; :meth:`resolve` maps a name to one USCC or ``None``.
 
     Args:
-        names: ``(uscc, name)`` pairs: every name each enterprise has been registered under.
+        names: ``(uscc, name)`` pairs: every name each enterprise has been registered under; or
+            ``(uscc, name, known_on)``, the day the pair was first held (``None``: always).
     """
 
-    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        index: dict[str, set[str]] = defaultdict(set)
+    def __init__(self, names: Iterable[NamePair]) -> None:
+        index: dict[str, dict[str, date]] = defaultdict(dict)
         aliases: dict[str, set[str]] = defaultdict(set)
-        for uscc, name in names:
+        for pair in names:
+            uscc, name = pair[0], pair[1]
             if not uscc or not name:
                 continue
+            known = (pair[2] if len(pair) > 2 else None) or date.min  # type: ignore[misc]
             for form in name_forms(name):
-                index[form].add(uscc)
+                held = index[form]
+                held[uscc] = min(known, held.get(uscc, date.max))
                 aliases[uscc].add(form)
         self._index = dict(index)
         self._aliases = aliases
@@ -236,19 +250,39 @@ class EntityResolver:
         own = (a for a in self._aliases.get(uscc, ()) if not self.is_ambiguous(a))
         return sorted(own, key=lambda a: (-len(a), a))
 
-    def resolve(self, name: str | None) -> str | None:
-        """The USCC a name refers to, or ``None`` when unknown or ambiguous."""
+    def resolve(self, name: str | None, on: date | None = None) -> str | None:
+        """The USCC a name refers to, or ``None`` when unknown or ambiguous (with the names known
+        on ``on`` only, when given)."""
         if not name:
             return None
+        day = on or date.max
         for form in name_forms(name):
-            hits = self._index.get(form)
+            hits = [u for u, known in self._index.get(form, {}).items() if known <= day]
             if hits:
-                return next(iter(hits)) if len(hits) == 1 else None
+                return hits[0] if len(hits) == 1 else None
         return None
 
     def resolve_many(self, names: Iterable[str | None]) -> dict[str, str | None]:
         """:meth:`resolve` over distinct names."""
         return {n: self.resolve(n) for n in set(names) if n}
+
+    def spans(self, name: str) -> list[tuple[date, date | None, str]]:
+        """A name's links over time: ``(from, until, uscc)`` (``until`` exclusive, ``None``: open),
+        covering the days on which :meth:`resolve` with ``on`` gives a USCC."""
+        days = sorted(
+            {known for form in name_forms(name) for known in self._index.get(form, {}).values()}
+        )
+        out: list[tuple[date, date | None, str]] = []
+        for i, day in enumerate(days):
+            uscc = self.resolve(name, on=day)
+            if uscc is None:
+                continue
+            until = days[i + 1] if i + 1 < len(days) else None
+            if out and out[-1][2] == uscc and out[-1][1] == day:
+                out[-1] = (out[-1][0], until, uscc)
+            else:
+                out.append((day, until, uscc))
+        return out
 
 
 def precision_recall(

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import time as clock_time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -73,12 +73,16 @@ def relation(files: list[str]) -> str | None:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
-def name_sources(registry: str | None, bank_flows: str | None) -> list[str]:
-    """SELECTs of ``(uscc, name)`` pairs for entity resolution from integrated tables."""
-    parts = [f"SELECT uscc, name FROM {registry}"] if registry else []
+def name_sources(
+    registry: str | None, bank_flows: str | None, *, dated: bool = False
+) -> list[str]:
+    """SELECTs of ``(uscc, name)`` pairs for entity resolution from integrated tables (with
+    ``dated``: ``(uscc, name, obtained_on)``, the day the bank held the pair)."""
+    day = f", {OBTAINED}" if dated else ""
+    parts = [f"SELECT uscc, name{day} FROM {registry}"] if registry else []
     if bank_flows:
         parts.append(
-            f"SELECT counterparty_uscc, counterparty_name FROM {bank_flows} "
+            f"SELECT counterparty_uscc, counterparty_name{day} FROM {bank_flows} "
             "WHERE counterparty_uscc IS NOT NULL AND counterparty_name IS NOT NULL"
         )
     return parts
@@ -216,23 +220,25 @@ class _Run:
 
     def resolver(self) -> EntityResolver:
         """Alias index over the lake's and this run's registry names, plus the names bank
-        statements gave together with a (valid) counterparty USCC."""
+        statements gave together with a (valid) counterparty USCC, each dated by the day the
+        bank held it."""
         parts = name_sources(
             relation(parquet_list(self.lake.table("registry"))),
             relation(parquet_list(self.lake.table("bank_flows"))),
+            dated=True,
         )
         if self._has_table("fin_registry"):
-            parts.append("SELECT uscc, name FROM fin_registry WHERE len(_all) = 0")
+            parts.append(f"SELECT uscc, name, {OBTAINED} FROM fin_registry WHERE len(_all) = 0")
         if self._has_table("fin_bank_flows"):
             parts.append(
-                "SELECT counterparty_uscc, counterparty_name FROM fin_bank_flows "
+                f"SELECT counterparty_uscc, counterparty_name, {OBTAINED} FROM fin_bank_flows "
                 "WHERE len(_all) = 0 AND counterparty_uscc IS NOT NULL "
                 "AND counterparty_name IS NOT NULL"
             )
         if not parts:
             return EntityResolver([])
         rows = self.con.sql(" UNION ".join(parts)).fetchall()
-        return EntityResolver((str(u), str(n)) for u, n in rows)
+        return EntityResolver((str(u), str(n), d) for u, n, d in rows)  # type: ignore[misc]
 
     def write_accepted(self, source: str, resolver: EntityResolver | None) -> None:
         """Copy the accepted rows of a source to a staged Parquet file."""
@@ -254,9 +260,12 @@ class _Run:
                 f"SELECT DISTINCT {name_col} FROM fin_{source} WHERE {uscc_col} IS NULL "
                 f"AND len(_all) = 0"
             ).fetchall()
-            resolved = resolver.resolve_many(n for (n,) in names_seen)
-            self.con.register("er_map", code_map(resolved, lambda n: resolved[n]))
-            joins = f"LEFT JOIN er_map AS er ON er.raw = f.{name_col}"
+            # each row linked with the names known on the day it was obtained
+            self.con.register("er_map", _spans_table(resolver, (n for (n,) in names_seen)))
+            joins = (
+                f"LEFT JOIN er_map AS er ON er.raw = f.{name_col} AND f.{OBTAINED} >= er.since "
+                f"AND (er.until IS NULL OR f.{OBTAINED} < er.until)"
+            )
             cols = [
                 f"coalesce(f.{uscc_col}, er.code) AS {uscc_col}" if c == f"f.{q(uscc_col)}" else c
                 for c in cols
@@ -348,6 +357,27 @@ class _Run:
         parent = self.staging.parent
         if parent.exists() and not any(parent.iterdir()):
             parent.rmdir()
+
+
+def _spans_table(resolver: EntityResolver, names: Iterable[object]) -> object:
+    """``raw, since, until, code``: each name's USCC over the days it links to one."""
+    import pyarrow as pa
+
+    rows = [
+        (str(n), since, until, uscc)
+        for n in names
+        if n
+        for since, until, uscc in resolver.spans(str(n))
+    ]
+    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+    return pa.table(
+        {
+            "raw": pa.array(list(cols[0]), pa.string()),
+            "since": pa.array(list(cols[1]), pa.date32()),
+            "until": pa.array(list(cols[2]), pa.date32()),
+            "code": pa.array(list(cols[3]), pa.string()),
+        }
+    )
 
 
 def infer_as_of(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> date:
