@@ -61,15 +61,18 @@ def cut_feed(raw: Path, day: date, out: Path) -> dict[str, int]:
 
 
 def differences(
-    ours: dict[str, dict[str, object]], theirs: dict[str, dict[str, object]]
+    ours: dict[str, dict[str, object]],
+    theirs: dict[str, dict[str, object]],
+    *,
+    rel_tol: float = 1e-12,
 ) -> list[tuple[str, str, object, object]]:
-    """``(uscc, feature, ours, theirs)`` for every value that differs (floats to 1e-12)."""
+    """``(uscc, feature, ours, theirs)`` for every value that differs (floats to ``rel_tol``)."""
     out = []
     for uscc in sorted(ours.keys() & theirs.keys()):
         for name, value in ours[uscc].items():
             other = theirs[uscc].get(name)
             if isinstance(value, float) and isinstance(other, float):
-                same = math.isclose(value, other, rel_tol=1e-12, abs_tol=1e-12)
+                same = math.isclose(value, other, rel_tol=rel_tol, abs_tol=1e-12)
             else:
                 same = value == other
             if not same:
@@ -78,9 +81,12 @@ def differences(
 
 
 def assert_same_snapshot(
-    ours: dict[str, dict[str, object]], theirs: dict[str, dict[str, object]]
+    ours: dict[str, dict[str, object]],
+    theirs: dict[str, dict[str, object]],
+    *,
+    rel_tol: float = 1e-12,
 ) -> None:
     """The same enterprises, and every feature of every enterprise equal."""
     assert ours.keys() == theirs.keys(), sorted(ours.keys() ^ theirs.keys())[:10]
-    diffs = differences(ours, theirs)
+    diffs = differences(ours, theirs, rel_tol=rel_tol)
     assert not diffs, f"{len(diffs)} values differ, e.g. {diffs[:10]}"

@@ -61,10 +61,20 @@ def _days_in_a_lapse(raw: Path) -> list[date]:
     return sorted({*best, date(2024, 12, 31)})
 
 
-def _snapshot(lake: LakePaths, day: date) -> dict[str, dict[str, object]]:
-    con = ibis.duckdb.connect()
-    table = compute_snapshot(con, load_tables(con, lake), as_of=day)
+def _snapshot(
+    lake: LakePaths, day: date, con: object = None, empty_dir: Path | None = None
+) -> dict[str, dict[str, object]]:
+    con = con or ibis.duckdb.connect()
+    table = compute_snapshot(con, load_tables(con, lake, empty_dir=empty_dir), as_of=day)
     return {row["uscc"]: row for row in table.to_pylist()}
+
+
+def _held_on(root: Path, day: date, tmp_path: Path) -> LakePaths:
+    """The lake ingested from the feed as the bank held it on ``day``."""
+    cut_feed(root / "feed" / "raw", day, tmp_path / "cut")
+    cut_lake = LakePaths(tmp_path / "home")
+    ingest(tmp_path / "cut", cut_lake, pii_key=KEY, as_of=day)
+    return cut_lake
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +123,7 @@ def test_online_vector_from_the_full_lake_equals_the_lake_as_it_stood_on_d(
         ).fetchall()
     ]
     assert lapsed
-    cut_feed(raw, day, tmp_path / "cut")
-    cut_lake = LakePaths(tmp_path / "home")
-    ingest(tmp_path / "cut", cut_lake, pii_key=KEY, as_of=day)
-    held = _snapshot(cut_lake, day)
+    held = _snapshot(_held_on(root, day, tmp_path), day)
     online = OnlineFeatures(lake)
     try:
         vectors = {u: online.compute(u, day) for u in lapsed}
@@ -126,3 +133,29 @@ def test_online_vector_from_the_full_lake_equals_the_lake_as_it_stood_on_d(
         ours = {u: {k: v for k, v in vector.items() if k != "network_pagerank"}}
         theirs = {u: {k: v for k, v in held[u].items() if k != "network_pagerank"}}
         assert differences(ours, theirs) == []
+
+
+@pytest.mark.spark
+def test_full_lake_on_spark_equals_the_lake_as_it_stood_on_d(cluster, days, tmp_path) -> None:
+    """The same features run on PySpark over the full lake give the DuckDB snapshot of the lake
+    as it stood on D (floats to 1e-9: the engines add up in different orders)."""
+    from loomcredit.pipeline.features.engines import (
+        EngineUnavailableError,
+        check_engine,
+        connect,
+        spark_session,
+    )
+
+    try:
+        check_engine("spark")
+    except EngineUnavailableError as exc:
+        pytest.skip(str(exc))
+    root, lake = cluster
+    day = max(days, key=lambda d: _gap_flows(root / "feed" / "raw", d))
+    held = _snapshot(_held_on(root, day, tmp_path), day)
+    session = spark_session("local[1]")
+    try:
+        on_spark = _snapshot(lake, day, connect("spark", spark=session), tmp_path / "empty")
+    finally:
+        session.stop()
+    assert_same_snapshot(on_spark, held, rel_tol=1e-9)
