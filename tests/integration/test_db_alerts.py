@@ -14,6 +14,7 @@ from tests.unit.test_monitoring import AS_OF, OTHER, Features, queue, run
 from tests.world import USCC
 
 from loomcredit.domain.alerts import Alert, AlertLevel, AlertStatus, Evidence
+from loomcredit.domain.money import Money
 from loomcredit.service_layer import monitoring
 from loomcredit.service_layer.unit_of_work import DuplicateKey, StaleAggregate
 
@@ -130,3 +131,40 @@ def test_a_stale_alert_is_not_saved(worlds: Worlds) -> None:
         AlertStatus.ACKNOWLEDGED,
         [AlertStatus.ACKNOWLEDGED],
     )
+
+
+def test_a_called_in_loan_is_stored_and_end_of_day_counts_it_overdue(worlds: Worlds) -> None:
+    """The call-in story on the real unit of work: approved, the loans' new schedules are stored
+    (every instalment due by the business date), the line frozen; end of day the next day (the
+    set-based SQL path) counts the unpaid call one day past due."""
+    from tests.fakes import FakeWarningRules
+
+    from loomcredit.domain.credit_line import LineStatus
+    from loomcredit.service_layer import approvals
+
+    w = worlds()
+    line_id = w.open_line()
+    w.draw(line_id, "100000")
+    with w.uow() as uow:
+        out = monitoring.monitor(uow, w.risk, Features({USCC: {"drop": 0.4}}), FakeWarningRules(),
+                                 as_of=w.today - timedelta(days=1), now=w.now)  # fmt: skip
+        uow.commit()
+    (alert,) = out.raised
+    with w.uow() as uow:
+        req = monitoring.request_call_in(uow, w.officer, alert.alert_id, reason="合同第12条",
+                                         now=w.now)  # fmt: skip
+        approvals.approve(uow, w.risk, req.request_id, now=w.now)
+        uow.commit()
+    day = w.business_date()
+    with w.uow() as uow:
+        (loan,) = uow.loans.find(line_id=line_id)
+        line = uow.lines.get(line_id)
+    assert line is not None
+    assert line.status is LineStatus.FROZEN
+    assert all(i.due_on <= day for i in loan.instalments)
+    assert loan.amount_due(day) == Money.parse("100000")  # drawn that day: no interest yet
+    w.close_days_until(day + timedelta(days=2))
+    with w.uow() as uow:
+        closed = uow.book.loan_day(loan.loan_id, day + timedelta(days=1))
+    assert closed is not None
+    assert closed.dpd == 1

@@ -60,6 +60,7 @@ MAY = {
         A.READ_ALERTS,  # issue 12: the alerts of their borrowers
         A.WORK_ALERT,
         A.REQUEST_LINE_REDUCTION,
+        A.REQUEST_CALL_IN,  # call a borrower's loans in early, for a risk manager to approve
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -80,6 +81,7 @@ MAY = {
         A.WORK_ALERT,
         A.REQUEST_LINE_REDUCTION,
         A.RUN_LIMIT_REVIEW,  # the monthly limit review; another risk manager approves
+        A.REQUEST_CALL_IN,
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,

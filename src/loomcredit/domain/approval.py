@@ -48,6 +48,7 @@ class ApprovalKind(StrEnum):
     ROLE_GRANT = "role_grant"
     LINE_REDUCTION = "line_reduction"
     LIMIT_REVIEW = "limit_review"
+    CALL_IN = "call_in"
 
     @property
     def label_zh(self) -> str:
@@ -60,6 +61,7 @@ class ApprovalKind(StrEnum):
             "role_grant": "权限授予",
             "line_reduction": "额度压降审批",
             "limit_review": "额度动态调整审批",
+            "call_in": "提前到期审批",
         }[self.value]
 
 
@@ -189,6 +191,22 @@ class LimitReviewOrder:
         return f"line:{self.line_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class CallInOrder:
+    """Call every active loan of credit line ``line_id`` in early under the contract (宣布提前到期)
+    and freeze the line, as the action on early-warning alert ``alert_id`` (0: not for one)."""
+
+    line_id: int
+    alert_id: int = 0
+
+    kind = ApprovalKind.CALL_IN
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"line:{self.line_id}"
+
+
 Order = (
     DrawdownOrder
     | WriteOffOrder
@@ -197,6 +215,7 @@ Order = (
     | RoleGrantOrder
     | LineReductionOrder
     | LimitReviewOrder
+    | CallInOrder
 )
 
 

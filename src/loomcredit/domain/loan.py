@@ -93,7 +93,8 @@ TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
 class LoanEvent:
     """Something that happened to a loan (past tense ``kind``: ``disbursed``, ``repaid``,
     ``rescheduled``, ``closed``, ``written_off``, ``write_off_reversed``, ``became_overdue``,
-    ``bucket_changed``, ``non_accrual``), with its date and amount where one applies."""
+    ``bucket_changed``, ``non_accrual``, ``called_in``), with its date and amount where one
+    applies."""
 
     kind: str
     on: date
@@ -559,6 +560,28 @@ class Loan:
         ]
         fresh[0].interest = accrue(left, rate, on, fresh[0].due_on).round()
         self.instalments = [*kept, settled, *fresh]
+
+    # -- call-in ---------------------------------------------------------------------------------
+    def call_in(self, on: date, reason: str) -> Money:
+        """宣布贷款提前到期 Call the loan in early under the contract (a post-loan action after a
+        serious warning): every instalment not yet due on ``on`` is replaced by one line due on
+        ``on`` — the principal not yet due and the interest on it to ``on``, what a payoff that
+        day would charge — so normal interest stops, and the call unpaid is overdue from the next
+        day (penalty interest runs on it). Returns everything now due."""
+        self._require_active("it cannot be called in")
+        if not reason.strip():
+            raise LoanStateError(f"calling loan {self.loan_id} in needs a reason")
+        undue = [i for i in self.instalments if i.due_on > on]
+        if not undue or on < self.terms.start_date:
+            raise LoanStateError(f"loan {self.loan_id} has nothing falling due after {on}")
+        principal = self.undue_principal(on)
+        interest = self.interest_to_date(on, principal)
+        nil = Money.zero(self.currency)
+        called = Instalment(undue[0].number, on, principal, interest, nil, nil)
+        self.instalments = [*(i for i in self.instalments if i.due_on <= on), called]
+        due = self.amount_due(on)
+        self.events.append(LoanEvent("called_in", on, due, reason.strip()))
+        return due
 
     # -- end of day ------------------------------------------------------------------------------
     def close_day(self, on: date) -> DayClose:

@@ -16,6 +16,7 @@ from loomcredit.domain.approval import (
     ApprovalKind,
     ApprovalRequest,
     BackValuedReceiptOrder,
+    CallInOrder,
     DrawdownOrder,
     LimitReviewOrder,
     LineReductionOrder,
@@ -47,6 +48,7 @@ REQUEST_RIGHTS: dict[ApprovalKind, Action] = {
     ApprovalKind.ROLE_GRANT: Action.MANAGE_USERS,
     ApprovalKind.LINE_REDUCTION: Action.REQUEST_LINE_REDUCTION,
     ApprovalKind.LIMIT_REVIEW: Action.RUN_LIMIT_REVIEW,
+    ApprovalKind.CALL_IN: Action.REQUEST_CALL_IN,
 }
 
 
@@ -72,6 +74,8 @@ def _check(uow: UnitOfWork, order: Order, now: datetime) -> None:
         lines.check_reduction(uow, order)
     elif isinstance(order, LimitReviewOrder):
         lines.check_adjustment(uow, order)
+    elif isinstance(order, CallInOrder):
+        servicing.check_call_in(uow, order, now)
     elif isinstance(order, DrawdownOrder):
         raise InvalidRequestError("a drawdown is requested on its credit line")
 
@@ -155,6 +159,8 @@ def _carry_out(uow: UnitOfWork, user: User, request: ApprovalRequest, now: datet
         return f"line:{lines.reduce_approved(uow, user, request, order, now).line_id}"
     if isinstance(order, LimitReviewOrder):
         return f"line:{lines.adjust_approved(uow, user, request, order, now).line_id}"
+    if isinstance(order, CallInOrder):
+        return servicing.call_in_approved(uow, user, request, order, now)
     return f"user:{user_admin.grant(uow, user, request, order, now).name}"
 
 

@@ -23,7 +23,7 @@ from loomcredit.domain.alerts import (
     AlertStatus,
     Evidence,
 )
-from loomcredit.domain.approval import ApprovalRequest, LineReductionOrder
+from loomcredit.domain.approval import ApprovalRequest, CallInOrder, LineReductionOrder
 from loomcredit.domain.behaviour import BehaviourScore, RepaymentFacts
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import AlertStateError, NotFound
@@ -309,6 +309,19 @@ def _approved_pd(uow: UnitOfWork, line: CreditLine) -> Decimal | None:
     """The PD the line's decision was made on (None for a referral a person approved)."""
     app = uow.applications.get(line.terms.application_id)
     return None if app is None else app.decision.pd
+
+
+def request_call_in(
+    uow: UnitOfWork, user: User, alert_id: int, *, reason: str, now: datetime
+) -> ApprovalRequest:
+    """Ask for the alert's line to be called in early (宣布提前到期: every active loan on it falls
+    due at once, the line is frozen): the alert's assignee or a risk manager asks, another risk
+    manager approves, and approving records the action on the alert."""
+    alert = _workable(uow, user, alert_id)
+    if not alert.is_open:
+        raise AlertStateError(f"alert {alert_id} is closed")
+    order = CallInOrder(alert.line_id, alert_id)
+    return approvals.request_approval(uow, user, order, reason=reason, now=now)
 
 
 def _assignee(uow: UnitOfWork, line: CreditLine) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from loomcredit.domain.approval import ApprovalRequest, ReversalOrder, WriteOffOrder
+from loomcredit.domain.approval import ApprovalRequest, CallInOrder, ReversalOrder, WriteOffOrder
+from loomcredit.domain.credit_line import LineStatus
 from loomcredit.domain.errors import LoanStateError, NotFound
 from loomcredit.domain.ledger import Account, entry_of
 from loomcredit.domain.loan import Loan, LoanStatus, PayoffQuote, WriteOff
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import PrepaymentRequest, PrepaymentStatus, Receipt, ReceiptSource
+from loomcredit.service_layer.audit import AuditDetail
 from loomcredit.service_layer.eod import book_repayment, business_date, money_day
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -246,3 +248,49 @@ def reverse_write_off(
         now,
     )
     return rev_id
+
+
+def check_call_in(uow: UnitOfWork, order: CallInOrder, now: datetime) -> None:
+    """Refuse, when it is asked for, a call-in that would call nothing in."""
+    if not _callable(uow, order.line_id, business_date(uow, now)):
+        raise InvalidRequestError(
+            f"credit line {order.line_id} has no active loan with instalments still to fall due"
+        )
+
+
+def _callable(uow: UnitOfWork, line_id: int, on: date) -> list[Loan]:
+    return [
+        loan
+        for loan in uow.loans.find(line_id=line_id, status=LoanStatus.ACTIVE)
+        if any(i.due_on > on for i in loan.instalments)
+    ]
+
+
+def call_in_approved(
+    uow: UnitOfWork, approver: User, request: ApprovalRequest, order: CallInOrder, now: datetime
+) -> str:
+    """宣布提前到期 on the business date: every active loan of the line falls due at once (the
+    principal not yet due and its interest to date), the line is frozen, and when it is the
+    action on an alert the alert records it. Each loan's call is audited."""
+    on = money_day(uow, now)
+    loans = uow.loans.get_many([ln.loan_id for ln in _callable(uow, order.line_id, on)], lock=True)
+    reason = f"提前到期 called in (approval {request.request_id}): {request.reason}"
+    for loan in loans.values():
+        due = loan.call_in(on, reason)
+        uow.loans.save(loan)
+        detail: AuditDetail = {"due_fen": due.minor, "on": on.isoformat(),
+                               "approval": request.request_id,
+                               "requested_by": request.requested_by}  # fmt: skip
+        uow.audit.append(approver.name, "loan.called_in", f"loan:{loan.loan_id}", detail, now)
+    line = uow.lines.get(order.line_id, lock=True)
+    if line is not None and line.status is LineStatus.ACTIVE:
+        line.freeze(reason, on)
+        uow.lines.save(line)
+        uow.audit.append(approver.name, "line.frozen", f"line:{line.line_id}",
+                         {"reason": reason, "approval": request.request_id}, now)  # fmt: skip
+    alert = uow.alerts.get(order.alert_id, lock=True) if order.alert_id else None
+    if alert is not None and alert.is_open:
+        alert.record_action(by=approver.name, at=now, comment=f"{reason} · {len(loans)} loan(s)")
+        uow.alerts.save(alert)
+    return f"line:{order.line_id}"
+

@@ -63,6 +63,7 @@ class Action(StrEnum):
     MANAGE_LINE = "manage_line"
     REQUEST_LINE_REDUCTION = "request_line_reduction"
     RUN_LIMIT_REVIEW = "run_limit_review"
+    REQUEST_CALL_IN = "request_call_in"
     SUBMIT_DATA = "submit_data"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
@@ -105,6 +106,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_ALERTS,
             _A.WORK_ALERT,
             _A.REQUEST_LINE_REDUCTION,
+            _A.REQUEST_CALL_IN,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -127,6 +129,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.WORK_ALERT,
             _A.REQUEST_LINE_REDUCTION,
             _A.RUN_LIMIT_REVIEW,
+            _A.REQUEST_CALL_IN,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -177,6 +180,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "role_grant": Action.MANAGE_USERS,
     "line_reduction": Action.MANAGE_LINE,
     "limit_review": Action.MANAGE_LINE,
+    "call_in": Action.MANAGE_LINE,
 }
 
 

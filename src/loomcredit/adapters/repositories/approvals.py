@@ -22,6 +22,7 @@ from loomcredit.domain.approval import (
     ApprovalRequest,
     ApprovalStatus,
     BackValuedReceiptOrder,
+    CallInOrder,
     DrawdownOrder,
     LimitReviewOrder,
     LineReductionOrder,
@@ -44,6 +45,7 @@ _ORDERS: dict[str, type[Any]] = {
         RoleGrantOrder,
         LineReductionOrder,
         LimitReviewOrder,
+        CallInOrder,
     )
 }
 

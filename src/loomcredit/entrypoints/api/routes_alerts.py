@@ -10,7 +10,13 @@ from loomcredit.domain.alerts import AlertStatus
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
-from loomcredit.entrypoints.api.schemas import AlertStepIn, FreezeDecisionIn, MonitorIn, ReduceIn
+from loomcredit.entrypoints.api.schemas import (
+    AlertStepIn,
+    FreezeDecisionIn,
+    MonitorIn,
+    ReasonIn,
+    ReduceIn,
+)
 from loomcredit.service_layer import eod, monitoring
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -74,6 +80,21 @@ def reduce_line(
     req = monitoring.request_reduction(
         uow, user, alert_id, body.limit.money(), reason=body.reason, now=svc.clock()
     )
+    uow.commit()
+    return views.approval(req)
+
+
+@router.post(
+    "/alerts/{alert_id}/call-in",
+    status_code=202,
+    tags=["alerts"],
+    summary="Ask for the alert's loans to be called in early 申请宣布提前到期",
+)
+def call_in(alert_id: Id, body: ReasonIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """The alert's assignee or a risk manager asks; another risk manager approves it under
+    ``/approvals``: every active loan on the line falls due on the business date (principal not
+    yet due and its interest to date), the line is frozen, the alert records the action."""
+    req = monitoring.request_call_in(uow, user, alert_id, reason=body.reason, now=svc.clock())
     uow.commit()
     return views.approval(req)
 

@@ -12,6 +12,7 @@ from loomcredit.domain.application import Application
 from loomcredit.domain.approval import (
     ApprovalRequest,
     BackValuedReceiptOrder,
+    CallInOrder,
     DrawdownOrder,
     LimitReviewOrder,
     LineReductionOrder,
@@ -318,6 +319,8 @@ def _order(req: ApprovalRequest) -> Json:
             "new_limit": money(o.new_limit),
             "alert_id": o.alert_id or None,
         }
+    if isinstance(o, CallInOrder):
+        return {"line_id": o.line_id, "alert_id": o.alert_id or None}
     if isinstance(o, LimitReviewOrder):
         return {"line_id": o.line_id, "new_limit": money(o.new_limit), "review_id": o.review_id}
     return {}  # pragma: no cover - the union is exhausted above

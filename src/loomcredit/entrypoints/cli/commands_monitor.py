@@ -276,6 +276,26 @@ def reduce_cmd(
     )
 
 
+@alerts_app.command("call-in")
+def call_in_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    reason: Annotated[str, typer.Option(help="Why, under which contract clause 理由")],
+) -> None:
+    """Ask for the alert's loans to be called in early (宣布提前到期); a second risk manager
+    approves it in /approvals, then every active loan on the line falls due and the line freezes."""
+    from loomcredit.service_layer.monitoring import request_call_in
+
+    svc = service()
+    with svc.uow() as uow:
+        req = request_call_in(uow, operator("risk_manager"), alert_id, reason=reason,
+                              now=svc.clock())  # fmt: skip
+        uow.commit()
+    console.print(
+        f"提前到期申请 call-in asked: approval {req.request_id} ({req.subject}); another risk "
+        "manager approves it under /approvals"
+    )
+
+
 @alerts_app.command("escalate")
 def escalate_cmd() -> None:
     """Escalate every open alert nobody acknowledged within its level's time limit."""

@@ -5,7 +5,8 @@
 
 // -- approvals ----------------------------------------------------------------------------------
 const KIND = { disbursement: "Disbursement", write_off: "Write-off", reversal: "Reversal of a write-off",
-  back_value: "Back-valued receipt", role_grant: "Role grant", line_reduction: "Line reduction" };
+  back_value: "Back-valued receipt", role_grant: "Role grant", line_reduction: "Line reduction",
+  limit_review: "Monthly limit review", call_in: "Call-in (loans due early)" };
 
 function orderOf(r) {
   const o = r.order || {};
@@ -13,6 +14,10 @@ function orderOf(r) {
   if (r.kind === "role_grant") return `用户 User ${o.user} → ${ROLE[o.role] || o.role}${o.enterprise_uscc ? " · " + o.enterprise_uscc : ""}`;
   if (r.kind === "line_reduction") return el("span", {}, link("/console/lines/" + o.line_id, `额度 Line #${o.line_id}`),
     ` → ${money(o.new_limit)}${o.alert_id ? ` · 预警 alert #${o.alert_id}` : ""}`);
+  if (r.kind === "call_in") return el("span", {}, link("/console/lines/" + o.line_id, `额度 Line #${o.line_id}`),
+    ` · 全部贷款提前到期 every loan due now${o.alert_id ? ` · 预警 alert #${o.alert_id}` : ""}`);
+  if (r.kind === "limit_review") return el("span", {}, link("/console/lines/" + o.line_id, `额度 Line #${o.line_id}`),
+    ` → ${money(o.new_limit)} · 额度复核 review #${o.review_id}`);
   const loan = link("/console/loans/" + o.loan_id, `贷款 Loan #${o.loan_id}`);
   if (r.kind === "reversal") return el("span", {}, loan, ` · 分录 entry ${o.entry_id}`);
   if (r.kind === "back_value") return el("span", {}, loan, ` · ${money(o.amount)} · 起息 value ${o.value_date} · ${o.bank_ref}`);
@@ -24,7 +29,9 @@ function resultOf(r) {
   const [what, id] = String(r.result || "").split(":");
   if (what === "loan") return el("span", {}, `已批准并放款 Approved and paid out: `, link("/console/loans/" + id, `贷款 Loan #${id}`));
   if (what === "user") return `已批准，用户 ${id} 已授权 Approved: user ${id} has the role.`;
-  if (what === "line") return el("span", {}, `已批准并压降 Approved and reduced: `, link("/console/lines/" + id, `额度 Line #${id}`));
+  const done = { limit_review: `已批准并调整 Approved and adjusted: `, call_in: `已批准，贷款已提前到期 Approved, loans called in: ` };
+  if (what === "line") return el("span", {}, done[r.kind] || `已批准并压降 Approved and reduced: `,
+    link("/console/lines/" + id, `额度 Line #${id}`));
   return `已批准 Approved (${r.result})`;
 }
 
