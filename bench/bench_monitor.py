@@ -13,7 +13,12 @@ and PostgreSQL:
 * a hand-written loop a user might write instead (per borrower: its features, the same rules,
   a SELECT for its open alerts, an INSERT per new alert, one transaction), on a slice scaled to N.
 
-Usage: python bench/bench_monitor.py [--quick] [--n N] [--no-pg]
+With ``--model DIR`` (default: the promoted model under ``$LOOM_HOME/models`` when there is one,
+e.g. after ``make demo``) Loom's run also computes the behaviour score of every borrower (the
+model's PD in batches of 10,000, the repayment facts from ``loan_days``, the PD-jump rule), as
+the wired service does; without a model it says so and runs the rules alone.
+
+Usage: python bench/bench_monitor.py [--quick] [--n N] [--no-pg] [--model DIR]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from loomcredit.adapters import orm
 from loomcredit.adapters.feature_source import SnapshotFeatureSource, snapshot_dir
 from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.repositories.alerts import evidence_json
+from loomcredit.adapters.scoring_model import ModelScorer
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.adapters.warning_rules import ProfileWarningRules
 from loomcredit.service_layer import monitoring
@@ -66,16 +72,17 @@ def write_snapshot(home: Path, n: int) -> None:
     pq.write_table(pa.Table.from_pylist(rows), folder / "part-0.parquet")
 
 
-def run_loom(engine: Engine, home: Path) -> tuple[float, float, monitoring.MonitorRun]:
+def run_loom(
+    engine: Engine, home: Path, model: ModelScorer | None
+) -> tuple[float, float, monitoring.MonitorRun]:
     """Loom's monitor twice for the date: (first s, again s, first run)."""
     times, runs = [], []
     for _ in range(2):
         t0 = time.perf_counter()
         features = SnapshotFeatureSource(home)
+        rules = ProfileWarningRules(scorer=model)
         with SqlAlchemyUnitOfWork(engine, PII_KEY, AUDIT_KEY) as uow:
-            runs.append(
-                monitoring.monitor(uow, RM, features, ProfileWarningRules(), as_of=AS_OF, now=NOW)
-            )
+            runs.append(monitoring.monitor(uow, RM, features, rules, as_of=AS_OF, now=NOW))
             uow.commit()
         times.append(time.perf_counter() - t0)
     return times[0], times[1], runs[0]
@@ -127,7 +134,7 @@ def hand_loop(engine: Engine, home: Path, k: int) -> tuple[float, int]:
     return time.perf_counter() - t0, raised
 
 
-def bench(url: str, label: str, n: int) -> None:
+def bench(url: str, label: str, n: int, model: ModelScorer | None = None) -> None:
     """Seed, snapshot, the hand loop on a slice, then Loom (twice)."""
     with tempfile.TemporaryDirectory(prefix="loom-bench-monitor-") as tmp:
         home = Path(tmp)
@@ -138,14 +145,14 @@ def bench(url: str, label: str, n: int) -> None:
         k = min(SLICE, n)
         loop_s, loop_raised = hand_loop(engine, home, k)
         loop_scaled = loop_s * n / k
-        first, again, run = run_loom(engine, home)
+        first, again, run = run_loom(engine, home, model)
         engine.dispose()
     ok = "ok" if first <= TARGET_S else "MISSED"
     print(f"\n{label}: {n:,} borrowers (seeded in {book.seconds:.1f} s)")
     print(
         f"  Loom monitor, first run: {first:.2f} s ({n / first:,.0f} borrowers/s) — "
-        f"{len(run.raised):,} alerts raised, {len(run.lines_frozen):,} lines frozen "
-        f"[target ≤ {TARGET_S:.0f} s: {ok}]"
+        f"{len(run.raised):,} alerts raised, {len(run.lines_frozen):,} lines frozen, "
+        f"{run.scored:,} behaviour scores [target ≤ {TARGET_S:.0f} s: {ok}]"
     )
     print(f"  Loom monitor, same date again: {again:.2f} s (nothing raised)")
     print(
@@ -154,19 +161,35 @@ def bench(url: str, label: str, n: int) -> None:
     )
 
 
+def _model(folder: Path | None) -> ModelScorer | None:
+    """The model for the behaviour score: ``folder``, else the promoted one under LOOM_HOME."""
+    from loomcredit.config import Settings
+    from loomcredit.domain.errors import NotFound
+
+    try:
+        model = ModelScorer.load(folder or Settings().models_dir)
+    except NotFound as exc:
+        print(f"no model ({exc}): the monitor runs without the behaviour score")
+        return None
+    print(f"behaviour score with model {model.version}")
+    return model
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="20,000 borrowers")
     p.add_argument("--n", type=int, default=None, help="borrowers (default 100,000)")
     p.add_argument("--no-pg", action="store_true", help="SQLite only")
+    p.add_argument("--model", type=Path, default=None, help="model dir for the behaviour score")
     args = p.parse_args()
     n = args.n or (20_000 if args.quick else 100_000)
+    model = _model(args.model)
     with tempfile.TemporaryDirectory(prefix="loom-bench-monitor-db-") as tmp:
-        bench(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", n)
+        bench(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", n, model)
     if not args.no_pg:
         try:
             with pg_database("loom_bench_monitor") as url:
-                bench(url, "PostgreSQL", n)
+                bench(url, "PostgreSQL", n, model)
         except Exception as exc:  # noqa: BLE001 - report and go on, as the other benches do
             print(f"\nPostgreSQL skipped: {exc}")
 

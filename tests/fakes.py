@@ -771,17 +771,18 @@ class FakeWarningRules:
     version = "test-1"
     escalation = DEFAULT_POLICY
 
+    def model_pds(self, vectors: Sequence[Mapping[str, object]]) -> Sequence[Decimal | None]:
+        return [Decimal(str(v["pd"])) if "pd" in v else None for v in vectors]
+
     def behaviour(
         self,
-        features: Mapping[str, object],
+        model_pd: Decimal,
         facts: RepaymentFacts,
         approved_pd: Callable[[], Decimal | None],
         as_of: date,
-    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
-        if "pd" not in features:
-            return None, ()
+    ) -> tuple[BehaviourScore, Sequence[WarningHit]]:
         policy = BehaviourPolicy()
-        score = behaviour_score(Decimal(str(features["pd"])), facts, policy)
+        score = behaviour_score(model_pd, facts, policy)
         if not pd_jumped(score, approved_pd(), policy):
             return score, ()
         return score, (warning_hit("PD_JUMP", AlertLevel.AMBER, "behaviour_pd", score.pd, as_of),)

@@ -48,7 +48,7 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> dict:
         [pd.read_parquet(p) for p in sorted(Path(folder).rglob("part-*.parquet"))],
         ignore_index=True,
     )
-    return train_models(
+    out = train_models(
         frame,
         target="default_12m",
         time_col="as_of",
@@ -56,6 +56,7 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> dict:
         out_dir=home / "model",
         config=TrainConfig(report=False, random_state=0),
     )
+    return {**out, "_model_dir": home / "model", "_frame": frame}
 
 
 def test_validation_is_out_of_time_and_out_of_sample(card: dict) -> None:
@@ -70,3 +71,22 @@ def test_validation_is_out_of_time_and_out_of_sample(card: dict) -> None:
 def test_simulated_cluster_auc_above_floor(card: dict, model: str) -> None:
     """Out-of-time, out-of-sample AUC of each model on the simulated cluster is above 0.65."""
     assert card["models"][model]["metrics"]["auc"] > 0.65
+
+
+@pytest.mark.parametrize("model", ["scorecard", "booster"])
+def test_a_batch_of_pds_equals_scoring_one_at_a_time(card: dict, model: str) -> None:
+    """The monitor scores the book in batches (``ModelScorer.pds``); each PD equals the one
+    ``score_one`` gives the same firm, on 300 real feature vectors with their missing values."""
+    from loomcredit.adapters.scoring_model import ModelScorer
+    from loomcredit.scoring.compiled import load_scorer
+
+    scorer = ModelScorer(load_scorer(card["_model_dir"], model))
+    frame = card["_frame"].sample(300, random_state=1)
+    vectors = [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in frame.drop(columns=["default_12m"]).to_dict("records")
+    ]
+    batch = scorer.pds(vectors)
+    one = [scorer.score_one(v).pd for v in vectors]
+    assert len({round(p, 6) for p in one}) > 50  # not a constant model
+    assert batch == pytest.approx(one, rel=1e-9, abs=1e-12)

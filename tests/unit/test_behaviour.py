@@ -159,39 +159,37 @@ class TestTheShippedRules:
         assert (spec.level, spec.action) == (AlertLevel.AMBER, WarningAction.REVIEW_LIMIT)
 
     def test_without_a_model_there_is_no_behaviour_score(self) -> None:
-        rules = ProfileWarningRules()
-        assert rules.behaviour({"x": 1}, RepaymentFacts(), lambda: Decimal("0.01"), AS_OF) == (
-            None, (),
-        )  # fmt: skip
+        assert ProfileWarningRules().model_pds([{"x": 1}, {}]) == [None, None]
 
     def test_with_a_model_the_jump_carries_its_evidence(self) -> None:
         class Model:
             version, pd = "m1", 0.05
 
-            def score_one(self, features: object) -> object:
-                class S:
-                    score, pd, reasons = 600.0, self.pd, ()
+            def __init__(self) -> None:
+                self.batches: list[int] = []
 
-                return S()
+            def pds(self, vectors: list[object]) -> list[float]:
+                self.batches.append(len(vectors))
+                return [self.pd] * len(vectors)
 
         model = Model()
-        rules = ProfileWarningRules(scorer=model)  # type: ignore[arg-type]
+        rules = ProfileWarningRules(scorer=model)
+        assert rules.model_pds([{"x": 1}, {}, {"y": 2}]) == [Decimal("0.05"), None, Decimal("0.05")]
+        assert model.batches == [2]  # one batch, the empty vector not sent
         asked: list[int] = []
 
         def approved() -> Decimal:
             asked.append(1)
             return Decimal("0.01")
 
-        score, hits = rules.behaviour({"x": 1}, RepaymentFacts(0, 20, Decimal(0)), approved,
-                                      AS_OF)  # fmt: skip
-        assert score is not None
+        score, hits = rules.behaviour(Decimal("0.05"), RepaymentFacts(0, 20, Decimal(0)),
+                                      approved, AS_OF)  # fmt: skip
         assert score.pd == Decimal("0.073171")  # odds 0.052632 × 1.5 (20 late days)
         (hit,) = hits
         assert (hit.rule, hit.action) == ("PD_JUMP", WarningAction.REVIEW_LIMIT)
         assert "近12个月逾期 20 天" in hit.evidence.message_zh
         assert hit.evidence.baseline.endswith("0.01")
-        model.pd = 0.015
-        low, none = rules.behaviour({"x": 1}, RepaymentFacts(), approved, AS_OF)
-        assert low is not None
+        low, none = rules.behaviour(Decimal("0.015"), RepaymentFacts(), approved, AS_OF)
+        assert low.pd == Decimal("0.015")
         assert none == ()
         assert asked == [1]  # below the 2 pp rise no approval PD can make a jump: not read

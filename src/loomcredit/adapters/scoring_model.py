@@ -9,7 +9,7 @@ unusable model directory becomes :class:`NotFound`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +49,12 @@ class ModelScorer:
     def score_one(self, features: Mapping[str, object]) -> Any:
         """Score, PD and reason codes for one feature vector."""
         return self._inner.score_one(dict(features))
+
+    def pds(self, vectors: Sequence[Mapping[str, object]]) -> list[float]:
+        """The calibrated PD of many feature vectors in one batch (no reasons)."""
+        import pandas as pd
+
+        if not vectors:
+            return []
+        frame = pd.DataFrame([dict(v) for v in vectors])
+        return [float(p) for p in self._inner.score_frame(frame)["pd"]]

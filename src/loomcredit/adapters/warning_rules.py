@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from loomcredit.domain.alerts import AlertPolicy, Evidence
 from loomcredit.domain.behaviour import (
@@ -26,7 +27,6 @@ from loomcredit.domain.behaviour import (
 )
 from loomcredit.domain.warning_policy import WarningPolicy
 from loomcredit.service_layer.monitoring import WarningHit
-from loomcredit.service_layer.ports import Scorer
 
 
 def _baseline(feature: str) -> str:
@@ -37,6 +37,23 @@ def _baseline(feature: str) -> str:
     return "预警阈值 the rule's threshold"
 
 
+#: Feature vectors scored per batch by the model (its batch predict is ~100× a row at a time).
+BATCH = 10_000
+
+
+class PdModel(Protocol):
+    """A model that gives PDs for many feature vectors at once (the promoted model)."""
+
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        ...
+
+    def pds(self, vectors: Sequence[Mapping[str, object]]) -> Sequence[float]:
+        """The calibrated PD of each vector."""
+        ...
+
+
 class ProfileWarningRules:
     """:class:`~loomcredit.service_layer.monitoring.WarningRules`: the profile's signs as hits,
     levelled and actioned by the policy (which must name every sign, and nothing else)."""
@@ -44,7 +61,7 @@ class ProfileWarningRules:
     #: Year-on-year flows are judged with the Spring Festival's shift taken out.
     calendar = True
 
-    def __init__(self, policy: WarningPolicy | None = None, scorer: Scorer | None = None) -> None:
+    def __init__(self, policy: WarningPolicy | None = None, scorer: PdModel | None = None) -> None:
         from loomcredit.adapters.policy_file import load_warning_policy
         from loomcredit.pipeline.features.profile import SIGN_CODES
 
@@ -76,19 +93,30 @@ class ProfileWarningRules:
             hits.append(WarningHit(s.code, spec.level, ev, spec.action))
         return sorted(hits, key=lambda h: (h.level.rank, h.rule))
 
+    def model_pds(self, vectors: Sequence[Mapping[str, object]]) -> Sequence[Decimal | None]:
+        """The promoted model's PD on each vector, in one batch (None for an empty vector; all
+        None without a model)."""
+        if self.scorer is None:
+            return [None] * len(vectors)
+        out: list[Decimal | None] = [None] * len(vectors)
+        scored = [k for k, v in enumerate(vectors) if v]
+        for start in range(0, len(scored), BATCH):
+            chunk = scored[start : start + BATCH]
+            for k, pd in zip(chunk, self.scorer.pds([vectors[k] for k in chunk]), strict=True):
+                out[k] = exact_pd(pd)
+        return out
+
     def behaviour(
         self,
-        features: Mapping[str, object],
+        model_pd: Decimal,
         facts: RepaymentFacts,
         approved_pd: Callable[[], Decimal | None],
         as_of: date,
-    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
-        """The promoted model's PD on the features, moved by the repayment facts; PD_JUMP when
-        it has risen past the policy's thresholds over the PD the line was approved on."""
-        if self.scorer is None or not features:
-            return None, ()
+    ) -> tuple[BehaviourScore, Sequence[WarningHit]]:
+        """The model's PD moved by the repayment facts; PD_JUMP when it has risen past the
+        policy's thresholds over the PD the line was approved on."""
         bp = self.policy.behaviour
-        score = behaviour_score(exact_pd(self.scorer.score_one(features).pd), facts, bp)
+        score = behaviour_score(model_pd, facts, bp)
         spec = self.policy.spec("PD_JUMP")
         if not spec.enabled or not may_jump(score, bp):
             return score, ()

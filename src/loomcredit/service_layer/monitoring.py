@@ -64,16 +64,19 @@ class WarningRules(Protocol):
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         """The rules that fire, most serious first."""
 
+    def model_pds(self, vectors: Sequence[Mapping[str, object]]) -> Sequence[Decimal | None]:
+        """The promoted model's PD on each feature vector, in one batch (None where it cannot
+        score one; all None without a model)."""
+
     def behaviour(
         self,
-        features: Mapping[str, object],
+        model_pd: Decimal,
         facts: RepaymentFacts,
         approved_pd: Callable[[], Decimal | None],
         as_of: date,
-    ) -> tuple[BehaviourScore | None, Sequence[WarningHit]]:
-        """The behaviour score (the model's PD on the features, moved by the repayment facts;
-        None without a model) and the rules it raises (a PD jump against ``approved_pd()``,
-        asked only when a jump is possible)."""
+    ) -> tuple[BehaviourScore, Sequence[WarningHit]]:
+        """The behaviour score (the model's PD moved by the repayment facts) and the rules it
+        raises (a PD jump against ``approved_pd()``, asked only when a jump is possible)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,40 @@ def _borrowers(lines: Iterable[CreditLine]) -> dict[str, CreditLine]:
     return out
 
 
+def _findings(
+    uow: UnitOfWork,
+    features: FeatureSource,
+    rules: WarningRules,
+    lines: Mapping[str, CreditLine],
+    wanted: set[str] | None,
+    as_of: date,
+) -> tuple[list[tuple[str, CreditLine, list[WarningHit]]], list[str], int]:
+    """The rules that fire for each borrower (the behaviour score's among them, its model PDs
+    in one batch), the borrowers without features, and how many had a behaviour score."""
+    todo: list[tuple[str, CreditLine, Mapping[str, object]]] = []
+    missing: list[str] = []
+    for firm, line in sorted(lines.items()):
+        if wanted is not None and firm not in wanted:
+            continue
+        try:
+            todo.append((firm, line, features.get(firm, as_of)))
+        except NotFound:
+            missing.append(firm)
+    history = uow.book.repayment_history(as_of)
+    pds = rules.model_pds([vector for _, _, vector in todo])
+    out, scored = [], 0
+    for (firm, line, vector), model_pd in zip(todo, pds, strict=True):
+        found = list(rules.warnings(vector, as_of))
+        if model_pd is not None:
+            facts = replace(history.get(line.line_id, RepaymentFacts()),
+                            utilisation=utilisation(line))  # fmt: skip
+            _, more = rules.behaviour(model_pd, facts, partial(_approved_pd, uow, line), as_of)
+            scored += 1
+            found.extend(more)
+        out.append((firm, line, found))
+    return out, missing, scored
+
+
 def monitor(
     uow: UnitOfWork,
     user: User,
@@ -122,27 +159,12 @@ def monitor(
     wanted = set(uscc) if uscc is not None else None
     raised: list[Alert] = []
     refreshed: list[Alert] = []
-    missing: list[str] = []
     frozen: list[int] = []
     open_alerts: dict[str, dict[str, Alert]] = {}
     for a in uow.alerts.find(statuses=[s for s in AlertStatus if s is not AlertStatus.CLOSED]):
         open_alerts.setdefault(a.uscc, {})[a.rule] = a
-    history = uow.book.repayment_history(as_of)
-    scored = 0
-    for firm, line in sorted(lines.items()):
-        if wanted is not None and firm not in wanted:
-            continue
-        try:
-            vector = features.get(firm, as_of)
-        except NotFound:
-            missing.append(firm)
-            continue
-        found = list(rules.warnings(vector, as_of))
-        facts = replace(history.get(line.line_id, RepaymentFacts()), utilisation=utilisation(line))
-        score, more = rules.behaviour(vector, facts, partial(_approved_pd, uow, line), as_of)
-        if score is not None:
-            scored += 1
-        found.extend(more)
+    findings, missing, scored = _findings(uow, features, rules, lines, wanted, as_of)
+    for firm, line, found in findings:
         if not found:
             continue
         open_now = open_alerts.setdefault(firm, {})
