@@ -3,6 +3,7 @@ consents when a feed leaves it out, checked when a feed supplies it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -127,3 +128,23 @@ def test_news_is_linked_with_the_names_known_when_it_arrived(tmp_path: Path) -> 
         ).fetchall()
     )
     assert linked == {"N1": None, "N9": fx.B}
+
+
+@pytest.mark.parametrize(("extra", "filled"), [({}, 2), ({"obtained_on": date(2024, 3, 20)}, 0)])
+def test_the_report_counts_the_arrival_days_ingest_worked_out(
+    tmp_path: Path, extra: dict[str, object], filled: int
+) -> None:
+    """The run's summary and quality report say how many accepted rows came without a day."""
+    feed = fx.write_feed(
+        tmp_path / "feed",
+        sources={
+            "consents": _lapsed_consents(),
+            "registry": fx.registry(),
+            "bank_flows": _flows(**extra),
+        },
+    )
+    summary = ingest(feed, LakePaths(tmp_path / "home"), pii_key=KEY, as_of=fx.AS_OF)
+    assert summary.sources["bank_flows"].obtained_filled == filled
+    assert summary.report_json is not None
+    report = json.loads(summary.report_json.read_text(encoding="utf-8"))
+    assert report["this_run"]["sources"]["bank_flows"]["obtained_filled"] == filled

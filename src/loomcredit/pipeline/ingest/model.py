@@ -43,6 +43,9 @@ class SourceCount:
     rows_in: int = 0
     accepted: int = 0
     quarantined: int = 0
+    # accepted rows the feed sent without ``obtained_on``: ingest worked the day out (lags and
+    # the earliest covering consent)
+    obtained_filled: int = 0
 
 
 @dataclass

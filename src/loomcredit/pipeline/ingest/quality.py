@@ -170,7 +170,8 @@ def render_html(data: dict[str, Any]) -> str:
     run = data["this_run"]
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{v['files']}</td><td>{v['files_skipped']}</td>"
-        f"<td>{v['rows_in']}</td><td>{v['accepted']}</td><td>{v['quarantined']}</td></tr>"
+        f"<td>{v['rows_in']}</td><td>{v['accepted']}</td><td>{v['quarantined']}</td>"
+        f"<td>{v.get('obtained_filled', 0)}</td></tr>"
         for k, v in run["sources"].items()
     )
     metrics = "".join(
@@ -186,7 +187,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><b
 读入 rows in {run["rows_in"]} = 接收 accepted {run["accepted"]} + 隔离 quarantined
 {run["quarantined"]}</p>
 <table><tr><th>来源 source</th><th>文件 files</th><th>跳过 skipped</th><th>读入 in</th>
-<th>接收 accepted</th><th>隔离 quarantined</th></tr>{rows}</table>
+<th>接收 accepted</th><th>隔离 quarantined</th>
+<th>到达日补全 arrival day filled</th></tr>{rows}</table>
 <h2>实体识别与舆情 Entity resolution and news</h2><table>{metrics or "<tr><td>—</td></tr>"}</table>
 {"".join(parts)}
 </body></html>"""

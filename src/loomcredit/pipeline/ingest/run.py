@@ -73,9 +73,7 @@ def relation(files: list[str]) -> str | None:
     return f"read_parquet([{listed}], union_by_name = true)"
 
 
-def name_sources(
-    registry: str | None, bank_flows: str | None, *, dated: bool = False
-) -> list[str]:
+def name_sources(registry: str | None, bank_flows: str | None, *, dated: bool = False) -> list[str]:
     """SELECTs of ``(uscc, name)`` pairs for entity resolution from integrated tables (with
     ``dated``: ``(uscc, name, obtained_on)``, the day the bank held the pair)."""
     day = f", {OBTAINED}" if dated else ""
@@ -182,8 +180,10 @@ class _Run:
         c_join, c_ids, c_reason = gate.join, gate.ids, gate.reason
         dup = duplicate_reason("c", seen)
         filled = "" if gate.obtained is None else f" REPLACE ({gate.obtained} AS {OBTAINED})"
+        # whether ingest worked out the arrival day (the feed left it out): counted in the report
+        was_filled = "false" if gate.obtained is None else f"c.{OBTAINED} IS NULL"
         self.sql(
-            f"CREATE TABLE fin_{source} AS SELECT c.*{filled}, {c_ids}, "
+            f"CREATE TABLE fin_{source} AS SELECT c.*{filled}, {was_filled} AS _filled, {c_ids}, "
             f"list_filter(list_concat(c._reasons, [{dup}, "
             f"CASE WHEN len(c._reasons) = 0 THEN {c_reason} END]), lambda x: x IS NOT NULL) "
             f"AS _all "
@@ -585,13 +585,16 @@ def _count(
     summary: IngestSummary,
 ) -> None:
     per_file: dict[int, tuple[int, int]] = {}
+    filled: dict[str, int] = {}
     reasons: dict[str, int] = {}
     for source in sources:
-        for idx, total, good in run.con.sql(
-            f"SELECT _file_idx, count(*), count(*) FILTER (WHERE len(_all) = 0) "
+        for idx, total, good, guessed in run.con.sql(
+            f"SELECT _file_idx, count(*), count(*) FILTER (WHERE len(_all) = 0), "
+            f"count(*) FILTER (WHERE len(_all) = 0 AND _filled) "
             f"FROM fin_{source} GROUP BY _file_idx"
         ).fetchall():
             per_file[int(idx)] = (int(total), int(good))
+            filled[source] = filled.get(source, 0) + int(guessed)
         for reason, n in run.con.sql(
             f"SELECT split_part(r, ':', 1), count(*) FROM (SELECT unnest(_all) AS r "
             f"FROM fin_{source}) GROUP BY 1"
@@ -606,4 +609,6 @@ def _count(
         agg.rows_in += total
         agg.accepted += good
         agg.quarantined += total - good
+    for source, n in filled.items():
+        summary.sources.setdefault(source, SourceCount(source)).obtained_filled += n
     summary.quarantine_reasons = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
