@@ -14,7 +14,7 @@ the tests). Timed, in the same run:
   ``monitoring.monitor`` over every borrower as of the same day.
 
 The case is filed 10 days before the day, because features see court records 7 days after their
-filing date (the source lag; arrival time, issue 12 item 0, is not built).
+filing date (the source's publication lag, ``pipeline/arrival.py``).
 
 Usage: python bench/bench_watch.py [--quick] [--borrowers N]
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from loomcredit.bootstrap.service import build_service
+from loomcredit.bootstrap.service import Service, build_service
 from loomcredit.config import Settings
 from loomcredit.domain.money import Money
 from loomcredit.pipeline.ingest import LakePaths, ingest
@@ -47,15 +47,31 @@ OFFICER, OPS = User("bench-off", Role.OFFICER), User("bench-ops", Role.OPERATION
 TARGET_S = 2.0
 
 
-def consented(home: Path, n: int, day: datetime) -> list[str]:
-    """N firms with a live post-loan consent on the day."""
+def consented(home: Path, n: int, day: datetime, scope: str = "judicial") -> list[str]:
+    """N firms with a live post-loan consent covering ``scope`` on the day."""
     path = str(home / "lake" / "integrated" / "consents" / "*.parquet")
+    at = f"TIMESTAMPTZ '{day.isoformat()}'"
     rows = duckdb.sql(
         f"SELECT DISTINCT uscc FROM read_parquet('{path}') WHERE purposes LIKE '%post_loan%' "
-        f"AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > TIMESTAMPTZ "
-        f"'{day.isoformat()}') ORDER BY uscc LIMIT {n}"
+        f"AND scopes LIKE '%{scope}%' AND granted_at <= {at} AND revoked_at IS NULL "
+        f"AND (expires_at IS NULL OR expires_at > {at}) ORDER BY uscc LIMIT {n}"
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def open_lines(svc: Service, borrowers: list[str], day: datetime) -> None:
+    """An accepted ¥300,000 line for each borrower (the typed fake decider approves)."""
+    with svc.uow() as uow:
+        for uscc in borrowers:
+            view = origination.create_application(
+                uow, svc.decider, OFFICER, uscc=uscc, amount=Money.parse("300000"),
+                term=12, method="annuity", now=day,
+            )  # fmt: skip
+            firm = User(f"firm-{uscc[-6:]}", Role.APPLICANT, uscc)
+            origination.accept_contract(
+                uow, firm, view.app.app_id, settlement_account="6222000011112222", now=day
+            )
+        uow.commit()
 
 
 def main() -> None:
@@ -75,17 +91,7 @@ def main() -> None:
         svc = build_service(Settings(home=home), decider=FakeDecider())
         svc.pii_key = b"b" * 32
         borrowers = consented(home, args.borrowers, day)
-        with svc.uow() as uow:
-            for uscc in borrowers:
-                view = origination.create_application(
-                    uow, svc.decider, OFFICER, uscc=uscc, amount=Money.parse("300000"),
-                    term=12, method="annuity", now=day,
-                )  # fmt: skip
-                firm = User(f"firm-{uscc[-6:]}", Role.APPLICANT, uscc)
-                origination.accept_contract(
-                    uow, firm, view.app.app_id, settlement_account="6222000011112222", now=day
-                )
-            uow.commit()
+        open_lines(svc, borrowers, day)
         target = borrowers[0]
         case = {"uscc": target, "case_id": "(2026)浙0603执99号",
                 "filed_on": (day - timedelta(days=10)).date().isoformat(),
