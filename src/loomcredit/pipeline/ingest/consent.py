@@ -73,16 +73,6 @@ def consent_spans_sql(consents_relation: str, as_of: date, purposes: tuple[str, 
     )
 
 
-def live_consents_sql(spans_relation: str) -> str:
-    """SELECT ``uscc, source, consent_id, valid_until`` per (enterprise, source) from the spans
-    of :func:`consent_spans_sql`: ``valid_until`` is the latest end among them and
-    ``consent_id`` the consent that gives it."""
-    return (
-        "SELECT uscc, source, arg_max(consent_id, valid_until) AS consent_id, "
-        f"max(valid_until) AS valid_until FROM ({spans_relation}) GROUP BY uscc, source"
-    )
-
-
 def row_day_sql(source: str, table_alias: str) -> str:
     """SQL for the day a (normalised) row describes (the tax period's first day for tax)."""
     if source == "tax":

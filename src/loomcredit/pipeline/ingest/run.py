@@ -26,7 +26,6 @@ from loomcredit.pipeline.ingest.consent import (
     consent_columns,
     consent_join,
     consent_spans_sql,
-    live_consents_sql,
 )
 from loomcredit.pipeline.ingest.dedupe import duplicate_reason, existing_join, rank_sql
 from loomcredit.pipeline.ingest.model import (
@@ -191,8 +190,8 @@ class _Run:
         )
 
     def build_live_consents(self) -> None:
-        """Tables ``consent_span`` (one row per consent and scope) and ``live_consent`` (per
-        enterprise and source): consents in the lake plus the ones accepted in this run."""
+        """Table ``consent_span`` (one row per consent and scope): consents in the lake plus the
+        ones accepted in this run, granted by ``as_of`` for the run's purposes."""
         parts = [
             f"SELECT {', '.join(q(c) for c in RAW_SCHEMAS['consents'].names)} FROM {r}"
             for r in [relation(parquet_list(self.lake.table("consents")))]
@@ -210,7 +209,6 @@ class _Run:
             rel = " UNION ALL ".join(parts)
             spans = consent_spans_sql(rel, self.as_of, self.purposes)
             self.sql(f"CREATE TABLE consent_span AS {spans}")
-        self.sql(f"CREATE TABLE live_consent AS {live_consents_sql('SELECT * FROM consent_span')}")
 
     def _has_table(self, name: str) -> bool:
         rows = self.sql(
@@ -527,7 +525,7 @@ def _process(
             run.finalise_source(source)
             run.build_live_consents()
         else:
-            if not run._has_table("live_consent"):
+            if not run._has_table("consent_span"):
                 run.build_live_consents()
             run.finalise_source(source)
         if source in ("news", "bank_flows") and resolver is None:
