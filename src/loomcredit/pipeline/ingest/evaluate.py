@@ -43,18 +43,20 @@ def evaluate(lake: LakePaths, truth: Path) -> dict[str, float]:
         if not registry:
             return metrics
         flows = _files(lake.table("bank_flows"))
-        parts = name_sources(_rel(registry), _rel(flows) if flows else None)
+        parts = name_sources(_rel(registry), _rel(flows) if flows else None, dated=True)
         resolver = EntityResolver(
-            (str(u), str(n)) for u, n in con.sql(" UNION ".join(parts)).fetchall()
+            (str(u), str(n), d)  # type: ignore[misc]
+            for u, n, d in con.sql(" UNION ".join(parts)).fetchall()
         )
         news_files = _files(lake.table("news"))
         labels = _files(root / "news_labels")
         if news_files and labels:
             rows = con.sql(
-                f"SELECT n.doc_id, n.mentioned_name, n.title, n.body, l.uscc, l.kind, l.negated "
-                f"FROM {_rel(news_files)} n JOIN {_rel(labels)} l USING (doc_id)"
+                f"SELECT n.doc_id, n.mentioned_name, n.title, n.body, l.uscc, l.kind, l.negated, "
+                f"n.obtained_on FROM {_rel(news_files)} n JOIN {_rel(labels)} l USING (doc_id)"
             ).fetchall()
-            predicted = {r[0]: resolver.resolve(r[1]) for r in rows if r[1]}
+            # as ingest linked them: with the names known on the day each item arrived
+            predicted = {r[0]: resolver.resolve(r[1], on=r[7]) for r in rows if r[1]}
             truth_map = {r[0]: r[4] for r in rows if r[1]}
             for key, value in precision_recall(predicted, truth_map).items():
                 metrics[f"er_news_{key}"] = value
@@ -77,7 +79,7 @@ def _news_metrics(rows: list[tuple[object, ...]]) -> dict[str, float]:
     correct = 0
     real = found = 0
     false_alarm = neutral = 0
-    for _doc, _name, title, body, _uscc, kind, negated in rows:
+    for _doc, _name, title, body, _uscc, kind, negated, *_rest in rows:
         p_kind, p_negated, _sev, _ev = news.classify(str(title or ""), str(body or ""))
         true_kind = str(kind or "none")
         t_none = true_kind in NO_EVENT
