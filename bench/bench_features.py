@@ -60,7 +60,7 @@ def _month_starts(n: int) -> np.ndarray:
 
 def generate(home: Path, n: int, seed: int = 7) -> dict[str, int]:
     """Write an integrated-like zone for ``n`` enterprises; return row counts."""
-    from loomcredit.pipeline.features.tables import schema_of
+    from loomcredit.pipeline.features.tables import ARRIVAL_COLUMNS, schema_of
 
     rng = np.random.default_rng(seed)
     ids = np.array([f"91330603MA{i:08d}" for i in range(n)], dtype=object)
@@ -70,7 +70,15 @@ def generate(home: Path, n: int, seed: int = 7) -> dict[str, int]:
     def write(name: str, cols: dict[str, object]) -> None:
         folder = home / "lake" / "integrated" / name
         folder.mkdir(parents=True, exist_ok=True)
-        table = pa.table(cols).cast(schema_of(name)) if name != "enterprise" else pa.table(cols)
+        table = pa.table(cols)
+        # the generator dates rows by their lags only: the arrival days are NULL (known under
+        # the lags), so the hand-written contenders below compute the same thing
+        schema = schema_of(name)
+        for field in schema:
+            if field.name in ARRIVAL_COLUMNS and field.name not in table.column_names:
+                table = table.append_column(field, pa.nulls(len(table), field.type))
+        if name != "enterprise":
+            table = table.cast(schema)
         pq.write_table(table, folder / "part-00000.parquet", row_group_size=1_000_000)
         counts[name] = table.num_rows
 

@@ -41,7 +41,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from loomcredit.pipeline.features.tables import NEEDED, Tables, parquet_files, schema_of
+from loomcredit.pipeline.features.tables import (
+    ARRIVAL_COLUMNS,
+    NEEDED,
+    Tables,
+    parquet_files,
+    schema_of,
+)
 from loomcredit.pipeline.schemas import LakePaths
 
 log = logging.getLogger(__name__)
@@ -214,9 +220,23 @@ def _read(lake: LakePaths, name: str) -> pa.Table:
     files = parquet_files(lake.table(name))
     if not files:
         return schema.empty_table()
-    parts = [pq.read_table(f, columns=list(NEEDED[name])).select(list(NEEDED[name])) for f in files]
+    parts = [_with_arrival(pq.read_table(f, columns=_present(f, name)), schema) for f in files]
     # One chunk: take() on a table of many chunks would copy them all on every lookup.
     return pa.concat_tables([p.cast(schema) for p in parts]).combine_chunks()
+
+
+def _present(path: str, name: str) -> list[str]:
+    """The needed columns a file has (an older file may lack the arrival columns)."""
+    have = set(pq.read_schema(path).names)
+    return [c for c in NEEDED[name] if c in have or c not in ARRIVAL_COLUMNS]
+
+
+def _with_arrival(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``'s columns, a missing arrival column as NULLs (known by the lags)."""
+    for field in schema:
+        if field.name not in table.column_names:
+            table = table.append_column(field.name, pa.nulls(len(table), field.type))
+    return table.select(schema.names)
 
 
 def _columns(name: str) -> str:
