@@ -148,3 +148,18 @@ def test_the_report_counts_the_arrival_days_ingest_worked_out(
     assert summary.report_json is not None
     report = json.loads(summary.report_json.read_text(encoding="utf-8"))
     assert report["this_run"]["sources"]["bank_flows"]["obtained_filled"] == filled
+
+
+def test_the_summary_gives_the_earliest_day_a_taken_row_was_obtained(tmp_path: Path) -> None:
+    """A later run of two flows — one obtained on 20 March, one claiming a day before its own
+    (quarantined) — records 20 March: the quarantined row's day does not count."""
+    _ingest(tmp_path, [], drop=False)
+    january, february = _flows()
+    feed = fx.write_feed(
+        tmp_path / "later",
+        sources={"bank_flows": [{**february, "obtained_on": date(2024, 3, 20)},
+                                {**january, "obtained_on": date(2024, 1, 1)}]},
+    )  # fmt: skip
+    summary = ingest(feed, LakePaths(tmp_path / "home"), pii_key=KEY, as_of=fx.AS_OF)
+    assert (summary.accepted, summary.quarantined) == (1, 1)
+    assert summary.earliest_obtained == date(2024, 3, 20)

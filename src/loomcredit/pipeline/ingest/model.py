@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from loomcredit.domain.errors import LoomError
@@ -62,6 +63,9 @@ class IngestSummary:
         report_json: the same figures as JSON.
         metrics: entity-resolution and news-extraction metrics when truth was given.
         touched: the enterprises whose own rows this run accepted (sorted).
+        earliest_obtained: the earliest ``obtained_on`` among the rows this run accepted
+            (``None`` when it accepted none): feature snapshots as of that day or later are out
+            of date once the run is committed.
     """
 
     run_id: int | None
@@ -73,6 +77,7 @@ class IngestSummary:
     report_json: Path | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     touched: list[str] = field(default_factory=list)
+    earliest_obtained: date | None = None
 
     @property
     def rows_in(self) -> int:

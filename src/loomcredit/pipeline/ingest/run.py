@@ -20,7 +20,7 @@ import duckdb
 
 from loomcredit.pipeline.arrival import OBTAINED
 from loomcredit.pipeline.entity import EntityResolver
-from loomcredit.pipeline.ingest import codes, integrate, manifest, quality
+from loomcredit.pipeline.ingest import codes, integrate, manifest, quality, reach
 from loomcredit.pipeline.ingest.consent import (
     DEFAULT_PURPOSES,
     consent_columns,
@@ -469,7 +469,8 @@ def ingest(
             _process(run, new, hashes, summary)
             if refuse_unconsented:
                 _refuse_unconsented(run, list(summary.sources), purposes)
-            summary.touched = _touched(run, list(summary.sources))
+            summary.touched = reach.touched(run, list(summary.sources))
+            summary.earliest_obtained = reach.earliest_obtained(run, list(summary.sources))
             run.commit()
             for count in summary.files:
                 if not count.skipped:
@@ -555,24 +556,6 @@ def _refuse_unconsented(run: _Run, sources: list[str], purposes: tuple[str, ...]
                 f"{n} row(s) of {source} have no live consent for {' or '.join(purposes)} "
                 f"({'; '.join(sorted(str(r) for r in reasons or [])[:3])}); nothing was stored"
             )
-
-
-def _touched(run: _Run, sources: list[str]) -> list[str]:
-    """The enterprises whose own rows the run accepted (each side of an invoice, the firm a
-    bank flow or a court record is about)."""
-    parts = []
-    for source in sources:
-        if not run._has_table(f"fin_{source}"):
-            continue
-        for col in [c for c in RAW_SCHEMAS[source].names if c in ("uscc", "seller_uscc",
-                                                                   "buyer_uscc")]:  # fmt: skip
-            parts.append(
-                f"SELECT CAST({q(col)} AS VARCHAR) AS u FROM fin_{source} WHERE len(_all) = 0"
-            )
-    if not parts:
-        return []
-    rows = run.sql(f"SELECT DISTINCT u FROM ({' UNION ALL '.join(parts)}) WHERE u IS NOT NULL")
-    return sorted(str(u) for (u,) in rows)
 
 
 def _count(
