@@ -113,14 +113,38 @@ def test_repeated_lookups_are_served_from_the_cache(online, monkeypatch):
     computed: list[tuple[str, date]] = []
     real = online._compute
 
-    def counted(uscc: str, as_of: date) -> dict[str, object]:
-        computed.append((uscc, as_of))
-        return real(uscc, as_of)
+    def counted(usccs: list[str], as_of: date) -> dict[str, dict[str, object]]:
+        computed.extend((uscc, as_of) for uscc in usccs)
+        return real(usccs, as_of)
 
     monkeypatch.setattr(online, "_compute", counted)
     first = online.get(ff.B, day)
     assert all(online.get(ff.B, day) == first for _ in range(1000))
     assert computed == [(ff.B, day)]
+
+
+@pytest.mark.parametrize("day", [ff.AS_OF, date(2025, 7, 20)], ids=["as-of", "later"])
+def test_get_many_in_one_batch_equals_get_one_by_one(lake, online, day):
+    """The fixture's enterprises, one not established yet and one unknown, computed in one
+    DuckDB batch: every feature equals get's (floats to 1e-12), the last two empty."""
+    asked = [ff.A, ff.B, ff.C, ff.D, "91330603MA2Q999999"]
+    store = OnlineFeatures(lake, batch_from=1)
+    try:
+        many = store.get_many(asked, day)
+    finally:
+        store.close()
+    assert list(many) == asked
+    for uscc in asked:
+        alone = online.get(uscc, day)
+        assert many[uscc].keys() == alone.keys(), uscc
+        for name, value in alone.items():
+            got = many[uscc][name]
+            assert type(got) is type(value), name
+            if isinstance(value, float):
+                assert got == pytest.approx(value, rel=1e-12, abs=1e-12), name
+            else:
+                assert got == value, name
+    assert many[ff.D] == many["91330603MA2Q999999"] == {}
 
 
 def test_returned_vector_is_a_copy(online):

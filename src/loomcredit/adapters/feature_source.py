@@ -3,10 +3,11 @@
 ``SnapshotFeatureSource`` serves features from a point-in-time snapshot
 (``lake/features/snapshots/as_of=YYYY-MM-DD/part-*.parquet``), loaded once into memory per date,
 which is what batch decisions use. ``LakeFeatureSource`` uses that snapshot when one exists for the
-date and otherwise computes one enterprise's profile on demand with
-``loomcredit.pipeline.features.online.OnlineFeatures``. ``LakeConsentSource`` reads the ingested
-consent registry (``lake/integrated/consents``) and answers which pre-loan scopes are live
-on a date.
+date and otherwise computes the profile on demand with
+``loomcredit.pipeline.features.online.OnlineFeatures``; ``get_many`` does many enterprises in one
+pass (post-loan monitoring of the borrowers a batch touched). ``LakeConsentSource`` reads the
+ingested consent registry (``lake/integrated/consents``) and answers which pre-loan scopes are
+live on a date.
 Values are converted to plain Python (no NumPy or Arrow scalars leave this module).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ from loomcredit.domain.errors import NotFound
 
 log = logging.getLogger(__name__)
 PRE_LOAN = "pre_loan"
+_Rows = dict[str, dict[str, object]]  # a snapshot in memory: USCC → features
 
 
 def plain(value: Any) -> object:
@@ -43,32 +46,65 @@ def snapshot_dir(home: Path, as_of: date) -> Path:
 
 
 class SnapshotFeatureSource:
-    """Features from snapshot Parquet files, one in-memory dict per date."""
+    """Features from snapshot Parquet files, one in-memory dict per date.
+
+    A date's dict is kept while its folder is the one it was read from: a batch of rows obtained
+    on or before the date removes the snapshot (``LakeIntake.take``), and the next call sees the
+    folder gone (one ``stat`` per call) and forgets the date.
+    """
 
     def __init__(self, home: Path) -> None:
         """Serve snapshots under ``home/lake/features/snapshots``."""
         self.home = Path(home)
-        self._cache: dict[date, dict[str, dict[str, object]]] = {}
+        self._cache: dict[date, tuple[tuple[int, int], _Rows]] = {}
+        self._folders: dict[date, str] = {}
+
+    def _held(self, as_of: date) -> tuple[tuple[int, int] | None, _Rows | None]:
+        """The folder's stamp now, and the rows held for the date if read from that folder."""
+        folder = self._folders.get(as_of)
+        if folder is None:
+            folder = self._folders[as_of] = str(snapshot_dir(self.home, as_of))
+        try:
+            st = os.stat(folder)
+        except FileNotFoundError:
+            self._cache.pop(as_of, None)
+            return None, None
+        stamp = (st.st_ino, st.st_mtime_ns)
+        held = self._cache.get(as_of)
+        if held is not None and held[0] == stamp:
+            return stamp, held[1]
+        self._cache.pop(as_of, None)
+        return stamp, None
 
     def has(self, as_of: date) -> bool:
         """True when a snapshot exists for the date (loaded already, or on disk)."""
-        if as_of in self._cache:
+        stamp, rows = self._held(as_of)
+        if rows is not None:
             return True
-        folder = snapshot_dir(self.home, as_of)
-        return folder.is_dir() and any(folder.glob("*.parquet"))
+        return stamp is not None and any(snapshot_dir(self.home, as_of).glob("*.parquet"))
 
-    def _load(self, as_of: date) -> dict[str, dict[str, object]]:
-        if as_of not in self._cache:
-            if not self.has(as_of):
-                raise NotFound(f"no feature snapshot for {as_of.isoformat()}; run loom features")
-            table = pq.ParquetDataset(str(snapshot_dir(self.home, as_of))).read()
-            rows = table.to_pylist()
-            self._cache[as_of] = {
-                str(r["uscc"]): {k: plain(v) for k, v in r.items() if k not in ("uscc", "as_of")}
-                for r in rows
-            }
-            log.info("loaded %d feature rows for %s", len(rows), as_of)
-        return self._cache[as_of]
+    def rows(self, as_of: date) -> _Rows | None:
+        """The date's snapshot in memory (read on first use), ``None`` if there is none."""
+        stamp, rows = self._held(as_of)
+        if rows is not None:
+            return rows
+        if stamp is None or not any(snapshot_dir(self.home, as_of).glob("*.parquet")):
+            return None
+        table = pq.ParquetDataset(str(snapshot_dir(self.home, as_of))).read()
+        listed = table.to_pylist()
+        rows = {
+            str(r["uscc"]): {k: plain(v) for k, v in r.items() if k not in ("uscc", "as_of")}
+            for r in listed
+        }
+        self._cache[as_of] = (stamp, rows)
+        log.info("loaded %d feature rows for %s", len(listed), as_of)
+        return rows
+
+    def _load(self, as_of: date) -> _Rows:
+        rows = self.rows(as_of)
+        if rows is None:
+            raise NotFound(f"no feature snapshot for {as_of.isoformat()}; run loom features")
+        return rows
 
     def usccs(self, as_of: date) -> list[str]:
         """Every enterprise in the snapshot, sorted."""
@@ -82,6 +118,11 @@ class SnapshotFeatureSource:
             raise NotFound(
                 f"{uscc} is not in the feature snapshot of {as_of.isoformat()}"
             ) from None
+
+    def get_many(self, usccs: Iterable[str], as_of: date) -> dict[str, Mapping[str, object]]:
+        """Features of the enterprises in the snapshot (the others are left out)."""
+        rows = self._load(as_of)
+        return {u: rows[u] for u in usccs if u in rows}
 
 
 class LakeFeatureSource:
@@ -105,12 +146,33 @@ class LakeFeatureSource:
 
     def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
         """Features of one enterprise as of the date."""
-        if self.snapshots.has(as_of):
-            return self.snapshots.get(uscc, as_of)
+        snapshot = self.snapshots.rows(as_of)
+        if snapshot is not None:
+            if uscc not in snapshot:
+                raise NotFound(f"{uscc} is not in the feature snapshot of {as_of.isoformat()}")
+            return snapshot[uscc]
         row = self._online_features().get(uscc, as_of)
         if not row:
             raise NotFound(f"no features for {uscc} as of {as_of.isoformat()}")
-        return {k: plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
+        return _served(row)
+
+    def get_many(self, usccs: Iterable[str], as_of: date) -> dict[str, Mapping[str, object]]:
+        """Features of many enterprises as of the date, in one pass: each equal to :meth:`get`.
+
+        An enterprise :meth:`get` would answer with :class:`NotFound` (not in the snapshot, no
+        features on the date) is left out of the result.
+        """
+        wanted = list(dict.fromkeys(usccs))
+        snapshot = self.snapshots.rows(as_of)
+        if snapshot is not None:
+            return {u: snapshot[u] for u in wanted if u in snapshot}
+        rows = self._online_features().get_many(wanted, as_of)
+        return {u: _served(row) for u, row in rows.items() if row}
+
+
+def _served(row: Mapping[str, object]) -> dict[str, object]:
+    """An online vector as the snapshot serves it: plain values, no ``uscc`` or ``as_of``."""
+    return {k: plain(v) for k, v in dict(row).items() if k not in ("uscc", "as_of")}
 
 
 class DuckDbSnapshotFeatureSource:

@@ -2,7 +2,9 @@
 goes through ``pipeline.ingest`` like any feed file — validation, quarantine, the consent gate
 (here: a live consent covering post-loan management, or the batch is refused whole), entity
 resolution, the derived tables of the months it touches — as one run of its own, so the lake
-changes all at once or not at all and the work grows with the batch.
+changes all at once or not at all and the work grows with the batch. A batch with rows obtained
+on day D removes the feature snapshots as of D or later (they no longer show what the bank held
+then; see ``docs/arrival-time.md``); the feature sources notice and compute those dates afresh.
 
 The drop folder is ``$LOOM_HOME/lake/inbox/<source>/``: a file taken moves to ``inbox/_done``, a
 refused one to ``inbox/_failed`` with a ``.reason.txt`` beside it.
@@ -63,6 +65,10 @@ class LakeIntake:
                                  refuse_unconsented=True, report=False)  # fmt: skip
             except IngestError as exc:
                 raise InvalidRequestError(f"{batch.name}: {exc}") from None
+        if summary.earliest_obtained is not None:
+            from loomcredit.pipeline.features.snapshot import drop_snapshots_from
+
+            drop_snapshots_from(LakePaths(self.home), summary.earliest_obtained)
         count = summary.sources.get(batch.source)
         duplicate = summary.run_id is None
         return Taken(

@@ -95,16 +95,18 @@ class _Sorted:
             )
         )
 
-    def rows(self, keys: Iterable[object]) -> pa.Table:
-        """Every row whose key is one of ``keys``."""
+    def positions(self, keys: Iterable[object]) -> pa.Array:
+        """Positions in ``table`` of every row whose key is one of ``keys`` (key by key)."""
         spans = [self.ranges[k] for k in keys if k in self.ranges]
         if not spans:
-            return self.table.slice(0, 0)
+            return self.order.slice(0, 0)
         if len(spans) == 1:
-            positions = self.order.slice(spans[0][0], spans[0][1] - spans[0][0])
-        else:
-            positions = pa.concat_arrays([self.order.slice(a, b - a) for a, b in spans])
-        return self.table.take(positions)
+            return self.order.slice(spans[0][0], spans[0][1] - spans[0][0])
+        return pa.concat_arrays([self.order.slice(a, b - a) for a, b in spans])
+
+    def rows(self, keys: Iterable[object]) -> pa.Table:
+        """Every row whose key is one of ``keys``."""
+        return self.table.take(self.positions(keys))
 
 
 def _tuples(table: pa.Table) -> list[_Row]:
@@ -134,13 +136,16 @@ class _Scratch:
             target = "market" if name == "market" else f"cur_{name}"
             self.db.execute(f"CREATE TABLE {target} ({_columns(name)})")
             opened[name] = ibis.table(ibis.schema(schema_of(name)), name=target)
-        self.db.executemany(_insert("market", "market"), _tuples(_read(lake, "market")))
+        self.market = _read(lake, "market")
+        self.db.executemany(_insert("market", "market"), _tuples(self.market))
         # Reading and sorting release the GIL: two tables at a time.
         with ThreadPoolExecutor(max_workers=2) as pool:
             for part in pool.map(lambda name: _sorted(lake, name), _PER_ENTERPRISE):
                 self.zone.update(part)
         self.tables = Tables(**opened)
         self.sql: dict[date, dict[str, str]] = {}
+        self.duck: Any = None  # DuckDB for batches (:meth:`batch`), opened on first use
+        self.duck_sql: dict[date, str] = {}
 
     def statements(self, as_of: date) -> dict[str, str]:
         """Every family's SQLite statement for ``as_of`` (compiled on first use)."""
@@ -157,40 +162,75 @@ class _Scratch:
             }
         return self.sql[as_of]
 
-    def load(self, uscc: str) -> None:
-        """Replace the scratch tables' rows with the enterprise's own."""
-        sold = self.zone["edges_by_seller"].rows([uscc])
-        bought = self.zone["edges_by_buyer"].rows([uscc])
-        bought = bought.filter(pc.not_equal(bought.column("seller_uscc"), uscc))
-        partners = {uscc}
-        partners.update(sold.column("buyer_uscc").to_pylist())
-        partners.update(bought.column("seller_uscc").to_pylist())
+    def cut(self, usccs: Sequence[str]) -> dict[str, pa.Table]:
+        """The zone's rows of the enterprises (and their partners' risk events), by table; an
+        edge between two of them is there once."""
+        sold = self.zone["edges_by_seller"].positions(usccs)
+        bought = self.zone["edges_by_buyer"].positions(usccs)
+        edges = self.zone["edges_by_seller"].table
+        if len(usccs) == 1:  # the seller's edges, then the buyer's that are not self-trade
+            wanted = edges.take(bought)
+            mine = pc.not_equal(wanted.column("seller_uscc"), usccs[0])
+            trade = pa.concat_tables([edges.take(sold), wanted.filter(mine)])
+        else:
+            import numpy as np
+
+            both = np.union1d(sold.to_numpy(), bought.to_numpy())  # sorted: table order
+            trade = edges.take(pa.array(both, pa.int64()))
+        partners = set(usccs)
+        for side in ("buyer_uscc", "seller_uscc"):
+            partners.update(pc.unique(trade.column(side)).to_pylist())
         partners.discard(None)
-        rows = {
-            "supply_edges": _tuples(sold) + _tuples(bought),
-            "risk_events": _tuples(self.zone["risk_events"].rows(sorted(partners))),
+        out = {
+            "supply_edges": trade,
+            "risk_events": self.zone["risk_events"].rows(sorted(partners)),
         }
         for name in _PER_ENTERPRISE:
-            if name not in rows:
-                rows[name] = _tuples(self.zone[name].rows([uscc]))
+            if name not in out:
+                out[name] = self.zone[name].rows(usccs)
+        return out
+
+    def load(self, usccs: Sequence[str]) -> None:
+        """Replace the scratch tables' rows with those of :meth:`cut`."""
+        rows = {name: _tuples(table) for name, table in self.cut(usccs).items()}
         self.db.execute("BEGIN")
         for name, values in rows.items():
             self.db.execute(f"DELETE FROM cur_{name}")
             self.db.executemany(_insert(name, f"cur_{name}"), values)
         self.db.execute("COMMIT")
 
-    def query(self, sql: str, uscc: str) -> dict[str, object] | None:
-        """The enterprise's row of one family's statement (``None`` if it has none)."""
+    def batch(self, usccs: Sequence[str], as_of: date) -> dict[object, dict[str, object]]:
+        """Every feature but PageRank of many enterprises, from one DuckDB query over their
+        :meth:`cut` (registered, not copied), by USCC."""
+        if self.duck is None:
+            import duckdb
+
+            self.duck = duckdb.connect()
+            self.duck.execute("SET TimeZone = 'UTC'")
+            self.duck.register("market", self.market)
+        if as_of not in self.duck_sql:
+            import ibis
+
+            from loomcredit.pipeline.features.snapshot import feature_expression
+
+            expr = feature_expression(self.tables, as_of=as_of)
+            self.duck_sql[as_of] = str(ibis.to_sql(expr, dialect="duckdb"))
+        for name, table in self.cut(usccs).items():
+            self.duck.register(f"cur_{name}", table)
+        result = self.duck.sql(self.duck_sql[as_of]).to_arrow_table()
+        return {row["uscc"]: row for row in _catalogue_types(result).to_pylist()}
+
+    def query(self, sql: str) -> dict[object, dict[str, object]]:
+        """One family's statement over the loaded rows: each enterprise's row, by USCC."""
         cursor = self.db.execute(sql)
         names = [d[0] for d in cursor.description]
         key = names.index("uscc")
-        for row in cursor.fetchall():
-            if row[key] == uscc:
-                return dict(zip(names, row, strict=True))
-        return None
+        return {row[key]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
     def close(self) -> None:
         self.db.close()
+        if self.duck is not None:
+            self.duck.close()
 
 
 def _zone_stamp(lake: LakePaths) -> tuple[int, ...]:
@@ -273,6 +313,19 @@ def _ensure_math(db: sqlite3.Connection) -> None:
         db.create_function("floor", 1, lambda x: None if x is None else math.floor(x))
 
 
+def _catalogue_types(table: pa.Table) -> pa.Table:
+    """DuckDB's columns in the catalogue's types (a sum of integers comes back as a 128-bit
+    decimal); a fractional value for an integer feature raises, as in :func:`_finish`."""
+    from loomcredit.pipeline.features.catalogue import catalogue
+
+    kinds = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
+    for f in catalogue():
+        if f.name in table.column_names:
+            at = table.column_names.index(f.name)
+            table = table.set_column(at, f.name, table.column(at).cast(kinds[f.dtype]))
+    return table
+
+
 def _merge(parts: Sequence[dict[str, object] | None]) -> dict[str, object]:
     """The families' rows joined like :func:`~.snapshot.feature_expression` (left joins onto the
     first family, the population)."""
@@ -315,18 +368,34 @@ def _typed(value: object, dtype: str, name: str) -> object:
     return int(value)
 
 
+def _folder_stamp(folder: Path) -> tuple[int, int] | None:
+    """Which copy of a folder is on disk (``None``: none): a removed and rebuilt snapshot gets a
+    new one. One ``stat``, about a microsecond."""
+    try:
+        st = folder.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
 class OnlineFeatures:
     """Feature vectors of single enterprises, fast on repeated calls.
 
     Args:
         lake: The lake (integrated zone and feature snapshots).
         cache_size: How many computed ``(uscc, as_of)`` vectors to keep.
+        batch_from: From how many enterprises not cached :meth:`get_many` computes them in one
+            DuckDB query instead of one by one on SQLite (see ``docs/benchmarks.md``).
     """
 
-    def __init__(self, lake: LakePaths, *, cache_size: int = 4096) -> None:
+    def __init__(self, lake: LakePaths, *, cache_size: int = 4096, batch_from: int = 32) -> None:
         self.lake = lake
         self.cache_size = cache_size
-        self._snapshots: dict[date, dict[str, dict[str, object]]] = {}
+        self.batch_from = batch_from
+        # date → (the snapshot folder's stamp, its rows); forgotten when the folder has gone
+        self._snapshots: dict[date, tuple[tuple[int, int], dict[str, dict[str, object]]]] = {}
+        # date → (the zone's stamp, every enterprise computed by warm())
+        self._warmed: dict[date, tuple[tuple[int, ...], dict[str, dict[str, object]]]] = {}
         self._scratch: _Scratch | None = None
         self._dates: tuple[int, list[date]] | None = None
         self._lock = threading.Lock()
@@ -351,16 +420,23 @@ class OnlineFeatures:
         return list(self._dates[1])
 
     def _snapshot(self, as_of: date) -> dict[str, dict[str, object]] | None:
-        if as_of in self._snapshots:
-            return self._snapshots[as_of]
-        if as_of not in self.snapshot_dates():  # no listing of folders on every on-demand call
-            return None
-        files = parquet_files(self.lake.features / _SNAPSHOT_DIR / f"as_of={as_of.isoformat()}")
-        if not files:
+        """The snapshot's rows for the date, or ``None``: the copy in memory while its folder is
+        the one it was read from (a batch removes out-of-date snapshots), else read again."""
+        folder = self.lake.features / _SNAPSHOT_DIR / f"as_of={as_of.isoformat()}"
+        stamp = _folder_stamp(folder)
+        held = self._snapshots.get(as_of)
+        if held is not None and held[0] == stamp:
+            return held[1]
+        self._snapshots.pop(as_of, None)
+        files = parquet_files(folder) if stamp is not None else []
+        if stamp is None or not files:
+            warmed = self._warmed.get(as_of)
+            if warmed is not None and warmed[0] == _zone_stamp(self.lake):
+                return warmed[1]
             return None
         table = pa.concat_tables(pq.read_table(f) for f in files)
         rows = {r["uscc"]: r for r in table.to_pylist()}
-        self._snapshots[as_of] = rows
+        self._snapshots[as_of] = (stamp, rows)
         log.info("loaded feature snapshot %s (%d enterprises)", as_of, len(rows))
         return rows
 
@@ -384,18 +460,27 @@ class OnlineFeatures:
         """
         with self._lock:
             self._forget_if_zone_changed()
-            return self._compute(uscc, as_of)
+            return self._compute([uscc], as_of)[uscc]
 
-    def _compute(self, uscc: str, as_of: date) -> dict[str, object]:
+    def _compute(self, usccs: Sequence[str], as_of: date) -> dict[str, dict[str, object]]:
+        """Every enterprise of ``usccs`` (distinct): one at a time on SQLite, from
+        ``batch_from`` of them in one DuckDB query over all their rows."""
         if self._scratch is None:
             self._scratch = _Scratch(self.lake)
         scratch = self._scratch
-        statements = scratch.statements(as_of)
-        scratch.load(uscc)
-        row = _merge([scratch.query(sql, uscc) for sql in statements.values()])
-        if not row:
-            return {}
-        return _finish(row, self._pagerank(uscc, as_of), as_of)
+        if len(usccs) >= self.batch_from:
+            rows = scratch.batch(usccs, as_of)
+            found = {u: rows.get(u) or {} for u in usccs}
+        else:
+            statements = scratch.statements(as_of)
+            found = {}
+            for uscc in usccs:
+                scratch.load([uscc])
+                found[uscc] = _merge([scratch.query(sql).get(uscc) for sql in statements.values()])
+        return {
+            uscc: _finish(row, self._pagerank(uscc, as_of), as_of) if row else {}
+            for uscc, row in found.items()
+        }
 
     def _forget_if_zone_changed(self) -> None:
         """Drop the in-memory zone and computed vectors once an integrated table has changed."""
@@ -415,26 +500,49 @@ class OnlineFeatures:
         Returns:
             ``uscc``, ``as_of`` and every catalogue feature (empty if unknown on that date).
         """
+        return self.get_many([uscc], as_of)[uscc]
+
+    def get_many(self, usccs: Iterable[str], as_of: date) -> dict[str, dict[str, object]]:
+        """Many enterprises' vectors as of ``as_of``, equal to :meth:`get` one by one.
+
+        The ones not cached are computed together (:meth:`_compute`): from ``batch_from`` of
+        them, one DuckDB query over all their rows, so post-loan monitoring of a thousand
+        borrowers costs one cut of the zone and one run of the feature plan.
+
+        Args:
+            usccs: The enterprises (repeats are answered once).
+            as_of: The decision date.
+
+        Returns:
+            Each asked USCC → ``uscc``, ``as_of`` and every catalogue feature (empty if unknown
+            on that date); fresh copies the caller may change.
+        """
+        wanted = list(dict.fromkeys(usccs))
         snap = self._snapshot(as_of)
         if snap is not None:
-            return dict(snap.get(uscc, {}))
-        key = (uscc, as_of)
+            return {u: dict(snap.get(u, {})) for u in wanted}
+        found: dict[str, dict[str, object]] = {}
         with self._lock:
             self._forget_if_zone_changed()
-            row = self._cache.get(key)
-            if row is None:
-                row = self._cache[key] = self._compute(uscc, as_of)
-                if len(self._cache) > self.cache_size:
+            for uscc in wanted:
+                row = self._cache.get((uscc, as_of))
+                if row is not None:
+                    self._cache.move_to_end((uscc, as_of))
+                    found[uscc] = row
+            todo = [u for u in wanted if u not in found]
+            if todo:
+                found.update(self._compute(todo, as_of))
+                for uscc in todo:
+                    self._cache[(uscc, as_of)] = found[uscc]
+                while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(key)
-        return dict(row)
+        return {u: dict(found[u]) for u in wanted}
 
     def warm(self, as_of: date) -> int:
         """Compute every enterprise as of ``as_of`` in one DuckDB batch and keep it in memory.
 
-        After this, ``get(…, as_of)`` is a dictionary lookup. Use it when many decisions on a
-        date without a built snapshot are expected.
+        After this, ``get(…, as_of)`` is a dictionary lookup until the integrated zone changes.
+        Use it when many decisions on a date without a built snapshot are expected.
 
         Returns:
             The number of enterprises held for the date.
@@ -444,12 +552,13 @@ class OnlineFeatures:
         from loomcredit.pipeline.features.snapshot import compute_snapshot
         from loomcredit.pipeline.features.tables import load_tables
 
+        stamp = _zone_stamp(self.lake)
         con = ibis.duckdb.connect()
         try:
             table = compute_snapshot(con, load_tables(con, self.lake), as_of=as_of)
         finally:
             con.disconnect()
-        self._snapshots[as_of] = {r["uscc"]: r for r in table.to_pylist()}
+        self._warmed[as_of] = (stamp, {r["uscc"]: r for r in table.to_pylist()})
         return int(table.num_rows)
 
     def close(self) -> None:

@@ -4,12 +4,14 @@
 and engine-neutral. :func:`compute_snapshot` executes it on an engine, adds PageRank (computed in
 Python on the same edge list for both engines), fills the documented defaults and orders columns
 as in the catalogue. :func:`build_snapshot` writes
-``lake/features/snapshots/as_of=YYYY-MM-DD/part-0.parquet``.
+``lake/features/snapshots/as_of=YYYY-MM-DD/part-0.parquet``; :func:`drop_snapshots_from` removes
+the snapshots a batch of rows obtained on or before their date has made out of date.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -130,3 +132,30 @@ def build_snapshot(
     pq.write_table(table, target)
     log.info("feature snapshot as of %s: %d enterprises -> %s", as_of, table.num_rows, target)
     return target
+
+
+def drop_snapshots_from(lake: LakePaths, day: date) -> list[date]:
+    """Remove the snapshots as of ``day`` or later: rows obtained on ``day`` have just arrived,
+    so they no longer show what the bank held on their date. Earlier snapshots stay (exact: a
+    snapshot as of D holds only rows obtained by D).
+
+    Args:
+        lake: The lake.
+        day: The earliest ``obtained_on`` of the rows just ingested.
+
+    Returns:
+        The dates whose snapshot was removed, oldest first.
+    """
+    root = lake.features / "snapshots"
+    dropped = []
+    for folder in sorted(root.glob("as_of=*")) if root.is_dir() else []:
+        try:
+            as_of = date.fromisoformat(folder.name.removeprefix("as_of="))
+        except ValueError:
+            continue
+        if as_of >= day:
+            shutil.rmtree(folder)
+            dropped.append(as_of)
+    if dropped:
+        log.info("feature snapshots out of date since %s removed: %s", day, dropped)
+    return dropped
