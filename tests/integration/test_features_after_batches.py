@@ -74,9 +74,12 @@ def test_a_batch_obtained_on_d_replaces_the_snapshot_of_d(
     firm = cluster[1][0]
     features = LakeFeatureSource(home)
     online = OnlineFeatures(LakePaths(home))
+    batched = OnlineFeatures(LakePaths(home), batch_from=1)  # get_many always in one pass
     before = features.get(firm, D)["judicial_enforcement_open"]
     assert online.get(firm, D)["judicial_enforcement_open"] == before  # snapshot held in memory
     assert features.get(firm, D - timedelta(days=1))["judicial_enforcement_open"] == before
+    later = D + timedelta(days=1)  # no snapshot: computed on demand and cached
+    assert batched.get_many([firm], later)[firm]["judicial_enforcement_open"] == before
 
     taken = LakeIntake(home, KEY).take(_court_case(firm, D), NOW)
 
@@ -86,6 +89,7 @@ def test_a_batch_obtained_on_d_replaces_the_snapshot_of_d(
     assert features.get(firm, D)["judicial_enforcement_open"] == before + 1
     assert features.get_many([firm], D)[firm]["judicial_enforcement_open"] == before + 1
     assert online.get(firm, D)["judicial_enforcement_open"] == before + 1
+    assert batched.get_many([firm], later)[firm]["judicial_enforcement_open"] == before + 1
     assert features.snapshots.has(D - timedelta(days=1))
     assert features.get(firm, D - timedelta(days=1))["judicial_enforcement_open"] == before
 
