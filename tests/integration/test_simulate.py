@@ -396,3 +396,51 @@ def test_bank_flows_are_obtained_when_a_consent_covering_them_is_granted(con) ->
         late += want is not None and want > booked + timedelta(days=1)
     assert late > 0  # some flows arrive only with a later consent (a lapse's, or a first grant)
     assert all(o is None or o >= b for _u, b, o in rows)
+
+
+def test_what_arrives_after_the_feed_ends_is_held_back_for_later(tmp_path: Path) -> None:
+    """With two months simulated after the feed, ``raw/`` holds only what the bank had on the
+    feed's last day (no row obtained later, no court case closed or tax paid later, no consent
+    granted or revoked later), and ``arrivals/`` holds every row obtained after it — December's
+    invoices among them, and the invoices of both later months."""
+    out = tmp_path / "lake"
+    simulate(SimulationConfig(enterprises=120, months=12, start="2025-01", seed=5,
+                              arrival_months=2), out)  # fmt: skip
+    last = date(2025, 12, 31)
+    db = duckdb.connect()
+
+    def one(sql: str) -> tuple:
+        return db.execute(sql.replace("RAW", str(out / "raw")).replace(
+            "LATER", str(out / "arrivals"))).fetchall()[0]  # fmt: skip
+
+    for source in RAW_SCHEMAS:
+        if source == "consents":
+            continue
+        (late,) = one(f"SELECT count(*) FROM read_parquet('RAW/{source}/*.parquet') "
+                      f"WHERE obtained_on > DATE '{last}'")  # fmt: skip
+        assert late == 0, source
+    (early,) = one("SELECT count(*) FROM read_parquet('LATER/*/*.parquet', union_by_name=true) "
+                   f"WHERE obtained_on <= DATE '{last}'")  # fmt: skip
+    assert early == 0
+    closed = one(f"SELECT count(*) FILTER (WHERE closed_on > DATE '{last}') "
+                 "FROM read_parquet('RAW/judicial/*.parquet')")  # fmt: skip
+    paid = one(f"SELECT count(*) FILTER (WHERE paid_on > DATE '{last}') "
+               "FROM read_parquet('RAW/tax/*.parquet')")  # fmt: skip
+    consents = one(f"SELECT count(*) FILTER (WHERE granted_at > TIMESTAMPTZ '{last} 23:59:59+00' "
+                   f"OR revoked_at > TIMESTAMPTZ '{last} 23:59:59+00') "
+                   "FROM read_parquet('RAW/consents/*.parquet')")  # fmt: skip
+    assert (closed, paid, consents) == ((0,), (0,), (0,))
+    months = {r[0] for r in db.execute(
+        f"SELECT DISTINCT date_trunc('month', issued_on)::DATE FROM "
+        f"read_parquet('{out}/arrivals/invoices/*.parquet')").fetchall()}  # fmt: skip
+    assert {date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)} <= months
+    (december,) = one(
+        "SELECT count(*) FROM read_parquet('RAW/invoices/*.parquet') WHERE issued_on >= "
+        f"DATE '2025-12-01' AND obtained_on IS NOT NULL AND invoice_id NOT IN (SELECT key FROM "
+        f"read_parquet('{out}/truth/faults/*.parquet'))"
+    )  # December's invoices come with January's batch (a faulted date aside)
+    assert december == 0
+    (future,) = one("SELECT count(*) FROM read_parquet('RAW/invoices/*.parquet') WHERE "
+                    f"issued_on > DATE '{last}' AND invoice_id NOT IN (SELECT key FROM "
+                    f"read_parquet('{out}/truth/faults/*.parquet'))")  # fmt: skip
+    assert future == 0  # nothing of the later months, obtained or not

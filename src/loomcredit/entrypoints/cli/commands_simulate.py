@@ -35,6 +35,13 @@ def simulate(
     chunk_size: Annotated[
         int, typer.Option(help="分块 Enterprises generated and written together.")
     ] = 1000,
+    arrival_months: Annotated[
+        int,
+        typer.Option(
+            help="后续到达 Months simulated after the feed; their rows (and every row obtained "
+            "after the feed's last day) go to arrivals/ to be sent later as new data."
+        ),
+    ] = 0,
 ) -> None:
     """模拟柯桥纺织产业集群并写入数据湖 Simulate the Keqiao textile cluster into the lake."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -53,6 +60,7 @@ def simulate(
             fault_rate=fault_rate,
             fmt=fmt.lower(),
             chunk_size=chunk_size,
+            arrival_months=arrival_months,
         )
     except ValueError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)

@@ -37,6 +37,9 @@ class SimulationConfig:
         fault_rate: share of rows given a deliberate data-quality fault.
         fmt: ``parquet`` (default), ``csv`` or ``jsonl``.
         chunk_size: enterprises generated and written together (bounds memory).
+        arrival_months: months simulated after the feed's last month; their rows, and every row
+            of the feed's months obtained after its last day, go to ``arrivals/`` (what the bank
+            receives later), not ``raw/``.
     """
 
     enterprises: int = 2000
@@ -47,6 +50,7 @@ class SimulationConfig:
     fault_rate: float = 0.01
     fmt: str = "parquet"
     chunk_size: int = 1000
+    arrival_months: int = 0
 
     def __post_init__(self) -> None:
         """Validate the settings (a bad value is one clear ``ValueError``)."""
@@ -62,6 +66,8 @@ class SimulationConfig:
             raise ValueError(f"Format must be one of {', '.join(FORMATS)}, not {self.fmt!r}.")
         if self.chunk_size < 10:
             raise ValueError("The chunk size must be at least 10 enterprises.")
+        if not 0 <= self.arrival_months <= 24:
+            raise ValueError("Arrival months must be between 0 and 24.")
         if self.seed < 0:
             raise ValueError(f"The seed must be a whole number ≥ 0, not {self.seed}.")
         _parse_month(self.start)

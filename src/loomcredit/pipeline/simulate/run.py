@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from loomcredit.pipeline.schemas import RAW_SCHEMAS, TRUTH_SCHEMAS
+from loomcredit.pipeline.simulate.arrivals import feed_end, split
 from loomcredit.pipeline.simulate.config import (
     ProgressFn,
     SimulationConfig,
@@ -89,6 +91,14 @@ def _labels_table(firms: Firms, outsiders: Outsiders) -> pa.Table:
     )
 
 
+def _write_feed(writer: PartWriter, source: str, table: pa.Table, last_day: date) -> None:
+    """The rows the bank held on the feed's last day to ``raw/``, the later ones to
+    ``arrivals/`` (faults are injected into ``raw/`` only: the arrivals are clean)."""
+    held, later = split(source, table, last_day)
+    writer.write("raw", source, held)
+    writer.write("arrivals", source, later)
+
+
 def simulate(
     config: SimulationConfig, out: Path, progress: ProgressFn | None = None
 ) -> SimulationSummary:
@@ -105,7 +115,8 @@ def simulate(
     began = time.perf_counter()
     n, seed = config.enterprises, config.seed
     year, month = config.start_year_month
-    timeline = Timeline(year, month, config.months)
+    timeline = Timeline(year, month, config.months + config.arrival_months)
+    last_day = feed_end(year, month, config.months)
     firms = build_firms(n, timeline, seed)
     outsiders = build_outsiders(n, seed)
     net = build_network(firms, outsiders, seed)
@@ -116,6 +127,7 @@ def simulate(
 
     writer = PartWriter(out, config.fmt)
     writer.reset("raw", list(RAW_SCHEMAS))
+    writer.reset("arrivals", list(RAW_SCHEMAS))
     writer.reset("truth", list(TRUTH_SCHEMAS))
     all_uscc = pa.array(firms.uscc + outsiders.uscc, pa.string())
     book = NameBook.build(firms, outsiders)
@@ -132,7 +144,8 @@ def simulate(
     # row is obtained depends on its enterprises' consents (small: a few rows per firm).
     consents = [build_consents(chunk, firms, timeline, rng("consents", chunk)) for chunk in chunks]
     index = ConsentIndex.of(pa.concat_tables(consents))
-    writer.write("raw", "market", stamp("market", build_market(panel, timeline, seed), index))
+    _write_feed(writer, "market", stamp("market", build_market(panel, timeline, seed), index),
+                last_day)  # fmt: skip
     writer.write("truth", "defaults", _defaults_table(firms, panel))
     writer.write("truth", "counterparty_labels", _labels_table(firms, outsiders))
 
@@ -171,9 +184,11 @@ def simulate(
             # stamped before the faults, so a fault's wrong date keeps the true arrival day
             if source != "consents":
                 table = stamp(source, table, index)
-            table, found = inject(source, table, config.fault_rate, fault_rng)
+            held, later = split(source, table, last_day)
+            held, found = inject(source, held, config.fault_rate, fault_rng)
             records += found
-            writer.write("raw", source, table)
+            writer.write("raw", source, held)
+            writer.write("arrivals", source, later)
         writer.write("truth", "news_labels", labels)
         writer.write("truth", "faults", faults_table(records))
         del tables, view, news, labels
