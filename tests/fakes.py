@@ -58,6 +58,7 @@ from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import audit as audit_chain
 from loomcredit.service_layer.audit import AuditDetail, AuditHead, AuditRecord
 from loomcredit.service_layer.decisioning import DecisionRequest
+from loomcredit.service_layer.intake import Batch, Taken
 from loomcredit.service_layer.monitoring import WarningHit
 from loomcredit.service_layer.unit_of_work import (
     AlertRepository,
@@ -797,3 +798,32 @@ class FakeWarningRules:
             level = AlertLevel.RED if drop > 0.5 else AlertLevel.AMBER
             hits.append(warning_hit("SALES_DROP", level, "drop", drop, as_of))
         return hits
+
+
+@dataclass
+class FakeIntake:
+    """The data-intake port: each batch's payload is a JSON object of feature changes per firm
+    (``{"<uscc>": {"drop": 0.6}}``) applied to ``features`` when taken; a payload ``"refuse"`` is
+    refused whole. Records what it took."""
+
+    features: FakeFeatures
+    took: list[str] = field(default_factory=list)
+
+    def take(self, batch: Batch, now: datetime) -> Taken:
+        import hashlib
+        import json
+
+        from loomcredit.service_layer.errors import InvalidRequestError
+
+        if batch.payload == b"refuse":
+            raise InvalidRequestError(f"{batch.name}: no live consent for post_loan")
+        changes = json.loads(batch.payload)
+        for firm, values in changes.items():
+            self.features.by_firm.setdefault(firm, {}).update(values)
+        self.took.append(batch.name)
+        digest = hashlib.sha256(batch.payload).hexdigest()
+        n = len(changes)
+        return Taken(batch.source, digest, n, n, 0, (), False, tuple(sorted(changes)))
+
+    def take_inbox(self, now: datetime) -> Sequence[Taken]:
+        return []

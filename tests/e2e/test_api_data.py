@@ -181,11 +181,12 @@ def test_the_drop_folder_takes_each_file_and_sets_aside_a_refused_one(
     with api.svc.uow() as uow:
         done = intake.watch_once(uow, User("ops", Role.OPERATIONS), api.svc.intake(), features,
                                  rules, now=NOW)  # fmt: skip
-    by_source = {d.taken.source: d for d in done}
-    assert by_source["judicial"].taken.accepted == 1
-    assert by_source["judicial"].monitored is not None
-    assert "DISHONEST" in {a.rule for a in by_source["judicial"].monitored.raised}
-    assert "no live consent" in by_source["invoices"].taken.refused
+    assert done is not None
+    by_source = {t.source: t for t in done.batches}
+    assert by_source["judicial"].accepted == 1
+    assert done.monitored is not None
+    assert "DISHONEST" in {a.rule for a in done.monitored.raised}
+    assert "no live consent" in by_source["invoices"].refused
     assert (inbox / "_done" / "judicial" / "court-0302.jsonl").is_file()
     assert (inbox / "_failed" / "invoices" / "inv-0302.jsonl").is_file()
     reason = (inbox / "_failed" / "invoices" / "inv-0302.jsonl.reason.txt").read_text("utf-8")

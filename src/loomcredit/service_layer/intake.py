@@ -9,11 +9,13 @@ nothing is stored; a bad row goes to quarantine with its reason and the rest is 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.monitoring import MonitorRun, WarningRules, monitor
 from loomcredit.service_layer.ports import FeatureSource
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -63,22 +65,18 @@ class DataIntake(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A batch taken, and the monitoring of the borrowers it touched (None: none touched)."""
+    """Batches taken, and the monitoring of the borrowers they touched (None: none touched)."""
 
-    taken: Taken
+    batches: tuple[Taken, ...]
     monitored: MonitorRun | None
 
+    @property
+    def taken(self) -> Taken:
+        """The (first) batch taken."""
+        return self.batches[0]
 
-def after_taking(
-    uow: UnitOfWork,
-    user: User,
-    taken: Taken,
-    features: FeatureSource,
-    rules: WarningRules,
-    *,
-    now: datetime,
-) -> Received:
-    """Monitor, as of today, the borrowers among the enterprises a batch touched; audited."""
+
+def _audit_taken(uow: UnitOfWork, user: User, taken: Taken, now: datetime) -> None:
     uow.audit.append(
         user.name,
         "data.taken",
@@ -94,11 +92,28 @@ def after_taking(
         },
         now,
     )
+
+
+def after_taking(
+    uow: UnitOfWork,
+    user: User,
+    taken: Sequence[Taken],
+    features: FeatureSource,
+    rules: WarningRules,
+    *,
+    now: datetime,
+) -> Received:
+    """Audit the batches taken, then monitor, as of today and once, the borrowers among the
+    enterprises they touched (a day's files of several sources are judged together, so a firm
+    is never judged on one source's new month while another's is still on its way)."""
+    for t in taken:
+        _audit_taken(uow, user, t, now)
+    touched = sorted({u for t in taken if not t.duplicate for u in t.touched})
     run = None
-    if taken.touched and not taken.duplicate:
-        run = monitor(uow, user, features, rules, as_of=now.date(), now=now, uscc=taken.touched)
+    if touched:
+        run = monitor(uow, user, features, rules, as_of=now.date(), now=now, uscc=touched)
     uow.commit()
-    return Received(taken, run if run is not None and run.borrowers else None)
+    return Received(tuple(taken), run if run is not None and run.borrowers else None)
 
 
 def receive(
@@ -111,9 +126,36 @@ def receive(
     *,
     now: datetime,
 ) -> Received:
-    """Take one batch as of today, then monitor the borrowers it touched."""
+    """Take one batch as of today, then monitor the borrowers it touched (a refused batch is
+    :class:`InvalidRequestError`, nothing stored)."""
     require(user, Action.SUBMIT_DATA)
     taken = intake.take(batch, now)
+    return after_taking(uow, user, [taken], features, rules, now=now)
+
+
+def receive_all(
+    uow: UnitOfWork,
+    user: User,
+    intake: DataIntake,
+    batches: Sequence[Batch],
+    features: FeatureSource,
+    rules: WarningRules,
+    *,
+    now: datetime,
+) -> Received:
+    """Take a day's batches as of today, each on its own (a refused one is said in its
+    ``refused`` and stores nothing; the others are taken), then monitor the borrowers they
+    touched, once."""
+    require(user, Action.SUBMIT_DATA)
+    if not batches:
+        raise InvalidRequestError("no batch to take")
+    taken: list[Taken] = []
+    for batch in batches:
+        try:
+            taken.append(intake.take(batch, now))
+        except InvalidRequestError as exc:
+            digest = hashlib.sha256(batch.payload).hexdigest()
+            taken.append(Taken(batch.source, digest, 0, 0, 0, (), False, (), refused=str(exc)))
     return after_taking(uow, user, taken, features, rules, now=now)
 
 
@@ -125,7 +167,9 @@ def watch_once(
     rules: WarningRules,
     *,
     now: datetime,
-) -> list[Received]:
-    """One pass over the drop folder: every waiting file taken and its borrowers monitored."""
+) -> Received | None:
+    """One pass over the drop folder: every waiting file taken, then the borrowers they touched
+    monitored once (None when no file was waiting)."""
     require(user, Action.SUBMIT_DATA)
-    return [after_taking(uow, user, t, features, rules, now=now) for t in intake.take_inbox(now)]
+    taken = list(intake.take_inbox(now))
+    return after_taking(uow, user, taken, features, rules, now=now) if taken else None

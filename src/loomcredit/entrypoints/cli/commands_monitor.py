@@ -312,15 +312,15 @@ def escalate_cmd() -> None:
 
 
 def _said(got: Received) -> None:
-    t = got.taken
-    if t.refused:
-        console.print(f"[red]refused 拒收[/] {t.source}: {t.refused}")
-        return
-    console.print(
-        f"{t.source}: {t.accepted} accepted 接收 · {t.quarantined} quarantined 隔离"
-        + (" · duplicate 重复 (nothing changed)" if t.duplicate else "")
-        + f" · {len(t.touched)} enterprises touched"
-    )
+    for t in got.batches:
+        if t.refused:
+            console.print(f"[red]refused 拒收[/] {t.source}: {t.refused}")
+            continue
+        console.print(
+            f"{t.source}: {t.accepted} accepted 接收 · {t.quarantined} quarantined 隔离"
+            + (" · duplicate 重复 (nothing changed)" if t.duplicate else "")
+            + f" · {len(t.touched)} enterprises touched"
+        )
     if got.monitored is not None:
         print_run(got.monitored)
 
@@ -336,7 +336,7 @@ def watch_cmd(
     """Watch for new data 监听新数据: files dropped in $LOOM_HOME/lake/inbox/<source>/ (a taken file
     moves to inbox/_done, a refused one to inbox/_failed with its reason), or with --broker the
     messages on loom.data.<source>. Each batch goes through validation, quarantine and the
-    post-loan consent gate, and the borrowers it touched are monitored at once."""
+    post-loan consent gate; the borrowers a pass's files touched are then monitored at once."""
     import time
 
     from loomcredit.service_layer.intake import watch_once
@@ -353,8 +353,8 @@ def watch_cmd(
     while True:
         with svc.uow() as uow:
             done = watch_once(uow, operator(), intake, features, rules, now=svc.clock())
-        for got in done:
-            _said(got)
+        if done is not None:
+            _said(done)
         if once:
             return
         time.sleep(interval)
