@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -97,11 +98,39 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
     assert "seasonal 同比" in out
     assert "naive 环比" in out
 
-    # Stage 8: a court batch for a borrower with an active line is taken and the borrower
-    # monitored at once: a red enforcement alert and the line frozen.
-    assert "8 · 新数据实时接入" in out
-    assert "1 row taken into the lake" in out
-    assert "额度已冻结 line" in out
+    # Stage 8: the month-end limit review made one review per open line, for the next month.
+    assert "8 · 额度动态调整 Monthly limit review" in out
+    db = sqlite3.connect(home / "loom.db")
+    try:
+        reviews = db.execute(
+            "SELECT count(*), count(DISTINCT line_id), count(DISTINCT month) FROM limit_reviews"
+        ).fetchone()
+        story_alerts = db.execute("SELECT uscc, rule FROM alerts").fetchall()
+        frozen_now = {r[0] for r in db.execute(
+            "SELECT uscc FROM credit_lines WHERE status = 'frozen'")}  # fmt: skip
+    finally:
+        db.close()
+    assert reviews[0] >= 1
+    assert reviews[0] == reviews[1]
+    assert reviews[2] == 1
+
+    # Stage 9: months of new data arrive for the borrowers as batches through the intake; the
+    # scripted sales collapse raises a sales alert, the enforcement case a red alert and a frozen
+    # line, and the trough shown is not raised.
+    assert "9 · 新数据实时接入" in out
+    assert "到达批次 Batches" in out
+    collapsed = re.search(r"([0-9A-Z]{18}) *│ 销售骤降", out)
+    court = re.search(r"([0-9A-Z]{18}) *│ 被执行", out)
+    assert collapsed is not None
+    assert court is not None
+    rules_of = {u: {r for f, r in story_alerts if f == u} for u in (collapsed[1], court[1])}
+    assert rules_of[collapsed[1]] & {"SALES_DROP_50", "SALES_DROP_30"}, rules_of
+    assert "ENFORCEMENT" in rules_of[court[1]]
+    assert court[1] in frozen_now
+    trough = re.search(r"([0-9A-Z]{18}) *│ 春节淡季", out)
+    if trough is not None:
+        assert not {r for f, r in story_alerts if f == trough[1]} & {"SALES_DROP_50",
+                                                                     "SALES_DROP_30"}
 
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")

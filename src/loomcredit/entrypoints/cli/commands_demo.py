@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -91,6 +92,10 @@ def stage_domain() -> None:
 
 MARKER = ".loom-demo"
 LENDING_MONTHS = 3
+#: Months simulated after the feed: what arrives as new data in the last stage.
+ARRIVAL_MONTHS = 3
+#: The scripted sales collapse, as said.
+COLLAPSE_PCT = "10 %"
 
 
 def _month_end(day: date) -> date:
@@ -173,8 +178,9 @@ def stage_lake(settings: Settings, plan: DemoPlan, enterprises: int, seed: int) 
 
     _header("2 · 数据采集与整合 Data collection and integration")
     config = SimulationConfig(
-        enterprises=enterprises, months=plan.months, start=plan.start.strftime("%Y-%m"), seed=seed
-    )
+        enterprises=enterprises, months=plan.months, start=plan.start.strftime("%Y-%m"),
+        seed=seed, arrival_months=ARRIVAL_MONTHS,
+    )  # fmt: skip
     with console.status(f"simulating {enterprises} enterprises × {plan.months} months…"):
         sim = simulate(config, settings.lake)
     console.print(
@@ -330,7 +336,8 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
     svc.engine.dispose()
     if book.last_day is not None:
         stage_monitor(settings, book.last_day)
-        stage_new_data(settings, book.last_day)
+        stage_limit_review(settings, book.last_day)
+        stage_new_data(settings, _month_end(plan.last_month))
 
 
 def stage_monitor(settings: Settings, as_of: date) -> None:
@@ -374,51 +381,111 @@ def stage_monitor(settings: Settings, as_of: date) -> None:
     svc.engine.dispose()
 
 
-def stage_new_data(settings: Settings, as_of: date) -> None:
-    """A court batch arrives for one borrower whose line is active: taken into the lake through
-    the ingest's gate, the borrower monitored at once — a red alert and its line frozen."""
-    import json
-
+def stage_new_data(settings: Settings, feed_end: date) -> None:
+    """Months of new data arrive for the borrowers (see ``demo_new_data``): batches taken through
+    the ingest's gate, the borrowers monitored at each; a sales collapse and an enforcement case
+    raised (the line frozen), a Spring Festival trough not raised."""
+    from loomcredit.adapters.warning_rules import ProfileWarningRules
     from loomcredit.bootstrap.service import build_service
     from loomcredit.domain.credit_line import LineStatus
     from loomcredit.entrypoints.cli.commands_monitor import print_alerts
-    from loomcredit.service_layer.intake import Batch, receive
+    from loomcredit.entrypoints.cli.demo_new_data import BASELINE_RULES, run_story, sales_of
+    from loomcredit.service_layer.intake import Batch, Received, receive_all
     from loomcredit.service_layer.users import Role, User
 
-    _header(f"8 · 新数据实时接入 New data as it happens · {as_of}")
     svc = build_service(settings)
     with svc.uow() as uow:
         active = sorted((ln for ln in uow.lines.find() if ln.status is LineStatus.ACTIVE),
                         key=lambda ln: ln.line_id)  # fmt: skip
-    if not active:
-        console.print("no active line to watch")
+    firms = list(dict.fromkeys(ln.terms.uscc for ln in active))
+    if len(firms) < 2:
+        console.print("fewer than two active lines: no new-data story")
         return
-    firm = active[0].terms.uscc
-    case = {"uscc": firm, "case_id": f"({as_of.year})浙0603执{active[0].line_id}号",
-            "filed_on": (as_of - timedelta(days=10)).isoformat(), "case_type": "enforcement",
-            "role": "respondent", "amount_fen": 86_000_000, "closed_on": None}  # fmt: skip
-    payload = (json.dumps(case, ensure_ascii=False) + "\n").encode()
-    now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC).replace(hour=12)
     features, rules = svc.monitoring()
     ops = User("demo_operations", Role.OPERATIONS)
-    with console.status("a court batch arrives: validation, consent gate, lake, monitor…"), \
-            svc.uow() as uow:  # fmt: skip
-        got = receive(uow, ops, svc.intake(), Batch("judicial", payload, "court-feed.jsonl"),
-                      features, rules, now=now)  # fmt: skip
-    t = got.taken
-    console.print(
-        f"court feed 法院被执行信息 for {firm}: {t.accepted} row taken into the lake "
-        f"(quarantined {t.quarantined}), {len(t.touched)} enterprise touched → monitored at once "
-        "(`POST /api/v1/data/judicial`, or `loom watch` on lake/inbox/judicial/, or "
-        "`loom watch --broker nats://127.0.0.1:4222`)"
-    )
-    if got.monitored is not None and got.monitored.raised:
-        print_alerts(list(got.monitored.raised), "新增预警 Alerts raised by the new data")
-    for line_id in got.monitored.lines_frozen if got.monitored else ():
+
+    def take(batches: Sequence[Batch], now: datetime) -> Received:
+        with svc.uow() as uow:
+            return receive_all(uow, ops, svc.intake(), batches, features, rules, now=now)
+
+    with console.status("new data arrives: batches through the gate, borrowers monitored…"):
+        story = run_story(Path(settings.home), firms, feed_end, take)
+    first = feed_end + timedelta(days=1)
+    _header(f"9 · 新数据实时接入 Months of new data · {first} → {story.days[-1]}")
+    table = Table("date 日期", "source 来源", "rows", "taken 接收", "", title="到达批次 Batches "
+                  "(POST /api/v1/data/{source} · loom watch · loom watch --broker)")  # fmt: skip
+    for day, source, rows, taken, said in story.taken:
+        table.add_row(day.isoformat(), source, str(rows), str(taken),
+                      said[:70])  # fmt: skip
+    console.print(table)
+    day = story.days[-1]
+    seasonal = rules if isinstance(rules, ProfileWarningRules) else ProfileWarningRules()
+    last = add_months(day.replace(day=1), -1)  # the last month whose invoices are in by the day
+    months = [add_months(last, -k) for k in range(5, -1, -1)]  # the two quarters before it
+    trough = None
+    with svc.uow() as uow:
+        alerted = {a.uscc for a in uow.alerts.find() if a.rule in BASELINE_RULES}
+    for firm in firms[2:]:
+        if firm in alerted:
+            continue  # raised on a sales, power or steam baseline at some point: not a trough
+        house = {h.rule for h in seasonal.warnings(features.get(firm, day), day)}
+        sales = sales_of(Path(settings.home), firm, months)
+        before, now_ = sum(sales[:3]), sum(sales[3:])
+        seq = now_ / before - 1 if before else 0.0
+        if seq <= -0.3 and not house & set(BASELINE_RULES):
+            trough = (firm, seq, features.get(firm, day).get("sales_yoy_3m"))
+            break
+    said = Table("borrower 企业", "what happened 发生了什么", "alerts 预警", "evidence 依据",
+                 title=f"预警与未预警 Raised and not raised, by {day}")  # fmt: skip
+    for firm, what in ((story.collapsed, f"销售骤降 invoices at {COLLAPSE_PCT} of normal"),
+                       (story.court, "被执行 an enforcement case filed")):  # fmt: skip
+        mine = [a for a in story.raised if a.uscc == firm]
+        said.add_row(firm, what, ", ".join(sorted({a.rule for a in mine})) or "—",
+                     "; ".join(sorted({a.evidence[0].message_zh for a in mine}))[:160])  # fmt: skip
+    if trough is not None:
+        firm, seq, yoy = trough
+        said.add_row(firm, "春节淡季 its usual Spring Festival trough",
+                     "[green]none 未预警[/] (seasonal 同比)",
+                     f"sales {months[3]:%Y-%m}..{months[5]:%Y-%m} 同比 {_pct(yoy)} (no alert); "
+                     f"环比 {_pct(seq)} against the quarter before — a month-on-month rule "
+                     "would have raised SALES_DROP")  # fmt: skip
+    console.print(said)
+    if story.raised:
+        print_alerts(story.raised, "新数据触发的预警 Alerts the new data raised")
+    for line_id in story.frozen:
         console.print(
             f"[red]额度已冻结 line {line_id} frozen at once[/] — the officer confirms, a risk "
-            f"manager may lift it: `loom alerts freeze ID --confirm|--lift --comment …`"
+            "manager may lift it: `loom alerts freeze ID --confirm|--lift --comment …`"
         )
+    svc.engine.dispose()
+
+
+def _pct(value: object) -> str:
+    return "—" if not isinstance(value, int | float) else f"{value:+.0%}"
+
+
+def stage_limit_review(settings: Settings, as_of: date) -> None:
+    """The month-end limit review: every open line recomputed for the coming month."""
+    from loomcredit.bootstrap.service import build_service
+    from loomcredit.entrypoints.cli.commands_lines import print_review
+    from loomcredit.service_layer.limit_review import review_limits
+    from loomcredit.service_layer.users import Role, User
+
+    month_end = as_of.replace(day=1) - timedelta(days=1) if as_of.day != days_in_month(
+        as_of.year, as_of.month) else as_of  # fmt: skip
+    _header(f"8 · 额度动态调整 Monthly limit review · {month_end}")
+    svc = build_service(settings)
+    rm = User("demo_risk_manager", Role.RISK_MANAGER)
+    with console.status("limit review: decision again on the latest features and PD…"), \
+            svc.uow() as uow:  # fmt: skip
+        run = review_limits(uow, rm, svc.decider, svc.review_policy(), as_of=month_end,
+                            now=svc.clock())  # fmt: skip
+        uow.commit()
+    print_review(run)
+    console.print(
+        "within ±10 % applies itself; larger changes wait under /approvals for "
+        "demo_risk_manager2 (`loom lines reviews`, `GET /api/v1/limit-reviews`)"
+    )
     svc.engine.dispose()
 
 
