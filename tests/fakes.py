@@ -753,6 +753,9 @@ class FakeFeatures:
             raise NotFound(f"no features for {uscc}")
         return self.by_firm[uscc]
 
+    def get_many(self, usccs: Iterable[str], as_of: date) -> Mapping[str, Mapping[str, object]]:
+        return {u: self.by_firm[u] for u in usccs if u in self.by_firm}
+
 
 def warning_hit(
     rule: str, level: AlertLevel, feature: str, value: object, as_of: date

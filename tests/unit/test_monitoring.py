@@ -121,6 +121,31 @@ class TestMonitor:
         out = run(w, Features({}))
         assert (out.borrowers, out.without_data) == (1, (USCC,))
 
+    def test_a_source_answering_one_firm_at_a_time_gives_the_same_run(self) -> None:
+        """The monitor asks a batch source for every borrower at once; a source that only
+        answers one firm at a time gives the same alerts and the same firms without data."""
+
+        class OneByOne:
+            def __init__(self, inner: Features) -> None:
+                self.inner = inner
+
+            def get(self, uscc: str, as_of: date) -> object:
+                return self.inner.get(uscc, as_of)
+
+        feats = {USCC: {"court": 1, "drop": 0.4}}
+        runs = []
+        for source in (Features(dict(feats)), OneByOne(Features(dict(feats)))):
+            w = World()
+            w.open_line()
+            w.open_line(uscc=OTHER)
+            with w.uow() as uow:
+                runs.append(monitoring.monitor(uow, w.risk, source, Rules(),  # type: ignore[arg-type]
+                                               as_of=AS_OF, now=w.now))  # fmt: skip
+        batch, single = runs
+        assert [(a.uscc, a.rule) for a in batch.raised] == [(a.uscc, a.rule) for a in single.raised]
+        assert batch.without_data == single.without_data == (OTHER,)
+        assert len(batch.raised) == 2
+
     def test_only_operations_and_risk_managers_run_it(self) -> None:
         """An officer may not run the monitor."""
         w = World()

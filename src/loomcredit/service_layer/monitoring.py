@@ -34,7 +34,7 @@ from loomcredit.service_layer import approvals
 from loomcredit.service_layer.eod import EodRun, business_date, run_eod
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.limit_review import ReviewRun, review_limits
-from loomcredit.service_layer.ports import FeatureSource
+from loomcredit.service_layer.ports import BatchFeatureSource, FeatureSource
 from loomcredit.service_layer.service_ports import Decider
 from loomcredit.service_layer.unit_of_work import UnitOfWork
 from loomcredit.service_layer.users import AccessDeniedError, Action, Role, User, require
@@ -114,13 +114,17 @@ def _findings(
     in one batch), the borrowers without features, and how many had a behaviour score."""
     todo: list[tuple[str, CreditLine, Mapping[str, object]]] = []
     missing: list[str] = []
-    for firm, line in sorted(lines.items()):
-        if wanted is not None and firm not in wanted:
-            continue
-        try:
-            todo.append((firm, line, features.get(firm, as_of)))
-        except NotFound:
-            missing.append(firm)
+    chosen = [(f, ln) for f, ln in sorted(lines.items()) if wanted is None or f in wanted]
+    if isinstance(features, BatchFeatureSource):
+        got = features.get_many([f for f, _ in chosen], as_of)
+        todo = [(f, ln, got[f]) for f, ln in chosen if f in got]
+        missing = [f for f, _ in chosen if f not in got]
+    else:
+        for firm, line in chosen:
+            try:
+                todo.append((firm, line, features.get(firm, as_of)))
+            except NotFound:
+                missing.append(firm)
     history = uow.book.repayment_history(as_of)
     pds = rules.model_pds([vector for _, _, vector in todo])
     out, scored = [], 0

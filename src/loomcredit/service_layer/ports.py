@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class FeatureSource(Protocol):
@@ -17,6 +17,16 @@ class FeatureSource(Protocol):
 
     def get(self, uscc: str, as_of: date) -> Mapping[str, object]:
         """The feature vector (names as in the agreed catalogue); NotFound if unknown."""
+        ...
+
+
+@runtime_checkable
+class BatchFeatureSource(FeatureSource, Protocol):
+    """A feature source that also answers for many enterprises in one pass."""
+
+    def get_many(self, usccs: Iterable[str], as_of: date) -> Mapping[str, Mapping[str, object]]:
+        """Each enterprise's vector as :meth:`get` gives it; one it knows nothing of is left
+        out."""
         ...
 
 
