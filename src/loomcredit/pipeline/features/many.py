@@ -1,10 +1,10 @@
 """Many enterprises' features in one pass (:meth:`.online.OnlineFeatures.get_many`).
 
-Their rows are read from the integrated zone's Parquet with a filter on the enterprise (Arrow's
-multi-threaded scan: no copy of the whole zone in memory), registered in an in-process DuckDB
-without a copy, and the whole feature plan — the same Ibis expressions as the snapshot, compiled
-once per date — runs once over all of them. A supply edge is read when either end is one of the
-enterprises; risk events also for their trading partners (contagion reads them), as on demand.
+Their rows are read from the integrated zone's Parquet by an in-process DuckDB, with a semi-join on
+the enterprises (a scan on every core, no copy of the whole zone in memory), and the whole feature
+plan — the snapshot's Ibis expressions, compiled once per date — runs once over all of them. A
+supply edge is read when either end is one of the enterprises; risk events also for their trading
+partners (contagion reads them), as on demand.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from loomcredit.pipeline.features.catalogue import catalogue
-from loomcredit.pipeline.features.online import read_table
-from loomcredit.pipeline.features.tables import NEEDED, Tables, schema_of
+from loomcredit.pipeline.features.tables import NEEDED, Tables, parquet_files, schema_of
 from loomcredit.pipeline.schemas import LakePaths
 
 log = logging.getLogger(__name__)
@@ -60,34 +58,50 @@ class ManyFeatures:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
-            for name, table in self.cut(usccs).items():
-                con.register(_target(name), table)
+            con.register("wanted", pa.table({"uscc": pa.array(sorted(set(usccs)), pa.string())}))
+            for name in _ORDER:
+                con.execute(f"CREATE TEMP TABLE {_target(name)} AS {self._cut(name)}")
             result = con.sql(sql).to_arrow_table()
         finally:
             con.close()
         return {str(r["uscc"]): r for r in _catalogue_types(result).to_pylist()}
 
-    def cut(self, usccs: Sequence[str]) -> dict[str, pa.Table]:
-        """The zone's rows of the enterprises, by table (``market`` whole)."""
-        wanted = pa.array(sorted(set(usccs)), pa.string())
-        edges = read_table(
-            self.lake,
-            "supply_edges",
-            where=ds.field("seller_uscc").isin(wanted) | ds.field("buyer_uscc").isin(wanted),
+    def _cut(self, name: str) -> str:
+        """SELECT of a table's rows that concern the enterprises in ``wanted``, in the feature
+        schema (a column no file has, an arrival day of an older lake, is NULL)."""
+        files = parquet_files(self.lake.table(name))
+        have: set[str] = set()
+        for f in files:
+            have.update(pq.read_schema(f).names)
+        cols = ", ".join(
+            f'CAST({_q(f.name) if f.name in have else "NULL"} AS {_DUCK[str(f.type)]}) '
+            f"AS {_q(f.name)}"
+            for f in schema_of(name)
         )
-        ends = [pc.unique(edges.column(c)) for c in ("seller_uscc", "buyer_uscc")]
-        partners = pc.unique(pc.drop_null(pa.concat_arrays([wanted, *ends])))
-        out = {
-            "supply_edges": edges,
-            "risk_events": read_table(
-                self.lake, "risk_events", where=ds.field("uscc").isin(partners)
-            ),
-            "market": read_table(self.lake, "market"),
-        }
-        for name in NEEDED:
-            if name not in out:
-                out[name] = read_table(self.lake, name, where=ds.field("uscc").isin(wanted))
-        return out
+        if not files:
+            return f"SELECT {cols} WHERE false"
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        source = f"read_parquet([{listed}], union_by_name = true)"
+        return f"SELECT {cols} FROM {source} WHERE {_WHERE.get(name, _OWN)}"
+
+
+_OWN = "uscc IN (SELECT uscc FROM wanted)"
+_WHERE = {
+    "supply_edges": "seller_uscc IN (SELECT uscc FROM wanted) "
+    "OR buyer_uscc IN (SELECT uscc FROM wanted)",
+    # their own events and their trading partners' (contagion reads them)
+    "risk_events": f"{_OWN} OR uscc IN (SELECT seller_uscc FROM cur_supply_edges) "
+    "OR uscc IN (SELECT buyer_uscc FROM cur_supply_edges)",
+    "market": "true",
+}
+# supply_edges before risk_events, which reads it
+_ORDER = ("supply_edges", *(name for name in NEEDED if name != "supply_edges"))
+_DUCK = {"bool": "BOOLEAN", "date32[day]": "DATE", "double": "DOUBLE", "int64": "BIGINT",
+         "string": "VARCHAR"}  # fmt: skip
+
+
+def _q(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _target(name: str) -> str:

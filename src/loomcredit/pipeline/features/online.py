@@ -22,12 +22,13 @@ Ibis turns ``greatest``/``least`` into SQLite's ``max``/``min``, which return NU
 is NULL where DuckDB ignores it (every current use has non-null arguments).
 
 :meth:`OnlineFeatures.get_many` answers many enterprises at once (post-loan monitoring of the
-borrowers a batch touched): from ``batch_from`` (32) not cached, :mod:`.many` reads their rows from
-the Parquet with a filter, without loading the zone, and runs the whole feature plan (compiled once
-per date) once over all of them on DuckDB, so the plan's fixed cost is shared. SQLite would first
-need every row copied in, about 1.3 ms per enterprise. Values equal :meth:`~OnlineFeatures.get`'s,
-floats to the last bits (DuckDB may add in another order). :meth:`OnlineFeatures.warm` computes a
-whole date in one DuckDB batch when many decisions on a date without a snapshot are expected.
+borrowers a batch touched). From ``batch_from`` (32) not cached, or from two when the zone is not
+in memory, :mod:`.many` reads their rows from the Parquet (DuckDB, a semi-join on them; no load of
+the zone) and runs the whole feature plan, compiled once per date, once over all of them: the
+plan's fixed cost is shared, where SQLite would first need every row copied in (about 1.3 ms an
+enterprise). Values equal :meth:`~OnlineFeatures.get`'s, floats to the last bits (DuckDB may add
+in another order). :meth:`OnlineFeatures.warm` computes a whole date in one DuckDB batch when many
+decisions on a date without a snapshot are expected.
 
 A snapshot read into memory is kept while its folder is the one it was read from (one ``stat`` a
 call): a batch of rows obtained on or before its date removes it (``docs/arrival-time.md``), and
@@ -143,7 +144,7 @@ class _Scratch:
             target = "market" if name == "market" else f"cur_{name}"
             self.db.execute(f"CREATE TABLE {target} ({_columns(name)})")
             opened[name] = ibis.table(ibis.schema(schema_of(name)), name=target)
-        self.db.executemany(_insert("market", "market"), _tuples(read_table(lake, "market")))
+        self.db.executemany(_insert("market", "market"), _tuples(_read(lake, "market")))
         # Reading and sorting release the GIL: two tables at a time.
         with ThreadPoolExecutor(max_workers=2) as pool:
             for part in pool.map(lambda name: _sorted(lake, name), _PER_ENTERPRISE):
@@ -212,7 +213,7 @@ def _zone_stamp(lake: LakePaths) -> tuple[int, ...]:
 
 def _sorted(lake: LakePaths, name: str) -> dict[str, _Sorted]:
     """One per-enterprise table of the zone, sorted for lookups (edges both ways)."""
-    table = read_table(lake, name)
+    table = _read(lake, name)
     if name == "supply_edges":
         return {
             "edges_by_seller": _Sorted(table, "seller_uscc"),
@@ -221,17 +222,12 @@ def _sorted(lake: LakePaths, name: str) -> dict[str, _Sorted]:
     return {name: _Sorted(table, "uscc")}
 
 
-def read_table(lake: LakePaths, name: str, *, where: Any = None) -> pa.Table:
-    """An integrated table in its feature schema (:func:`~.tables.schema_of`), one chunk; a
-    missing arrival column reads as NULL. ``where``: a ``pyarrow.dataset`` filter expression."""
+def _read(lake: LakePaths, name: str) -> pa.Table:
     schema = schema_of(name)
     files = parquet_files(lake.table(name))
     if not files:
         return schema.empty_table()
-    parts = [
-        _with_arrival(pq.read_table(f, columns=_present(f, name), filters=where), schema)
-        for f in files
-    ]
+    parts = [_with_arrival(pq.read_table(f, columns=_present(f, name)), schema) for f in files]
     # One chunk: take() on a table of many chunks would copy them all on every lookup.
     return pa.concat_tables([p.cast(schema) for p in parts]).combine_chunks()
 
@@ -343,7 +339,8 @@ class OnlineFeatures:
         lake: The lake (integrated zone and feature snapshots).
         cache_size: How many computed ``(uscc, as_of)`` vectors to keep.
         batch_from: From how many enterprises not cached :meth:`get_many` computes them in one
-            DuckDB query instead of one by one on SQLite (see ``docs/benchmarks.md``).
+            DuckDB pass instead of one by one on SQLite (from two when the zone is not in
+            memory; see ``docs/benchmarks.md``).
     """
 
     def __init__(self, lake: LakePaths, *, cache_size: int = 4096, batch_from: int = 32) -> None:
@@ -424,8 +421,10 @@ class OnlineFeatures:
 
     def _compute(self, usccs: Sequence[str], as_of: date) -> dict[str, dict[str, object]]:
         """Every enterprise of ``usccs`` (distinct): one at a time on SQLite over the zone in
-        memory, from ``batch_from`` of them in one DuckDB pass (:mod:`.many`)."""
-        if len(usccs) >= self.batch_from:
+        memory; in one DuckDB pass (:mod:`.many`) from ``batch_from`` of them, or from two when
+        the zone is not in memory (after a batch changed it)."""
+        # Loading the zone for SQLite costs seconds in a large lake: not for a few firms.
+        if len(usccs) >= self.batch_from or (self._scratch is None and len(usccs) > 1):
             if self._many is None:
                 from loomcredit.pipeline.features.many import ManyFeatures
 
