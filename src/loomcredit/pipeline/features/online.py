@@ -22,7 +22,7 @@ Ibis turns ``greatest``/``least`` into SQLite's ``max``/``min``, which return NU
 is NULL where DuckDB ignores it (every current use has non-null arguments).
 
 :meth:`OnlineFeatures.get_many` answers many enterprises at once (post-loan monitoring of the
-borrowers a batch touched). From ``batch_from`` (32) not cached, or from two when the zone is not
+borrowers a batch touched). From ``batch_from`` (100) not cached, or from two when the zone is not
 in memory, :mod:`.many` reads their rows from the Parquet (DuckDB, a semi-join on them; no load of
 the zone) and runs the whole feature plan, compiled once per date, once over all of them: the
 plan's fixed cost is shared, where SQLite would first need every row copied in (about 1.3 ms an
@@ -343,7 +343,7 @@ class OnlineFeatures:
             memory; see ``docs/benchmarks.md``).
     """
 
-    def __init__(self, lake: LakePaths, *, cache_size: int = 4096, batch_from: int = 32) -> None:
+    def __init__(self, lake: LakePaths, *, cache_size: int = 4096, batch_from: int = 100) -> None:
         self.lake = lake
         self.cache_size = cache_size
         self.batch_from = batch_from
