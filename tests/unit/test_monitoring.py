@@ -89,6 +89,32 @@ class TestMonitor:
         assert older.refreshed == ()
         assert queue(w)[0].level is AlertLevel.RED
 
+    def test_an_alert_a_run_beside_this_one_raised_first_is_left_to_it(self) -> None:
+        """Two runs at once: this one read the open alerts before the other committed its red
+        court alert. Adding the same alert is refused by the store (one open alert per borrower
+        and rule); this run goes on without it, raising nothing twice and freezing nothing."""
+        w = World()
+        w.open_line()
+        feats = Features({USCC: {"court": 1, "drop": 0.4}})
+        first = run(w, feats)
+        assert len(first.raised) == 2
+        with w.uow() as uow:
+            line = uow.lines.get(first.lines_frozen[0], lock=True)
+            assert line is not None
+            line.unfreeze("lifted by hand", w.today)
+            uow.lines.save(line)
+            uow.commit()
+        with w.uow() as uow:
+            uow.alerts.find = lambda **_: []  # type: ignore[method-assign]  # read too early
+            second = monitoring.monitor(uow, w.risk, feats, Rules(), as_of=AS_OF, now=w.now)
+            uow.commit()
+        assert (second.raised, second.lines_frozen) == ((), ())
+        assert len(queue(w)) == 2
+        with w.uow() as uow:
+            line = uow.lines.get(first.lines_frozen[0])
+        assert line is not None
+        assert line.status is LineStatus.ACTIVE
+
     def test_a_closed_alert_is_not_reopened_a_new_one_is_raised(self) -> None:
         """After an alert is closed, the rule firing again raises a new alert."""
         w = World()

@@ -36,7 +36,7 @@ from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.limit_review import ReviewRun, review_limits
 from loomcredit.service_layer.ports import BatchFeatureSource, FeatureSource
 from loomcredit.service_layer.service_ports import Decider
-from loomcredit.service_layer.unit_of_work import UnitOfWork
+from loomcredit.service_layer.unit_of_work import DuplicateKey, UnitOfWork
 from loomcredit.service_layer.users import AccessDeniedError, Action, Role, User, require
 
 
@@ -190,10 +190,15 @@ def monitor(
                 assignee=assignee,
                 at=now,
             )
-            if w.action is WarningAction.FREEZE and line.status is LineStatus.ACTIVE:
+            freeze = w.action is WarningAction.FREEZE and line.status is LineStatus.ACTIVE
+            alert.froze_line = freeze
+            try:
+                uow.alerts.add(alert)
+            except DuplicateKey:
+                continue  # a run beside this one raised it first: it acts on it, not this one
+            if freeze:
                 _freeze(uow, user, line, alert, now)
                 frozen.append(line.line_id)
-            uow.alerts.add(alert)
             open_now[w.rule] = alert
             raised.append(alert)
     run = MonitorRun(
