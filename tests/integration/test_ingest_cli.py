@@ -75,3 +75,20 @@ def test_cli_error_stays_one_line_on_a_narrow_terminal(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stderr
     assert "part-0.parquet" in lines[0]
     assert not (tmp_path / "home" / "lake" / "integrated" / "tax").exists()
+
+
+def test_an_ingest_removes_the_snapshots_its_rows_make_stale(tmp_path: Path) -> None:
+    """The feed's rows arrive: the snapshot as of 2024-03-31 no longer shows what the bank held
+    then and is removed (said on the terminal); one as of 2001-12-31, before any row was
+    obtained, is still exact and stays."""
+    home = tmp_path / "home"
+    snaps = home / "lake" / "features" / "snapshots"
+    for day in ("2001-12-31", "2024-03-31"):
+        (snaps / f"as_of={day}").mkdir(parents=True)
+        (snaps / f"as_of={day}" / "part-0.parquet").write_bytes(b"PAR1")
+    feed = fx.write_feed(tmp_path / "feed")
+    done = _loom(["ingest", "--from", str(feed), "--as-of", "2024-03-31"], home)
+    assert done.returncode == 0, done.stderr
+    assert not (snaps / "as_of=2024-03-31").exists()
+    assert (snaps / "as_of=2001-12-31" / "part-0.parquet").is_file()
+    assert "特征快照已失效 1 feature snapshot(s)" in done.stdout

@@ -152,6 +152,16 @@ def ingest(
             clock=lambda: datetime.now(UTC),
         )
     _print_summary(summary)
+    if summary.earliest_obtained is not None:
+        from loomcredit.pipeline.features.snapshot import drop_snapshots_from
+
+        dropped = drop_snapshots_from(lake, summary.earliest_obtained)
+        if dropped:
+            console.print(
+                f"特征快照已失效 {len(dropped)} feature snapshot(s) as of "
+                f"{dropped[0]}..{dropped[-1]} removed: rows obtained by then have just arrived "
+                "(rebuild with `loom features --as-of D`)"
+            )
 
 
 def register(app: typer.Typer) -> None:
