@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bench_watch import consented, open_lines
+from bench_watch import consented, open_lines, reingest_and_monitor
 
 from loomcredit.bootstrap.service import build_service
 from loomcredit.config import Settings
@@ -41,7 +41,7 @@ from loomcredit.pipeline.ingest import LakePaths, ingest
 from loomcredit.pipeline.schemas import RAW_SCHEMAS
 from loomcredit.pipeline.simulate.config import SimulationConfig
 from loomcredit.pipeline.simulate.run import simulate
-from loomcredit.service_layer import intake, monitoring
+from loomcredit.service_layer import intake
 from loomcredit.service_layer.users import Role, User
 
 OPS = User("bench-ops", Role.OPERATIONS)
@@ -103,17 +103,8 @@ def main() -> None:
 
         feed = home / "lake"
         pq.write_table(table, feed / "raw" / "invoices" / "part-day.parquet")
-        fresh = Path(tmp) / "fresh"
-        t0 = time.perf_counter()
-        ingest(feed, LakePaths(fresh), pii_key=PII, as_of=day.date())
-        other = build_service(Settings(home=fresh), url=f"sqlite:///{fresh / 'x.db'}",
-                              decider=_decider())  # fmt: skip
-        f2, r2 = other.monitoring()
-        with svc.uow() as uow:
-            run = monitoring.monitor(uow, OPS, f2, r2, as_of=day.date(), now=day)  # not committed
-        full_s = time.perf_counter() - t0
+        full_s, run = reingest_and_monitor(svc, feed, Path(tmp) / "fresh", day)
         svc.engine.dispose()
-        other.engine.dispose()
     share = loom_s / full_s
     ok = "ok" if share <= TARGET_SHARE and t.accepted else "MISSED"
     monitored = got.monitored.borrowers if got.monitored else 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from loomcredit.domain.errors import (
@@ -145,6 +146,13 @@ class CreditLine:
         if self.status is not LineStatus.ACTIVE or self.is_expired(on):
             return nil
         return max(nil, self.limit - self.utilised - self.reserved)
+
+    def utilisation(self) -> Decimal:
+        """Drawn and reserved ÷ limit (0 for a zero limit), four places."""
+        if not self.limit.is_positive():
+            return Decimal(0)
+        used = Decimal(self.utilised.minor + self.reserved.minor)
+        return (used / Decimal(self.limit.minor)).quantize(Decimal("0.0001"))
 
     def _check(self, amount: Money) -> None:
         if amount.currency != self.currency:

@@ -132,7 +132,7 @@ def _findings(
         found = list(rules.warnings(vector, as_of))
         if model_pd is not None:
             facts = replace(history.get(line.line_id, RepaymentFacts()),
-                            utilisation=utilisation(line))  # fmt: skip
+                            utilisation=line.utilisation())  # fmt: skip
             _, more = rules.behaviour(model_pd, facts, partial(_approved_pd, uow, line), as_of)
             scored += 1
             found.extend(more)
@@ -326,14 +326,6 @@ def request_reduction(
         raise AlertStateError(f"alert {alert_id} is closed")
     order = LineReductionOrder(alert.line_id, new_limit, alert_id)
     return approvals.request_approval(uow, user, order, reason=reason, now=now)
-
-
-def utilisation(line: CreditLine) -> Decimal:
-    """Drawn and reserved ÷ limit of a line (0 for a zero limit), four places."""
-    if not line.limit.is_positive():
-        return Decimal(0)
-    used = line.utilised.minor + line.reserved.minor
-    return (Decimal(used) / Decimal(line.limit.minor)).quantize(Decimal("0.0001"))
 
 
 def _approved_pd(uow: UnitOfWork, line: CreditLine) -> Decimal | None:

@@ -471,8 +471,7 @@ def stage_limit_review(settings: Settings, as_of: date) -> None:
     from loomcredit.service_layer.limit_review import review_limits
     from loomcredit.service_layer.users import Role, User
 
-    month_end = as_of.replace(day=1) - timedelta(days=1) if as_of.day != days_in_month(
-        as_of.year, as_of.month) else as_of  # fmt: skip
+    month_end = as_of if as_of == _month_end(as_of) else as_of.replace(day=1) - timedelta(days=1)
     _header(f"8 · 额度动态调整 Monthly limit review · {month_end}")
     svc = build_service(settings)
     rm = User("demo_risk_manager", Role.RISK_MANAGER)

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loomcredit.domain.alerts import Alert
+from loomcredit.domain.daycount import add_months
 from loomcredit.service_layer.intake import Batch, Received
 
 COLLAPSE = 0.1  # the scripted borrower's invoices, as a share of what it would have issued
@@ -48,9 +49,8 @@ class Story:
 def checkpoints(last_day: date) -> list[date]:
     """The dates batches arrive after the feed's ``last_day`` (a month end): the end of each of
     the next two months, then the 15th of the third."""
-    nxt = (last_day + timedelta(days=1)).replace(day=1)
-    second = (nxt + timedelta(days=32)).replace(day=1)
-    third = (second + timedelta(days=32)).replace(day=1)
+    first = (last_day + timedelta(days=1)).replace(day=1)
+    second, third = add_months(first, 1), add_months(first, 2)
     return [second - timedelta(days=1), third - timedelta(days=1), third.replace(day=15)]
 
 

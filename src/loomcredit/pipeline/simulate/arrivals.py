@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loomcredit.domain.daycount import add_months
 from loomcredit.pipeline.arrival import OBTAINED
 from loomcredit.pipeline.simulate.obtained import row_days
 
@@ -30,8 +31,7 @@ EPOCH = date(1970, 1, 1)
 
 def feed_end(year: int, month: int, months: int) -> date:
     """The feed's last day: the end of the ``months``-th month from ``year-month``."""
-    k = year * 12 + month - 1 + months
-    return date(k // 12, k % 12 + 1, 1) - timedelta(days=1)
+    return add_months(date(year, month, 1), months) - timedelta(days=1)
 
 
 def _day_end(day: date) -> datetime:
