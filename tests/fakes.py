@@ -29,6 +29,7 @@ from loomcredit.domain.behaviour import (
     pd_jumped,
     repayment_history,
 )
+from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
 from loomcredit.domain.decision.limits import LimitBuildUp
@@ -66,6 +67,7 @@ from loomcredit.service_layer.unit_of_work import (
     ApprovalRepository,
     AuditLog,
     BookRepository,
+    ContactRepository,
     CreditLineRepository,
     DuplicateKey,
     EodCounts,
@@ -101,6 +103,7 @@ class State:
     approvals: dict[int, ApprovalRequest] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
     reviews: dict[int, LimitReview] = field(default_factory=dict)
+    contacts: dict[int, Contact] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -387,6 +390,31 @@ class FakeReviews(_Repo, LimitReviewRepository):
         return [_c(r) for r in sorted(found, key=lambda r: (-r.month.toordinal(), r.line_id))]
 
 
+class FakeContacts(_Repo, ContactRepository):
+    def add(self, contact: Contact) -> int:
+        channels = {contact.phone, contact.email} - {None}
+        if any(c.uscc == contact.uscc and c.active and channels & {c.phone, c.email}
+               for c in self.s.contacts.values()):  # fmt: skip
+            raise DuplicateKey(f"{contact.uscc} already has that channel")
+        cid = self.s.next_id("contact")
+        self.s.contacts[cid] = replace(contact, contact_id=cid)
+        return cid
+
+    def get(self, contact_id: int) -> Contact | None:
+        return self.s.contacts.get(contact_id)
+
+    def save(self, contact: Contact) -> None:
+        self.s.contacts[contact.contact_id] = contact
+
+    def for_borrowers(self, usccs: Iterable[str]) -> dict[str, list[Contact]]:
+        wanted, found = set(usccs), {}
+        for cid in sorted(self.s.contacts):
+            c = self.s.contacts[cid]
+            if c.uscc in wanted:
+                found.setdefault(c.uscc, []).append(c)
+        return found
+
+
 class FakeAlerts(_Repo, AlertRepository):
     def add(self, alert: Alert) -> int:
         if any(a.uscc == alert.uscc and a.rule == alert.rule and a.is_open
@@ -625,6 +653,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.payments = FakePayments(self)
         self.alerts = FakeAlerts(self)
         self.reviews = FakeReviews(self)
+        self.contacts = FakeContacts(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)

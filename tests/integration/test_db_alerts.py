@@ -168,3 +168,28 @@ def test_a_called_in_loan_is_stored_and_end_of_day_counts_it_overdue(worlds: Wor
         closed = uow.book.loan_day(loan.loan_id, day + timedelta(days=1))
     assert closed is not None
     assert closed.dpd == 1
+
+
+def test_contacts_are_stored_encrypted_and_come_back(worlds: Worlds) -> None:
+    """A registered mobile and e-mail are not in the table as text, come back equal, and a second
+    active contact on the same mobile is refused by the store."""
+    from sqlalchemy import text
+
+    from loomcredit.domain.contacts import ContactRole
+    from loomcredit.service_layer import contacts
+
+    w = worlds()
+    with w.uow() as uow:
+        made = contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳",
+                                         role=ContactRole.FINANCE, phone="13800138000",
+                                         email="wang@example.com", now=w.now)  # fmt: skip
+    with w.uow() as uow:
+        assert contacts.contacts_of(uow, w.officer, USCC) == [made]
+        conn = uow._tx.conn  # type: ignore[attr-defined]
+        raw = str(dict(conn.execute(text("SELECT * FROM contacts")).mappings().one()))
+        assert "13800138000" not in raw
+        assert "wang@" not in raw
+    with w.uow() as uow, pytest.raises(DuplicateKey):
+        contacts.register_contact(uow, w.officer, uscc=USCC, name="又一个",
+                                  role=ContactRole.OTHER, phone="13800138000", email=None,
+                                  now=w.now)  # fmt: skip

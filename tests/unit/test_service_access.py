@@ -61,6 +61,9 @@ MAY = {
         A.WORK_ALERT,
         A.REQUEST_LINE_REDUCTION,
         A.REQUEST_CALL_IN,  # call a borrower's loans in early, for a risk manager to approve
+        A.MANAGE_CONTACTS,  # issue 13: registers the contacts the borrower gave in the contract
+        A.READ_CONTACTS,
+        A.READ_COLLECTIONS,  # sees the cases of their borrowers
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -82,6 +85,13 @@ MAY = {
         A.REQUEST_LINE_REDUCTION,
         A.RUN_LIMIT_REVIEW,  # the monthly limit review; another risk manager approves
         A.REQUEST_CALL_IN,
+        A.MANAGE_CONTACTS,
+        A.READ_CONTACTS,
+        A.READ_COLLECTIONS,
+        A.WORK_COLLECTIONS,
+        A.ASSIGN_COLLECTIONS,  # moves cases between collectors
+        A.REQUEST_LEGAL_ACTION,
+        A.APPROVE_LEGAL_ACTION,  # four eyes: never the requester
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,
@@ -97,8 +107,20 @@ MAY = {
         A.RUN_MONITOR,
         A.SUBMIT_DATA,
         A.RUN_LIMIT_REVIEW,  # as a month-end batch job
+        A.SEND_NOTICES,  # the delivery run of the notice outbox
+        A.READ_CONTACTS,
     },
-    Role.COLLECTOR: {A.READ_LOAN, A.READ_BOOK, A.READ_OUTBOX, A.REQUEST_WRITE_OFF, A.READ_ALERTS},
+    Role.COLLECTOR: {
+        A.READ_LOAN,
+        A.READ_BOOK,
+        A.READ_OUTBOX,
+        A.REQUEST_WRITE_OFF,
+        A.READ_ALERTS,
+        A.READ_CONTACTS,  # reads, never adds: contact no one the borrower did not register
+        A.READ_COLLECTIONS,
+        A.WORK_COLLECTIONS,
+        A.REQUEST_LEGAL_ACTION,
+    },
     Role.AUDITOR: {
         A.READ_APPLICATION,
         A.READ_LOAN,
@@ -106,6 +128,7 @@ MAY = {
         A.READ_AUDIT,
         A.READ_OUTBOX,
         A.READ_ALERTS,
+        A.READ_COLLECTIONS,
     },
     Role.ADMIN: {A.MANAGE_USERS, A.READ_AUDIT},
 }

@@ -452,3 +452,20 @@ limit_reviews = Table(
     Index("uq_limit_reviews_line_month", "line_id", "month", unique=True),
     Index("ix_limit_reviews_month", "month"),
 )
+
+# -- since 0010: borrowers' registered contacts (登记联系人), channels encrypted (PIPL) ----------
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("phone_enc", Text, nullable=True),
+    Column("phone_hash", String(64), nullable=True),
+    Column("email_enc", Text, nullable=True),
+    Column("email_hash", String(64), nullable=True),
+    Column("registered_on", Date, nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    Column("retired_on", Date, nullable=True),
+)

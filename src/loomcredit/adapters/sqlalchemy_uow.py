@@ -17,6 +17,7 @@ from loomcredit.adapters.repositories import (
     SqlApprovalRepository,
     SqlAuditLog,
     SqlBookRepository,
+    SqlContactRepository,
     SqlCreditLineRepository,
     SqlLedgerRepository,
     SqlLimitReviewRepository,
@@ -93,6 +94,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.payments = SqlPaymentRepository(self._tx)
         self.alerts = SqlAlertRepository(self._tx)
         self.reviews = SqlLimitReviewRepository(self._tx)
+        self.contacts = SqlContactRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

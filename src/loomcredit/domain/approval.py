@@ -49,6 +49,7 @@ class ApprovalKind(StrEnum):
     LINE_REDUCTION = "line_reduction"
     LIMIT_REVIEW = "limit_review"
     CALL_IN = "call_in"
+    LEGAL_ACTION = "legal_action"
 
     @property
     def label_zh(self) -> str:
@@ -62,6 +63,7 @@ class ApprovalKind(StrEnum):
             "line_reduction": "额度压降审批",
             "limit_review": "额度动态调整审批",
             "call_in": "提前到期审批",
+            "legal_action": "诉讼审批",
         }[self.value]
 
 

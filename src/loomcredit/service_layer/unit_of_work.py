@@ -18,6 +18,7 @@ from loomcredit.domain.alerts import Alert, AlertStatus
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.behaviour import RepaymentFacts
+from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.ledger import Account, JournalEntry
@@ -312,6 +313,27 @@ class LimitReviewRepository(abc.ABC):
         """Reviews, newest month first, then by line."""
 
 
+class ContactRepository(abc.ABC):
+    """Borrowers' registered contacts (登记联系人)."""
+
+    @abc.abstractmethod
+    def add(self, contact: Contact) -> int:
+        """Store a new contact; returns its id. :class:`DuplicateKey` when the borrower has an
+        active contact with the same mobile or e-mail."""
+
+    @abc.abstractmethod
+    def get(self, contact_id: int) -> Contact | None:
+        """A contact."""
+
+    @abc.abstractmethod
+    def save(self, contact: Contact) -> None:
+        """Store a changed contact (retired)."""
+
+    @abc.abstractmethod
+    def for_borrowers(self, usccs: Iterable[str]) -> dict[str, list[Contact]]:
+        """Every contact (active and retired) of these borrowers, by USCC, oldest first."""
+
+
 class PaymentRepository(abc.ABC):
     """Statement imports and lines, the exceptions queue, auto-debit instructions and
     prepayment requests."""
@@ -495,6 +517,7 @@ class UnitOfWork(abc.ABC):
     payments: PaymentRepository
     alerts: AlertRepository
     reviews: LimitReviewRepository
+    contacts: ContactRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

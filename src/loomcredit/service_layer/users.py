@@ -81,6 +81,14 @@ class Action(StrEnum):
     RUN_MONITOR = "run_monitor"
     READ_ALERTS = "read_alerts"
     WORK_ALERT = "work_alert"
+    MANAGE_CONTACTS = "manage_contacts"  # register / retire a borrower's contacts
+    READ_CONTACTS = "read_contacts"
+    SEND_NOTICES = "send_notices"  # run the notice outbox's delivery
+    READ_COLLECTIONS = "read_collections"  # cases, activities, promises, figures
+    WORK_COLLECTIONS = "work_collections"  # record contacts and promises on a case
+    ASSIGN_COLLECTIONS = "assign_collections"  # move a case to another collector
+    REQUEST_LEGAL_ACTION = "request_legal_action"
+    APPROVE_LEGAL_ACTION = "approve_legal_action"
 
 
 _A = Action
@@ -107,6 +115,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.WORK_ALERT,
             _A.REQUEST_LINE_REDUCTION,
             _A.REQUEST_CALL_IN,
+            _A.MANAGE_CONTACTS,
+            _A.READ_CONTACTS,
+            _A.READ_COLLECTIONS,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -130,6 +141,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.REQUEST_LINE_REDUCTION,
             _A.RUN_LIMIT_REVIEW,
             _A.REQUEST_CALL_IN,
+            _A.MANAGE_CONTACTS,
+            _A.READ_CONTACTS,
+            _A.READ_COLLECTIONS,
+            _A.WORK_COLLECTIONS,
+            _A.ASSIGN_COLLECTIONS,
+            _A.REQUEST_LEGAL_ACTION,
+            _A.APPROVE_LEGAL_ACTION,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -147,10 +165,22 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.RUN_MONITOR,
             _A.SUBMIT_DATA,
             _A.RUN_LIMIT_REVIEW,
+            _A.SEND_NOTICES,
+            _A.READ_CONTACTS,
         }
     ),
     Role.COLLECTOR: frozenset(
-        {_A.READ_LOAN, _A.READ_BOOK, _A.READ_OUTBOX, _A.REQUEST_WRITE_OFF, _A.READ_ALERTS}
+        {
+            _A.READ_LOAN,
+            _A.READ_BOOK,
+            _A.READ_OUTBOX,
+            _A.REQUEST_WRITE_OFF,
+            _A.READ_ALERTS,
+            _A.READ_CONTACTS,
+            _A.READ_COLLECTIONS,
+            _A.WORK_COLLECTIONS,
+            _A.REQUEST_LEGAL_ACTION,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
@@ -160,6 +190,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_AUDIT,
             _A.READ_OUTBOX,
             _A.READ_ALERTS,
+            _A.READ_COLLECTIONS,
         }
     ),
     Role.ADMIN: frozenset({_A.MANAGE_USERS, _A.READ_AUDIT}),
@@ -181,6 +212,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "line_reduction": Action.MANAGE_LINE,
     "limit_review": Action.MANAGE_LINE,
     "call_in": Action.MANAGE_LINE,
+    "legal_action": Action.APPROVE_LEGAL_ACTION,
 }
 
 
