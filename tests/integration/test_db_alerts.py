@@ -177,6 +177,7 @@ def test_contacts_are_stored_encrypted_and_come_back(worlds: Worlds) -> None:
 
     from loomcredit.domain.contacts import ContactRole
     from loomcredit.service_layer import contacts
+    from loomcredit.service_layer.errors import ConcurrentChangeError
 
     w = worlds()
     with w.uow() as uow:
@@ -189,7 +190,7 @@ def test_contacts_are_stored_encrypted_and_come_back(worlds: Worlds) -> None:
         raw = str(dict(conn.execute(text("SELECT * FROM contacts")).mappings().one()))
         assert "13800138000" not in raw
         assert "wang@" not in raw
-    with w.uow() as uow, pytest.raises(DuplicateKey):
+    with w.uow() as uow, pytest.raises(ConcurrentChangeError):
         contacts.register_contact(uow, w.officer, uscc=USCC, name="又一个",
                                   role=ContactRole.OTHER, phone="13800138000", email=None,
                                   now=w.now)  # fmt: skip

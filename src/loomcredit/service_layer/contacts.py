@@ -12,7 +12,8 @@ from datetime import datetime
 from loomcredit.domain.contacts import Contact, ContactRole
 from loomcredit.domain.errors import NotFound
 from loomcredit.service_layer.eod import money_day
-from loomcredit.service_layer.unit_of_work import UnitOfWork
+from loomcredit.service_layer.errors import ConcurrentChangeError
+from loomcredit.service_layer.unit_of_work import DuplicateKey, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
 
 __all__ = ["contacts_of", "register_contact", "retire_contact"]
@@ -29,13 +30,19 @@ def register_contact(
     email: str | None,
     now: datetime,
 ) -> Contact:
-    """Register a contact of a borrower (dated the business day); :class:`DuplicateKey` when the
+    """Register a contact of a borrower (dated the business day); refused (a conflict) when the
     borrower already has an active contact on that mobile or e-mail."""
     require(user, Action.MANAGE_CONTACTS)
     on = money_day(uow, now)
     contact = Contact.register(uscc=uscc, name=name, role=role, phone=phone, email=email,
                                on=on, by=user.name)  # fmt: skip
-    cid = uow.contacts.add(contact)
+    try:
+        cid = uow.contacts.add(contact)
+    except DuplicateKey as exc:
+        raise ConcurrentChangeError(
+            f"{uscc} already has an active contact on that mobile or e-mail: retire it first "
+            f"({exc})"
+        ) from exc
     uow.audit.append(user.name, "contact.registered", f"contact:{cid}",
                      {"uscc": uscc, "role": role.value, "phone": contact.masked_phone,
                       "email": contact.masked_email}, now)  # fmt: skip

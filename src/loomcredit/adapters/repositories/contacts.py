@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, as_date, insert_one
 from loomcredit.domain.contacts import Contact, ContactRole
-from loomcredit.pipeline.ingest.pii import decrypt, encrypt, join_hash
+from loomcredit.pipeline.ingest.pii import decrypt, encrypt_text, join_hash
 from loomcredit.service_layer.unit_of_work import ContactRepository, DuplicateKey
 
 _T = orm.contacts
@@ -33,7 +33,7 @@ class SqlContactRepository(ContactRepository):
         if value is None:
             return None, None
         key = self._key()
-        return base64.b64encode(encrypt(value, key)).decode("ascii"), join_hash(value, key)
+        return base64.b64encode(encrypt_text(value, key)).decode("ascii"), join_hash(value, key)
 
     def _opened(self, blob: str | None) -> str | None:
         return None if blob is None else decrypt(base64.b64decode(blob), self._key())

@@ -16,6 +16,7 @@ from starlette.routing import Match, Route
 
 from loomcredit.adapters.bank_files import BankFileFormatError
 from loomcredit.adapters.security import BadTokenError
+from loomcredit.domain.contacts import ContactError
 from loomcredit.domain.errors import (
     AlertInputError,
     AlertStateError,
@@ -86,6 +87,7 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (InvalidAmount, 422, "invalid-amount"),
     (InvalidCode, 422, "invalid-code"),
     (ScheduleError, 422, "invalid-schedule"),
+    (ContactError, 422, "invalid-contact"),
     (LoomError, 400, "bad-request"),
 )
 

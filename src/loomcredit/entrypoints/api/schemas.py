@@ -260,3 +260,15 @@ class AlertStepIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     comment: Text = Field(default="", max_length=2000)
+
+
+class ContactIn(BaseModel):
+    """A contact the borrower registered in its contract (登记联系人): a name, a role and at least
+    one channel (mainland mobile or e-mail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(min_length=1, max_length=100, examples=["王芳"])
+    role: Literal["legal_rep", "finance", "guarantor", "other"]
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9 +-]*$",
+                              examples=["13800138000"])  # fmt: skip
+    email: str | None = Field(default=None, max_length=200, examples=["wang@example.com"])

@@ -20,6 +20,7 @@ from loomcredit.domain.approval import (
     RoleGrantOrder,
     WriteOffOrder,
 )
+from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.outcome import CreditDecision
 from loomcredit.domain.end_of_day import e8_to_fen
@@ -576,4 +577,21 @@ def alert(a: Alert) -> Json:
             {"status": s.status.value, "by": s.by, "at": _d(s.at), "comment": s.comment}
             for s in a.steps
         ],
+    }
+
+
+def contact(c: Contact) -> Json:
+    """A registered contact, its channels masked (PIPL)."""
+    return {
+        "id": c.contact_id,
+        "uscc": c.uscc,
+        "name": c.name,
+        "role": c.role.value,
+        "role_zh": c.role.label_zh,
+        "phone": c.masked_phone,
+        "email": c.masked_email,
+        "registered_on": c.registered_on.isoformat(),
+        "registered_by": c.registered_by,
+        "retired_on": None if c.retired_on is None else c.retired_on.isoformat(),
+        "active": c.active,
     }

@@ -35,6 +35,14 @@ def encrypt(value: str, key: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, normalise_code(value).encode(), _AAD)
 
 
+def encrypt_text(value: str, key: bytes) -> bytes:
+    """:func:`encrypt` of a value kept exactly as given (a mobile or an e-mail address the domain
+    has normalised already; identifiers are upper-cased, addresses must not be)."""
+    _check(key)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, value.encode(), _AAD)
+
+
 def decrypt(blob: bytes, key: bytes) -> str:
     """The identifier back from :func:`encrypt` (raises ``InvalidTag`` on a wrong key)."""
     _check(key)
