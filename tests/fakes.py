@@ -37,6 +37,7 @@ from loomcredit.domain.decision.outcome import CreditDecision, SuggestedPlan
 from loomcredit.domain.decision.policy import ProductKind
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.errors import NotFound
+from loomcredit.domain.follow_up import FollowUpPolicy, FollowUpTask, TaskStatus
 from loomcredit.domain.ledger import Account, JournalEntry
 from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
@@ -71,6 +72,7 @@ from loomcredit.service_layer.unit_of_work import (
     CreditLineRepository,
     DuplicateKey,
     EodCounts,
+    FollowUpRepository,
     LedgerRepository,
     LimitReviewRepository,
     LoanRepository,
@@ -104,6 +106,7 @@ class State:
     alerts: dict[int, Alert] = field(default_factory=dict)
     reviews: dict[int, LimitReview] = field(default_factory=dict)
     contacts: dict[int, Contact] = field(default_factory=dict)
+    tasks: dict[int, FollowUpTask] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -415,6 +418,36 @@ class FakeContacts(_Repo, ContactRepository):
         return found
 
 
+class FakeTasks(_Repo, FollowUpRepository):
+    def add(self, task: FollowUpTask) -> int:
+        if any(t.alert_id == task.alert_id and t.kind is task.kind and t.is_open
+               for t in self.s.tasks.values()):  # fmt: skip
+            raise DuplicateKey(f"alert {task.alert_id} has an open {task.kind} task")
+        task.task_id = self.s.next_id("task")
+        self.s.tasks[task.task_id] = _c(task)
+        return task.task_id
+
+    def get(self, task_id: int, *, lock: bool = False) -> FollowUpTask | None:
+        return _c(self.s.tasks.get(task_id))
+
+    def save(self, task: FollowUpTask) -> None:
+        self.s.tasks[task.task_id] = _c(task)
+
+    def find(
+        self,
+        *,
+        statuses: Iterable[TaskStatus] | None = None,
+        assignee: str | None = None,
+        alert_id: int | None = None,
+    ) -> list[FollowUpTask]:
+        wanted = None if statuses is None else set(statuses)
+        found = [t for t in self.s.tasks.values()
+                 if (wanted is None or t.status in wanted)
+                 and (assignee is None or t.assignee == assignee)
+                 and (alert_id is None or t.alert_id == alert_id)]  # fmt: skip
+        return [_c(t) for t in sorted(found, key=lambda t: (t.due_on, t.task_id))]
+
+
 class FakeAlerts(_Repo, AlertRepository):
     def add(self, alert: Alert) -> int:
         if any(a.uscc == alert.uscc and a.rule == alert.rule and a.is_open
@@ -654,6 +687,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.alerts = FakeAlerts(self)
         self.reviews = FakeReviews(self)
         self.contacts = FakeContacts(self)
+        self.tasks = FakeTasks(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)
@@ -803,6 +837,7 @@ class FakeWarningRules:
 
     version = "test-1"
     escalation = DEFAULT_POLICY
+    follow_up = FollowUpPolicy()
 
     def model_pds(self, vectors: Sequence[Mapping[str, object]]) -> Sequence[Decimal | None]:
         return [Decimal(str(v["pd"])) if "pd" in v else None for v in vectors]

@@ -499,7 +499,7 @@ class TestWarningPolicy:
     def test_the_shipped_policy_names_every_sign_and_freezes_on_court_and_dishonesty(self) -> None:
         """The profile's rules load with it; 失信 and enforcement are red and freeze."""
         rules = ProfileWarningRules()
-        assert rules.version == "keqiao-warning-2026-12"
+        assert rules.version == "keqiao-warning-2026-12-07"
         for code in ("DISHONEST", "ENFORCEMENT"):
             spec = SHIPPED.spec(code)
             assert (spec.level, spec.action) == (AlertLevel.RED, WarningAction.FREEZE)

@@ -469,3 +469,35 @@ contacts = Table(
     Column("registered_by", String(64), nullable=False),
     Column("retired_on", Date, nullable=True),
 )
+
+# -- since 0014: follow-up tasks on alerts (贷后跟进任务) --------------------------------------
+follow_up_tasks = Table(
+    "follow_up_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("alert_id", ForeignKey("alerts.id"), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("line_id", Integer, nullable=False),
+    Column("assignee", String(64), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("documents_json", Text, nullable=False, server_default="[]"),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("status", String(20), nullable=False),
+    Column("closed_by", String(64), nullable=False, server_default=""),
+    Column("closed_on", Date, nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("findings", Text, nullable=False, server_default=""),
+    Index("ix_follow_up_tasks_assignee", "assignee", "status"),
+    # one open task of a kind per alert (closed ones are many)
+    Index(
+        "uq_follow_up_open",
+        "alert_id",
+        "kind",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)

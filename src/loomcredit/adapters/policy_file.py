@@ -36,6 +36,7 @@ from loomcredit.domain.decision.policy import (
 from loomcredit.domain.decision.pricing import LprQuote, LprTable
 from loomcredit.domain.decision.rules import RULES
 from loomcredit.domain.errors import PolicyViolation
+from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction, WarningPolicy, WarningRuleSpec
@@ -284,12 +285,25 @@ class _Behaviour(_Strict):
     jump_min: Annotated[Decimal, Field(gt=0, lt=1)]
 
 
+class _LevelDays(_Strict):
+    red: int = Field(ge=0, le=90)
+    amber: int = Field(ge=0, le=90)
+    watch: int = Field(ge=0, le=90)
+
+
+class _FollowUp(_Strict):
+    visit_days: _LevelDays
+    documents_days: _LevelDays
+    documents: list[str] = Field(min_length=1)
+
+
 class _WarningFile(_Strict):
     version: str = Field(min_length=1, max_length=60)
     escalation: _Escalation
     rules: list[_WarningRule] = Field(min_length=1)
     limit_review: _LimitReview = Field(default_factory=_LimitReview)
     behaviour: _Behaviour | None = None
+    follow_up: _FollowUp | None = None
 
 
 def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> WarningPolicy:
@@ -315,7 +329,18 @@ def parse_warning_policy(text: str, *, source: str = "<warning policy>") -> Warn
             auto_raise_above_approved=doc.limit_review.auto_raise_above_approved,
         ),
         behaviour=_behaviour(doc.behaviour),
+        follow_up=_follow_up(doc.follow_up),
     )
+
+
+def _follow_up(f: _FollowUp | None) -> FollowUpPolicy:
+    if f is None:
+        return FollowUpPolicy()
+
+    def days(d: _LevelDays) -> dict[AlertLevel, int]:
+        return {AlertLevel.RED: d.red, AlertLevel.AMBER: d.amber, AlertLevel.WATCH: d.watch}
+
+    return FollowUpPolicy(days(f.visit_days), days(f.documents_days), tuple(f.documents))
 
 
 def _behaviour(b: _Behaviour | None) -> BehaviourPolicy:

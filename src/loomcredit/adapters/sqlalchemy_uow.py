@@ -19,6 +19,7 @@ from loomcredit.adapters.repositories import (
     SqlBookRepository,
     SqlContactRepository,
     SqlCreditLineRepository,
+    SqlFollowUpRepository,
     SqlLedgerRepository,
     SqlLimitReviewRepository,
     SqlLoanRepository,
@@ -95,6 +96,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.alerts = SqlAlertRepository(self._tx)
         self.reviews = SqlLimitReviewRepository(self._tx)
         self.contacts = SqlContactRepository(self._tx)
+        self.tasks = SqlFollowUpRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

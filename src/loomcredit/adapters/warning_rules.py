@@ -25,6 +25,7 @@ from loomcredit.domain.behaviour import (
     may_jump,
     pd_jumped,
 )
+from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.warning_policy import WarningPolicy
 from loomcredit.service_layer.monitoring import WarningHit
 
@@ -78,6 +79,11 @@ class ProfileWarningRules:
     def escalation(self) -> AlertPolicy:
         """The policy's escalation time limits."""
         return self.policy.escalation
+
+    @property
+    def follow_up(self) -> FollowUpPolicy:
+        """The policy's days for visits and documents requests."""
+        return self.policy.follow_up
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         """The enabled signs in the features, as hits (red first)."""

@@ -16,6 +16,7 @@ from enum import StrEnum
 from loomcredit.domain.alerts import AlertLevel, AlertPolicy
 from loomcredit.domain.behaviour import BehaviourPolicy
 from loomcredit.domain.errors import PolicyViolation
+from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
 
 
@@ -53,14 +54,15 @@ class WarningRuleSpec:
 @dataclass(frozen=True, slots=True)
 class WarningPolicy:
     """The versioned post-loan policy: every warning rule's spec, the escalation time limits,
-    how far the monthly limit review may move a limit by itself, and the behaviour score's odds
-    factors and PD-jump thresholds."""
+    how far the monthly limit review may move a limit by itself, the behaviour score's odds
+    factors and PD-jump thresholds, and the days a visit or documents request may take."""
 
     version: str
     rules: Mapping[str, WarningRuleSpec]
     escalation: AlertPolicy
     limit_review: LimitReviewPolicy = field(default_factory=LimitReviewPolicy)
     behaviour: BehaviourPolicy = field(default_factory=BehaviourPolicy)
+    follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
 
     def __post_init__(self) -> None:
         if not self.version.strip():

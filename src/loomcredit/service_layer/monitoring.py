@@ -27,6 +27,7 @@ from loomcredit.domain.approval import ApprovalRequest, CallInOrder, LineReducti
 from loomcredit.domain.behaviour import BehaviourScore, RepaymentFacts
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import AlertStateError, NotFound
+from loomcredit.domain.follow_up import FollowUpPolicy, FollowUpTask, TaskKind, TaskStatus
 from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.domain.money import Money
 from loomcredit.domain.warning_policy import WarningAction
@@ -60,6 +61,10 @@ class WarningRules(Protocol):
     @property
     def escalation(self) -> AlertPolicy:
         """How long an alert of each level may wait for acknowledgement."""
+
+    @property
+    def follow_up(self) -> FollowUpPolicy:
+        """The days a visit or a documents request may take, by alert level."""
 
     def warnings(self, features: Mapping[str, object], as_of: date) -> Sequence[WarningHit]:
         """The rules that fire, most serious first."""
@@ -199,6 +204,7 @@ def monitor(
             if freeze:
                 _freeze(uow, user, line, alert, now)
                 frozen.append(line.line_id)
+            _follow_up(uow, user, rules.follow_up, alert, w.action, as_of)
             open_now[w.rule] = alert
             raised.append(alert)
     run = MonitorRun(
@@ -254,6 +260,26 @@ def close_and_monitor(
     return closed, run, reviewed
 
 
+_TASK_OF = {WarningAction.VISIT: TaskKind.VISIT, WarningAction.DOCUMENTS: TaskKind.DOCUMENTS}
+
+
+def _follow_up(
+    uow: UnitOfWork, user: User, policy: FollowUpPolicy, alert: Alert, action: WarningAction,
+    on: date,
+) -> None:
+    """The policy's visit or documents request on a new alert, for the alert's assignee, due
+    within the policy's days for the alert's level."""
+    kind = _TASK_OF.get(action)
+    if kind is None:
+        return
+    docs = policy.documents if kind is TaskKind.DOCUMENTS else ()
+    task = FollowUpTask.ask(kind=kind, alert_id=alert.alert_id, uscc=alert.uscc,
+                            line_id=alert.line_id, assignee=alert.assignee, by=user.name, on=on,
+                            due_on=policy.due_on(kind, alert.level, on), documents=docs,
+                            note=f"{alert.rule} {alert.level.label_zh}")  # fmt: skip
+    uow.tasks.add(task)
+
+
 def _freeze(uow: UnitOfWork, user: User, line: CreditLine, alert: Alert, now: datetime) -> None:
     """The policy's immediate action: freeze the undrawn line (冻结), for a person to confirm or
     lift. The line is read again under lock (a drawdown may be under way). Audited as the
@@ -286,7 +312,7 @@ def settle_freeze(
     """Confirm (确认冻结) or lift (解除冻结) the freeze the monitor made for an alert. Confirming
     is the alert's assignee's or a risk manager's; lifting gives the line back and needs the right
     to manage lines (a risk manager). Audited."""
-    alert = _workable(uow, user, alert_id)
+    alert = workable_alert(uow, user, alert_id)
     if lift:
         require(user, Action.MANAGE_LINE)
     alert.settle_freeze(lift=lift, by=user.name, at=now, comment=comment)
@@ -321,7 +347,7 @@ def request_reduction(
     """Ask for the alert's line to be reduced (压降) to ``new_limit``: the alert's assignee or a
     risk manager asks, another risk manager approves, and approving reduces the line and records
     the action on the alert."""
-    alert = _workable(uow, user, alert_id)
+    alert = workable_alert(uow, user, alert_id)
     if not alert.is_open:
         raise AlertStateError(f"alert {alert_id} is closed")
     order = LineReductionOrder(alert.line_id, new_limit, alert_id)
@@ -340,7 +366,7 @@ def request_call_in(
     """Ask for the alert's line to be called in early (宣布提前到期: every active loan on it falls
     due at once, the line is frozen): the alert's assignee or a risk manager asks, another risk
     manager approves, and approving records the action on the alert."""
-    alert = _workable(uow, user, alert_id)
+    alert = workable_alert(uow, user, alert_id)
     if not alert.is_open:
         raise AlertStateError(f"alert {alert_id} is closed")
     order = CallInOrder(alert.line_id, alert_id)
@@ -366,7 +392,7 @@ def alerts(
     return uow.alerts.find(statuses=statuses, assignee=user.name if mine else None, uscc=uscc)
 
 
-def _workable(uow: UnitOfWork, user: User, alert_id: int) -> Alert:
+def workable_alert(uow: UnitOfWork, user: User, alert_id: int) -> Alert:
     """The alert, locked, if the user may work it: its assignee, or a risk manager."""
     require(user, Action.WORK_ALERT)
     alert = uow.alerts.get(alert_id, lock=True)
@@ -392,11 +418,18 @@ def move_alert(
     now: datetime,
 ) -> Alert:
     """Acknowledge, record an action on, or close an alert. A customer manager works the alerts
-    assigned to them; a risk manager any (the escalated ones among them). Audited."""
-    alert = _workable(uow, user, alert_id)
+    assigned to them; a risk manager any (the escalated ones among them). Closing cancels the
+    alert's open follow-up tasks. Audited."""
+    alert = workable_alert(uow, user, alert_id)
     was = alert.status
     alert.move(to, by=user.name, at=now, comment=comment)
     uow.alerts.save(alert)
+    if to is AlertStatus.CLOSED:  # its open visits and documents requests end with it
+        on = business_date(uow, now)
+        for task in uow.tasks.find(statuses=[TaskStatus.OPEN], alert_id=alert_id):
+            task.cancel(by=user.name, on=max(on, task.requested_on), at=now,
+                        reason=f"预警已关闭 alert closed: {comment}")  # fmt: skip
+            uow.tasks.save(task)
     uow.audit.append(
         user.name,
         f"alert.{to.value}",

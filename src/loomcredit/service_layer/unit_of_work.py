@@ -21,6 +21,7 @@ from loomcredit.domain.behaviour import RepaymentFacts
 from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.end_of_day import DayClose, Reminder
+from loomcredit.domain.follow_up import FollowUpTask, TaskStatus
 from loomcredit.domain.ledger import Account, JournalEntry
 from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
@@ -334,6 +335,33 @@ class ContactRepository(abc.ABC):
         """Every contact (active and retired) of these borrowers, by USCC, oldest first."""
 
 
+class FollowUpRepository(abc.ABC):
+    """Follow-up tasks on alerts (贷后跟进任务: visits, documents requests)."""
+
+    @abc.abstractmethod
+    def add(self, task: FollowUpTask) -> int:
+        """Store a new task (sets its id); :class:`DuplicateKey` when the alert already has an
+        open task of that kind."""
+
+    @abc.abstractmethod
+    def get(self, task_id: int, *, lock: bool = False) -> FollowUpTask | None:
+        """A task."""
+
+    @abc.abstractmethod
+    def save(self, task: FollowUpTask) -> None:
+        """Store a task's end (done or cancelled)."""
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        statuses: Iterable[TaskStatus] | None = None,
+        assignee: str | None = None,
+        alert_id: int | None = None,
+    ) -> list[FollowUpTask]:
+        """Tasks, earliest due first, then by id."""
+
+
 class PaymentRepository(abc.ABC):
     """Statement imports and lines, the exceptions queue, auto-debit instructions and
     prepayment requests."""
@@ -518,6 +546,7 @@ class UnitOfWork(abc.ABC):
     alerts: AlertRepository
     reviews: LimitReviewRepository
     contacts: ContactRepository
+    tasks: FollowUpRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

@@ -9,6 +9,7 @@ from loomcredit.adapters.repositories.audit import SqlAuditLog
 from loomcredit.adapters.repositories.book import SqlBookRepository
 from loomcredit.adapters.repositories.contacts import SqlContactRepository
 from loomcredit.adapters.repositories.eod_sql import bucket_case, close_day_sql, floor_case
+from loomcredit.adapters.repositories.follow_up import SqlFollowUpRepository
 from loomcredit.adapters.repositories.ledger import SqlLedgerRepository
 from loomcredit.adapters.repositories.limit_reviews import SqlLimitReviewRepository
 from loomcredit.adapters.repositories.lines import SqlCreditLineRepository
@@ -25,6 +26,7 @@ __all__ = [
     "SqlBookRepository",
     "SqlContactRepository",
     "SqlCreditLineRepository",
+    "SqlFollowUpRepository",
     "SqlLedgerRepository",
     "SqlLimitReviewRepository",
     "SqlLoanRepository",
