@@ -19,6 +19,7 @@ from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
+from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.service_layer.audit_admin import seal_chain
 from loomcredit.service_layer.decisioning import EngineDecider
@@ -99,6 +100,15 @@ class Service:
         if self.monitor_inputs is None:
             self.monitor_inputs = build_monitor(self.settings)
         return self.monitor_inputs
+
+    def follow_up_policy(self) -> FollowUpPolicy:
+        """The days a visit or documents request may take (the wired rules' policy, else the
+        post-loan policy file's ``follow_up`` section)."""
+        if self.monitor_inputs is not None:
+            return self.monitor_inputs[1].follow_up
+        from loomcredit.adapters.policy_file import load_warning_policy
+
+        return load_warning_policy().follow_up
 
     def review_policy(self) -> LimitReviewPolicy:
         """How far the monthly limit review may move a limit by itself (the post-loan policy's

@@ -23,11 +23,22 @@ from enum import StrEnum
 from loomcredit.domain.alerts import AlertLevel
 from loomcredit.domain.errors import LoomError
 
-__all__ = ["FollowUpPolicy", "FollowUpTask", "TaskError", "TaskKind", "TaskStatus"]
+__all__ = [
+    "FollowUpPolicy",
+    "FollowUpTask",
+    "TaskError",
+    "TaskKind",
+    "TaskStateError",
+    "TaskStatus",
+]
 
 
 class TaskError(LoomError, ValueError):
     """A task step that cannot be taken as asked (what to fix is in the message)."""
+
+
+class TaskStateError(TaskError):
+    """The task has ended already (done or cancelled)."""
 
 
 class TaskKind(StrEnum):
@@ -157,7 +168,7 @@ class FollowUpTask:
 
     def _close(self, status: TaskStatus, by: str, on: date, at: datetime, text: str) -> None:
         if not self.is_open:
-            raise TaskError(f"task {self.task_id} is {self.status.value} already")
+            raise TaskStateError(f"task {self.task_id} is {self.status.value} already")
         if not text.strip():
             raise TaskError("say what was found (or why it is cancelled)")
         if on < self.requested_on:

@@ -31,6 +31,7 @@ from loomcredit.domain.errors import (
     NotFound,
     ScheduleError,
 )
+from loomcredit.domain.follow_up import TaskError, TaskStateError
 from loomcredit.service_layer.decisioning import InvalidApplicationError
 from loomcredit.service_layer.errors import (
     ConcurrentChangeError,
@@ -88,6 +89,8 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (InvalidCode, 422, "invalid-code"),
     (ScheduleError, 422, "invalid-schedule"),
     (ContactError, 422, "invalid-contact"),
+    (TaskStateError, 409, "task-state"),
+    (TaskError, 422, "invalid-task"),
     (LoomError, 400, "bad-request"),
 )
 

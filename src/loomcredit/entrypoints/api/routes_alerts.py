@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from loomcredit.domain.alerts import AlertStatus
+from loomcredit.domain.follow_up import TaskKind
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
@@ -16,8 +17,10 @@ from loomcredit.entrypoints.api.schemas import (
     MonitorIn,
     ReasonIn,
     ReduceIn,
+    TaskEndIn,
+    TaskIn,
 )
-from loomcredit.service_layer import eod, monitoring
+from loomcredit.service_layer import eod, follow_up, monitoring
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -99,6 +102,20 @@ def call_in(alert_id: Id, body: ReasonIn, user: CurrentUser, svc: Svc, uow: Uow)
     return views.approval(req)
 
 
+@router.post("/alerts/{alert_id}/tasks", status_code=201, tags=["alerts"],
+             summary="Ask for a visit 实地走访 or documents 补充材料")  # fmt: skip
+def ask_task(alert_id: Id, body: TaskIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
+    """The alert's assignee or a risk manager asks; the task goes to the alert's assignee, due
+    by ``due_on`` or within the policy's days for the alert's level (409 when one of the kind is
+    open already)."""
+    now = svc.clock()
+    task = follow_up.request_task(uow, user, alert_id, TaskKind(body.kind),
+                                  policy=svc.follow_up_policy(), now=now, due_on=body.due_on,
+                                  documents=body.documents, note=body.note)  # fmt: skip
+    uow.commit()
+    return views.task(follow_up.TaskView(task, False, 0))
+
+
 @router.post(
     "/alerts/{alert_id}/{step}",
     tags=["alerts"],
@@ -146,3 +163,38 @@ def escalate(user: CurrentUser, svc: Svc, uow: Uow) -> list[dict[str, Any]]:
     done = monitoring.escalate_overdue(uow, user, now=svc.clock(), policy=rules.escalation)
     uow.commit()
     return [views.alert(a) for a in done]
+
+
+@router.get("/tasks", tags=["alerts"], summary="Follow-up tasks 跟进任务")
+def list_tasks(
+    user: CurrentUser,
+    svc: Svc,
+    uow: Uow,
+    mine: Annotated[bool, Query(description="Only tasks assigned to me")] = False,
+    all_: Annotated[bool, Query(alias="all", description="Done and cancelled too")] = False,
+    alert_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> list[dict[str, Any]]:
+    """Tasks, earliest due first, each marked overdue on the business date."""
+    on = eod.business_date(uow, svc.clock())
+    found = follow_up.task_queue(uow, user, on=on, mine=mine, open_only=not all_,
+                                 alert_id=alert_id)  # fmt: skip
+    return [views.task(v) for v in found]
+
+
+@router.post("/tasks/{task_id}/{step}", tags=["alerts"], summary="Done 完成 or cancel 取消")
+def end_task(
+    task_id: Id,
+    step: Literal["done", "cancel"],
+    body: TaskEndIn,
+    user: CurrentUser,
+    svc: Svc,
+    uow: Uow,
+) -> dict[str, Any]:
+    """Record the findings (the alert keeps them as its action), or cancel with the reason."""
+    now = svc.clock()
+    if step == "done":
+        task = follow_up.complete_task(uow, user, task_id, findings=body.text, now=now)
+    else:
+        task = follow_up.cancel_task(uow, user, task_id, reason=body.text, now=now)
+    uow.commit()
+    return views.task(follow_up.TaskView(task, False, 0))

@@ -262,6 +262,27 @@ class AlertStepIn(BaseModel):
     comment: Text = Field(default="", max_length=2000)
 
 
+class TaskIn(BaseModel):
+    """A visit (实地走访) or a documents request (补充材料) on an alert: due by ``due_on`` or within
+    the policy's days for the alert's level; a documents request names what is asked for (or
+    the policy's list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["visit", "documents"]
+    due_on: date | None = None
+    documents: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20, examples=[["近三个月银行流水"]]
+    )
+    note: Text = Field(default="", max_length=2000)
+
+
+class TaskEndIn(BaseModel):
+    """What the visit found or which documents came in (done), or why it is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: Text = Field(min_length=1, max_length=4000)
+
+
 class ContactIn(BaseModel):
     """A contact the borrower registered in its contract (登记联系人): a name, a role and at least
     one channel (mainland mobile or e-mail)."""

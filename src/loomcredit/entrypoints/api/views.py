@@ -37,6 +37,7 @@ from loomcredit.domain.payments import (
 )
 from loomcredit.domain.waterfall import DEFAULT_ORDER
 from loomcredit.service_layer.eod import EodRun
+from loomcredit.service_layer.follow_up import TaskView
 from loomcredit.service_layer.intake import Received
 from loomcredit.service_layer.limit_review import ReviewRun
 from loomcredit.service_layer.lines import LineView
@@ -594,4 +595,30 @@ def contact(c: Contact) -> Json:
         "registered_by": c.registered_by,
         "retired_on": None if c.retired_on is None else c.retired_on.isoformat(),
         "active": c.active,
+    }
+
+
+def task(v: TaskView) -> Json:
+    """A follow-up task as the queue shows it on a day."""
+    t = v.task
+    return {
+        "id": t.task_id,
+        "kind": t.kind.value,
+        "kind_zh": t.kind.label_zh,
+        "alert_id": t.alert_id,
+        "uscc": t.uscc,
+        "line_id": t.line_id,
+        "assignee": t.assignee,
+        "requested_by": t.requested_by,
+        "requested_on": t.requested_on.isoformat(),
+        "due_on": t.due_on.isoformat(),
+        "documents": list(t.documents),
+        "note": t.note,
+        "status": t.status.value,
+        "status_zh": t.status.label_zh,
+        "overdue": v.overdue,
+        "days_late": v.days_late,
+        "closed_by": t.closed_by or None,
+        "closed_on": None if t.closed_on is None else t.closed_on.isoformat(),
+        "findings": t.findings or None,
     }

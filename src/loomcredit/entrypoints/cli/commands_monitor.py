@@ -296,6 +296,74 @@ def call_in_cmd(
     )
 
 
+@alerts_app.command("task")
+def task_cmd(
+    alert_id: Annotated[int, typer.Argument(help="Alert id")],
+    kind: Annotated[str, typer.Option(help="visit 实地走访 / documents 补充材料")],
+    due: Annotated[str | None, typer.Option(help="Due date YYYY-MM-DD (default: policy)")] = None,
+    doc: Annotated[list[str] | None, typer.Option(help="A document asked for (repeatable)")] = None,
+    note: Annotated[str, typer.Option(help="What to look at 说明")] = "",
+) -> None:
+    """Ask for a visit or documents on an alert (as a risk manager), for the alert's assignee."""
+    from loomcredit.domain.follow_up import TaskKind
+    from loomcredit.service_layer.follow_up import request_task
+
+    try:
+        task_kind = TaskKind(kind)
+        due_on = None if due is None else date.fromisoformat(due)
+    except ValueError:
+        raise CliInputError(
+            f"--kind is visit or documents and --due a date, not {kind!r} {due!r}"
+        ) from None
+    svc = service()
+    with svc.uow() as uow:
+        task = request_task(uow, operator("risk_manager"), alert_id, task_kind,
+                            policy=svc.follow_up_policy(), now=svc.clock(), due_on=due_on,
+                            documents=doc or (), note=note)  # fmt: skip
+        uow.commit()
+    console.print(f"{task.kind.label_zh} task {task.task_id} for {task.assignee}, due {task.due_on}"
+                  + (f": {'; '.join(task.documents)}" if task.documents else ""))  # fmt: skip
+
+
+@alerts_app.command("tasks")
+def tasks_cmd(
+    every: Annotated[bool, typer.Option("--all", help="Done and cancelled too")] = False,
+) -> None:
+    """Follow-up tasks, earliest due first, overdue ones marked."""
+    from loomcredit.service_layer.eod import business_date
+    from loomcredit.service_layer.follow_up import task_queue
+
+    svc = service()
+    with svc.uow() as uow:
+        found = task_queue(uow, operator("risk_manager"), on=business_date(uow, svc.clock()),
+                           open_only=not every)  # fmt: skip
+    table = Table("id", "任务 kind", "预警 alert", "企业 USCC", "负责人 assignee", "到期 due",
+                  "状态 status", "说明 / 结果")  # fmt: skip
+    for v in found:
+        t = v.task
+        state = f"逾期 {v.days_late} 天 overdue" if v.overdue else t.status.label_zh
+        said = t.findings or "; ".join(t.documents) or t.note
+        table.add_row(str(t.task_id), t.kind.label_zh, str(t.alert_id), t.uscc, t.assignee,
+                      str(t.due_on), state, said)  # fmt: skip
+    console.print(table if found else "no tasks 无跟进任务")
+
+
+@alerts_app.command("task-done")
+def task_done_cmd(
+    task_id: Annotated[int, typer.Argument(help="Task id")],
+    findings: Annotated[str, typer.Option(help="What was found 走访/材料结果")],
+) -> None:
+    """Record a task's findings (as a risk manager); the alert records them as its action."""
+    from loomcredit.service_layer.follow_up import complete_task
+
+    svc = service()
+    with svc.uow() as uow:
+        task = complete_task(uow, operator("risk_manager"), task_id, findings=findings,
+                             now=svc.clock())  # fmt: skip
+        uow.commit()
+    console.print(f"task {task.task_id} done 已完成; alert {task.alert_id} actioned")
+
+
 @alerts_app.command("escalate")
 def escalate_cmd() -> None:
     """Escalate every open alert nobody acknowledged within its level's time limit."""
