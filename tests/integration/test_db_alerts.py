@@ -184,6 +184,7 @@ def test_contacts_are_stored_encrypted_and_come_back(worlds: Worlds) -> None:
         made = contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳",
                                          role=ContactRole.FINANCE, phone="13800138000",
                                          email="wang@example.com", now=w.now)  # fmt: skip
+        uow.commit()
     with w.uow() as uow:
         assert contacts.contacts_of(uow, w.officer, USCC) == [made]
         conn = uow._tx.conn  # type: ignore[attr-defined]

@@ -52,6 +52,7 @@ def test_an_officer_registers_a_collector_reads_and_may_not_add() -> None:
         made = contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳",
                                          role=ContactRole.FINANCE, phone="13800138000",
                                          email=None, now=w.now)  # fmt: skip
+        uow.commit()
     assert made.contact_id > 0
     assert (made.registered_on, made.registered_by) == (w.today, "off")
     with w.uow() as uow:
@@ -71,17 +72,20 @@ def test_one_active_contact_per_channel_and_retiring_frees_it() -> None:
         first = contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳",
                                           role=ContactRole.FINANCE, phone="13800138000",
                                           email=None, now=w.now)  # fmt: skip
+        uow.commit()
     with w.uow() as uow, pytest.raises(ConcurrentChangeError):
         contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳2",
                                   role=ContactRole.OTHER, phone="138 0013 8000", email=None,
                                   now=w.now)  # fmt: skip
     with w.uow() as uow:
         retired = contacts.retire_contact(uow, w.officer, first.contact_id, w.now)
+        uow.commit()
     assert retired.retired_on == w.today
     assert not retired.active
     with w.uow() as uow:
         contacts.register_contact(uow, w.officer, uscc=USCC, name="王芳", role=ContactRole.FINANCE,
                                   phone="13800138000", email=None, now=w.now)  # fmt: skip
+        uow.commit()
         listed = contacts.contacts_of(uow, w.officer, USCC)
     assert [c.active for c in listed] == [False, True]
     with pytest.raises(ContactError, match="retired"):

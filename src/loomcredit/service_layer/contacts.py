@@ -31,7 +31,7 @@ def register_contact(
     now: datetime,
 ) -> Contact:
     """Register a contact of a borrower (dated the business day); refused (a conflict) when the
-    borrower already has an active contact on that mobile or e-mail."""
+    borrower already has an active contact on that mobile or e-mail. The caller commits."""
     require(user, Action.MANAGE_CONTACTS)
     on = money_day(uow, now)
     contact = Contact.register(uscc=uscc, name=name, role=role, phone=phone, email=email,
@@ -46,7 +46,6 @@ def register_contact(
     uow.audit.append(user.name, "contact.registered", f"contact:{cid}",
                      {"uscc": uscc, "role": role.value, "phone": contact.masked_phone,
                       "email": contact.masked_email}, now)  # fmt: skip
-    uow.commit()
     stored = uow.contacts.get(cid)
     if stored is None:
         raise NotFound(f"contact {cid} was not stored")
@@ -54,7 +53,8 @@ def register_contact(
 
 
 def retire_contact(uow: UnitOfWork, user: User, contact_id: int, now: datetime) -> Contact:
-    """Retire a contact on the business day (kept on record; nothing is sent to it after)."""
+    """Retire a contact on the business day (kept on record; nothing is sent to it after). The
+    caller commits."""
     require(user, Action.MANAGE_CONTACTS)
     contact = uow.contacts.get(contact_id)
     if contact is None:
@@ -63,7 +63,6 @@ def retire_contact(uow: UnitOfWork, user: User, contact_id: int, now: datetime) 
     uow.contacts.save(retired)
     uow.audit.append(user.name, "contact.retired", f"contact:{contact_id}",
                      {"uscc": contact.uscc}, now)  # fmt: skip
-    uow.commit()
     return retired
 
 

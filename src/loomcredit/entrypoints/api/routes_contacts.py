@@ -38,10 +38,13 @@ def add_contact(
     made = contacts.register_contact(uow, user, uscc=uscc, name=body.name,
                                      role=ContactRole(body.role), phone=body.phone,
                                      email=body.email, now=svc.clock())  # fmt: skip
+    uow.commit()
     return views.contact(made)
 
 
 @router.post("/contacts/{contact_id}/retire", tags=["contacts"], summary="Retire 停用联系人")
 def retire_contact(contact_id: Id, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any]:
     """Retire a contact (kept on record; nothing is sent to it any more)."""
-    return views.contact(contacts.retire_contact(uow, user, contact_id, svc.clock()))
+    done = contacts.retire_contact(uow, user, contact_id, svc.clock())
+    uow.commit()
+    return views.contact(done)

@@ -44,6 +44,7 @@ def add_cmd(
     with svc.uow() as uow:
         made = register_contact(uow, operator("officer"), uscc=uscc, name=name, role=role,
                                 phone=phone, email=email, now=svc.clock())  # fmt: skip
+        uow.commit()
     console.print(_table([made]))
 
 
@@ -66,6 +67,7 @@ def retire_cmd(contact_id: Annotated[int, typer.Argument(help="The contact's id"
     svc = service()
     with svc.uow() as uow:
         done = retire_contact(uow, operator("officer"), contact_id, svc.clock())
+        uow.commit()
     console.print(_table([done]))
 
 

@@ -28,7 +28,16 @@ from loomcredit.domain.ledger import Account
 from loomcredit.domain.loan import LoanStatus
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import StatementEntry, StatementLine, loan_reference
-from loomcredit.service_layer import approvals, eod, lines, origination, payments, servicing
+from loomcredit.domain.contacts import ContactRole
+from loomcredit.service_layer import (
+    approvals,
+    contacts,
+    eod,
+    lines,
+    origination,
+    payments,
+    servicing,
+)
 from loomcredit.service_layer.user_admin import create_user
 from loomcredit.service_layer.users import Role, User
 
@@ -109,6 +118,13 @@ def account_of(uscc: str) -> str:
     """A settlement account number for a demo firm (19 digits, stable)."""
     digits = int(hashlib.sha256(uscc.encode()).hexdigest(), 16) % 10**15
     return f"6222{digits:015d}"
+
+
+def contact_of(uscc: str) -> tuple[str, str]:
+    """A demo firm's finance contact: a mobile (in the 170 range, not a live one) and an
+    e-mail under the reserved ``example.com`` (stable)."""
+    digits = int(hashlib.sha256(f"tel:{uscc}".encode()).hexdigest(), 16) % 10**8
+    return f"170{digits:08d}", f"finance-{uscc[-6:].lower()}@example.com"
 
 
 def _days(start: date, end: date) -> Iterator[date]:
@@ -217,6 +233,10 @@ def _originate(
                 uow, applicant, app.app_id, settlement_account=account_of(offer.uscc), now=now
             )
             book.lines += 1
+            phone, email = contact_of(offer.uscc)
+            contacts.register_contact(uow, officer, uscc=offer.uscc, name="财务负责人",
+                                      role=ContactRole.FINANCE, phone=phone, email=email,
+                                      now=now)  # fmt: skip
             limit = line.limit
             draws = [limit] if n else [Money(limit.minor * 3 // 5 // 100 * 100), None]
             loan_ids = []
