@@ -23,12 +23,12 @@ from pathlib import Path
 from loomcredit.adapters.bank_files import SimulatedBankCore, write_statement
 from loomcredit.adapters.security import hash_password
 from loomcredit.bootstrap.service import Service
+from loomcredit.domain.contacts import ContactRole
 from loomcredit.domain.identity import generate_uscc
 from loomcredit.domain.ledger import Account
 from loomcredit.domain.loan import LoanStatus
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import StatementEntry, StatementLine, loan_reference
-from loomcredit.domain.contacts import ContactRole
 from loomcredit.service_layer import (
     approvals,
     contacts,
