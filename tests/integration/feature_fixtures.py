@@ -216,6 +216,7 @@ ANSWERS: dict[str, dict[str, object]] = {
         "buyers_12m": 3, "suppliers_12m": 1, "network_degree_12m": 4, "buyer_hhi_12m": 0.46,
         "buyer_top1_share_12m": 0.6, "buyer_top5_share_12m": 1.0,
         "buyer_churn_top5": 2 / 3, "contagion_share_12m": 0.3,
+        "supplier_contagion_share_12m": 0.0,  # B supplies it; B's event is known only 5 July
         "kwh_3m": 24_000, "kwh_12m": 122_000, "kwh_yoy_3m": -0.2, "kwh_utilisation": 0.4,
         "kwh_capacity_score": 110, "steam_3m_t": 300.0, "steam_yoy_3m": 0.0,
         "headcount_latest": 40, "headcount_qoq": -0.2, "headcount_yoy": -0.2,
@@ -232,12 +233,13 @@ ANSWERS: dict[str, dict[str, object]] = {
         "sales_yoy_3m": 0.0, "sales_volatility_12m": 0.0, "sales_trend_6m": 0.0,
         **{f"season_factor_{k:02d}": P[k - 1] * 12 / 115 for k in range(1, 13)},
         "suppliers_12m": 1, "buyers_12m": 1, "contagion_share_12m": 1.0,
+        "supplier_contagion_share_12m": 1.0,  # A supplies it, A had wage arrears in January
         "registry_status": "存续", "segment": "weaving", "is_dyer": 0,
     },
     C: {
         "months_no_invoices_12m": 3, "sales_yoy_3m": None, "months_of_history": 8,
         "sales_3m_fen": 100_000, "judicial_enforcement_open": 1, "judicial_dishonest": 1,
         "season_factor_01": 0.7, "season_factor_09": 1.2, "segment": "textile_wholesale",
-        "firm_age_months": 9,
+        "firm_age_months": 9, "supplier_contagion_share_12m": 1.0,  # bought from A only
     },
 }  # fmt: skip

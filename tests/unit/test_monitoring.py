@@ -478,6 +478,30 @@ class TestProfileRules:
         assert "去年同期" in sales.evidence.baseline
         assert sales.level in (AlertLevel.AMBER, AlertLevel.RED)
 
+    @pytest.mark.parametrize(
+        ("buyers", "suppliers", "fired"),
+        [
+            (0.5, None, ["RISKY_BUYERS"]),
+            (None, 0.5, ["RISKY_SUPPLIERS"]),
+            (0.31, 0.31, ["RISKY_BUYERS", "RISKY_SUPPLIERS"]),
+            (0.3, 0.3, []),  # over 30 %, not at it
+        ],
+    )
+    def test_contagion_both_ways(
+        self, buyers: float | None, suppliers: float | None, fired: list[str]
+    ) -> None:
+        """A main buyer or a main supplier in trouble: over 30 % of sales to, or purchases
+        from, firms with a risk event raises an amber alert; the supplier side asks for a visit,
+        the buyer side for a limit review."""
+        feats: dict[str, object] = {"contagion_share_12m": buyers,
+                                    "supplier_contagion_share_12m": suppliers}  # fmt: skip
+        hits = ProfileWarningRules().warnings(feats, AS_OF)
+        assert sorted(h.rule for h in hits) == fired
+        actions = {h.rule: h.action for h in hits}
+        assert actions.get("RISKY_SUPPLIERS", WarningAction.VISIT) is WarningAction.VISIT
+        assert actions.get("RISKY_BUYERS", WarningAction.REVIEW_LIMIT) is WarningAction.REVIEW_LIMIT
+        assert all(h.level is AlertLevel.AMBER for h in hits)
+
 
 SHIPPED = load_warning_policy()
 

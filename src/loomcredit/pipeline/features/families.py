@@ -12,6 +12,18 @@ from loomcredit.pipeline.features import (
     operations,
     scale,
     stability,
+    suppliers,
 )
 
-FAMILIES = (context, scale, stability, invoices, network, operations, obligations, cash, events)
+FAMILIES = (
+    context,
+    scale,
+    stability,
+    invoices,
+    network,
+    suppliers,
+    operations,
+    obligations,
+    cash,
+    events,
+)

@@ -2,7 +2,8 @@
 
 From ``supply_edges`` (seller → buyer monthly amounts, known like invoices on the 15th of the next
 month): buyer concentration (HHI, top-1 and top-5 share), counterparties, churn of the main buyers,
-the share of sales to buyers that already show risk events as of the date (contagion), degree, and
+the share of sales to buyers that already show risk events as of the date (contagion; the supplier
+side is ``suppliers.py``), degree, and
 PageRank. PageRank is computed in Python (scipy sparse power iteration, as networkx does) on the
 edge list as of the date, identically for both engines; everything else is an Ibis expression.
 
@@ -181,7 +182,9 @@ def _churn(tables: Tables, as_of: date, pairs: Any) -> Any:
     )
 
 
-def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
+def risky_enterprises(tables: Tables, as_of: date) -> Any:
+    """Enterprises with a risk event of severity ≥ 2 in the 12 months to ``as_of``, as known by
+    then (each source's lag, and obtained by the date)."""
     cut = Cutoffs.at(as_of)
     ev = tables.risk_events
     known = ibis.cases(
@@ -197,7 +200,12 @@ def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
         & (ev.occurred_on > as_of - timedelta(days=365))
         & (ev.severity >= CONTAGION_MIN_SEVERITY)
     )
-    risky = ev.select(risky_uscc=ev.uscc).distinct()
+    return ev.select(risky_uscc=ev.uscc).distinct()
+
+
+def _contagion(tables: Tables, as_of: date, pairs: Any) -> Any:
+    """Share of each seller's sales to risky buyers (its consented sales)."""
+    risky = risky_enterprises(tables, as_of)
     j = pairs.left_join(risky, pairs.buyer_uscc == risky.risky_uscc)
     agg = j.group_by(j.seller_uscc.name("uscc")).aggregate(
         risky=j.amount.sum(where=j.risky_uscc.notnull()), total=j.amount.sum()

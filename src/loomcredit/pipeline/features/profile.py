@@ -194,6 +194,14 @@ RULES: tuple[Rule, ...] = (
         "{v} of sales go to buyers with risk events",
     ),
     (
+        "RISKY_SUPPLIERS",
+        "amber",
+        "supplier_contagion_share_12m",
+        lambda v: v > 0.3,
+        "自风险供应商采购占比 {v}",
+        "{v} of purchases come from suppliers with risk events",
+    ),
+    (
         "BUYER_CHURN",
         "amber",
         "buyer_churn_top5",
