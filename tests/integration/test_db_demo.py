@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 from tests.fakes import FakeDecider
 
-from loomcredit.bootstrap.service import build_service
+from loomcredit.bootstrap.service import Service, build_service
 from loomcredit.config import Settings
 from loomcredit.domain.ledger import Account
 from loomcredit.domain.money import Money
-from loomcredit.entrypoints.cli.demo_lending import STAFF, run_demo_lending, synthetic_offers
+from loomcredit.entrypoints.cli.demo_lending import (
+    STAFF,
+    DemoBook,
+    run_demo_lending,
+    synthetic_offers,
+)
 from loomcredit.service_layer.audit import verify_chain
 
 pytestmark = pytest.mark.integration
@@ -50,7 +55,31 @@ def test_demo_lending_leaves_a_consistent_book(tmp_path: Path) -> None:
         assert verify_chain(uow.audit.records(), uow.audit.head(), svc.audit_key).ok
         disbursed = [r for r in uow.audit.records() if r.action == "loan.disbursed"]
     assert {r.actor for r in disbursed} == {"demo_operations"}
+    _late_payer_is_cured_and_contacts_registered(svc, book)
     svc.engine.dispose()
+
+
+def _late_payer_is_cured_and_contacts_registered(svc: Service, book: DemoBook) -> None:
+    """The late payer's first instalment is 4 days overdue the night before its account has
+    money again, and current once the morning's debit took it; every borrower has its finance
+    contact on record."""
+    from datetime import timedelta
+
+    assert book.late_payer is not None
+    paid_on = book.late_paid_on
+    assert paid_on is not None
+    with svc.uow() as uow:
+        (loan,) = uow.loans.find(uscc=book.late_payer)
+        before = uow.book.loan_day(loan.loan_id, paid_on - timedelta(days=1))
+        after = uow.book.loan_day(loan.loan_id, paid_on)
+        assert before is not None
+        assert after is not None
+        lines = uow.lines.find()
+        registered = uow.contacts.for_borrowers(ln.terms.uscc for ln in lines)
+    assert (before.dpd, after.dpd) == (4, 0)
+    assert paid_on - loan.instalments[0].due_on == timedelta(days=5)
+    assert {ln.terms.uscc for ln in lines} == set(registered)
+    assert all(c.phone and c.email for cs in registered.values() for c in cs)
 
 
 def test_demo_loans_carry_the_decision_plan(tmp_path: Path) -> None:

@@ -89,6 +89,9 @@ class DemoBook:
     exceptions: list[StatementEntry] = field(default_factory=list)
     reconciled: bool = True
     last_day: date | None = None
+    late_payer: str | None = None  # the borrower whose first instalment is paid days late
+    late_paid_on: date | None = None  # the day its auto-debit first succeeds
+    short_payers: tuple[str, ...] = ()  # borrowers whose debits always fail (余额不足)
 
 
 class DemoClock:
@@ -274,15 +277,19 @@ def run_demo_lending(
     staff = _staff(svc, clock())
     borrowers = _originate(svc, list(offers or synthetic_offers()), staff, book)
     failing = frozenset(account_of(b.applicant.enterprise_uscc or "") for b in borrowers if b.short)
-    svc.bank = SimulatedBankCore(bank_root, failing_accounts=failing)
+    book.short_payers = tuple(b.applicant.enterprise_uscc or "" for b in borrowers if b.short)
     ops = staff[Role.OPERATIONS]
     end = start + timedelta(days=31 * months)
     payers = [b for b in borrowers if not b.short]
+    late = _late_payer(svc, payers[3:4], book)
+    svc.bank = SimulatedBankCore(bank_root, failing_accounts=failing | late)
     second_draw = start + timedelta(days=10)
     prepay = {start + timedelta(days=45): payers[1:2], start + timedelta(days=60): payers[2:3]}
     statement_day = start + timedelta(days=50)
     for day in _days(start, end):
         clock.morning(day)
+        if late and day == book.late_paid_on:  # money on the account again: the debit goes
+            svc.bank = SimulatedBankCore(bank_root, failing_accounts=failing)
         if day == second_draw and borrowers:
             _second_drawdown(svc, borrowers[0], ops, book)
         for b in prepay.get(day, []):
@@ -298,6 +305,21 @@ def run_demo_lending(
         book.last_day = day
     _summarise(svc, ops, book)
     return book
+
+
+def _late_payer(svc: Service, chosen: list[_Borrower], book: DemoBook) -> frozenset[str]:
+    """One payer pays its first instalment late: its account is short from the start until
+    five days after that due date (overdue notices on days 1 and 3, then paid and cured)."""
+    if not chosen or not chosen[0].loan_ids:
+        return frozenset()
+    b = chosen[0]
+    with svc.uow() as uow:
+        loan = uow.loans.get(b.loan_ids[0])
+    if loan is None:
+        return frozenset()
+    book.late_payer = b.applicant.enterprise_uscc
+    book.late_paid_on = loan.instalments[0].due_on + timedelta(days=5)
+    return frozenset({account_of(book.late_payer or "")})
 
 
 def _second_drawdown(svc: Service, b: _Borrower, ops: User, book: DemoBook) -> None:
