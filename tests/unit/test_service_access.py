@@ -61,6 +61,7 @@ MAY = {
         A.WORK_ALERT,
         A.REQUEST_LINE_REDUCTION,
         A.REQUEST_CALL_IN,  # call a borrower's loans in early, for a risk manager to approve
+        A.PROPOSE_RESTRUCTURE,  # issue 13: a risk manager approves
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -82,6 +83,9 @@ MAY = {
         A.REQUEST_LINE_REDUCTION,
         A.RUN_LIMIT_REVIEW,  # the monthly limit review; another risk manager approves
         A.REQUEST_CALL_IN,
+        A.PROPOSE_RESTRUCTURE,
+        A.APPROVE_RESTRUCTURE,  # issue 13: only a risk manager approves a restructuring
+        A.READ_COLLECTIONS,
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,
@@ -98,7 +102,15 @@ MAY = {
         A.SUBMIT_DATA,
         A.RUN_LIMIT_REVIEW,  # as a month-end batch job
     },
-    Role.COLLECTOR: {A.READ_LOAN, A.READ_BOOK, A.READ_OUTBOX, A.REQUEST_WRITE_OFF, A.READ_ALERTS},
+    Role.COLLECTOR: {
+        A.READ_LOAN,
+        A.READ_BOOK,
+        A.READ_OUTBOX,
+        A.REQUEST_WRITE_OFF,
+        A.READ_ALERTS,
+        A.PROPOSE_RESTRUCTURE,  # issue 13: proposes, never approves
+        A.READ_COLLECTIONS,  # issue 13: the collection figures
+    },
     Role.AUDITOR: {
         A.READ_APPLICATION,
         A.READ_LOAN,
@@ -106,6 +118,7 @@ MAY = {
         A.READ_AUDIT,
         A.READ_OUTBOX,
         A.READ_ALERTS,
+        A.READ_COLLECTIONS,
     },
     Role.ADMIN: {A.MANAGE_USERS, A.READ_AUDIT},
 }

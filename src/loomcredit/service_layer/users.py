@@ -64,6 +64,9 @@ class Action(StrEnum):
     REQUEST_LINE_REDUCTION = "request_line_reduction"
     RUN_LIMIT_REVIEW = "run_limit_review"
     REQUEST_CALL_IN = "request_call_in"
+    PROPOSE_RESTRUCTURE = "propose_restructure"
+    APPROVE_RESTRUCTURE = "approve_restructure"
+    READ_COLLECTIONS = "read_collections"
     SUBMIT_DATA = "submit_data"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
@@ -107,6 +110,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.WORK_ALERT,
             _A.REQUEST_LINE_REDUCTION,
             _A.REQUEST_CALL_IN,
+            _A.PROPOSE_RESTRUCTURE,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -130,6 +134,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.REQUEST_LINE_REDUCTION,
             _A.RUN_LIMIT_REVIEW,
             _A.REQUEST_CALL_IN,
+            _A.PROPOSE_RESTRUCTURE,
+            _A.APPROVE_RESTRUCTURE,
+            _A.READ_COLLECTIONS,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -150,7 +157,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.COLLECTOR: frozenset(
-        {_A.READ_LOAN, _A.READ_BOOK, _A.READ_OUTBOX, _A.REQUEST_WRITE_OFF, _A.READ_ALERTS}
+        {
+            _A.READ_LOAN,
+            _A.READ_BOOK,
+            _A.READ_OUTBOX,
+            _A.REQUEST_WRITE_OFF,
+            _A.READ_ALERTS,
+            _A.PROPOSE_RESTRUCTURE,
+            _A.READ_COLLECTIONS,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
@@ -160,6 +175,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_AUDIT,
             _A.READ_OUTBOX,
             _A.READ_ALERTS,
+            _A.READ_COLLECTIONS,
         }
     ),
     Role.ADMIN: frozenset({_A.MANAGE_USERS, _A.READ_AUDIT}),
@@ -181,6 +197,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "line_reduction": Action.MANAGE_LINE,
     "limit_review": Action.MANAGE_LINE,
     "call_in": Action.MANAGE_LINE,
+    "restructure": Action.APPROVE_RESTRUCTURE,
 }
 
 
