@@ -39,7 +39,8 @@ def test_proposed_by_a_collector_approved_by_a_risk_manager(api: Api) -> None:
     r = c.post("/api/v1/loans/1/restructure", json=body, headers=api.login("collector"))
     assert r.status_code == 202, r.text
     out = r.json()
-    assert (out["kind"], out["kind_zh"], out["subject"]) == ("restructure", "展期/重组审批", "loan:1")
+    assert (out["kind"], out["kind_zh"]) == ("restructure", "展期/重组审批")
+    assert out["subject"] == "loan:1"
     assert out["order"]["months"] == 6
     assert out["preview"]["principal"] == money("100000.00")
     assert out["preview"]["first_due"] == "2026-02-05"
