@@ -39,6 +39,7 @@ from loomcredit.domain.delinquency import Bucket
 from loomcredit.domain.money import Money
 
 __all__ = [
+    "OPEN_BUCKETS",
     "CollectionFigures",
     "CureRate",
     "MonthEndState",
