@@ -202,10 +202,14 @@ class TestRules:
         assert loan.grade is Grade.DOUBTFUL
 
     def test_the_first_due_date_must_be_after_the_day(self) -> None:
-        """A plan whose first due date is not after the restructuring date is refused."""
+        """A first due date not after the restructuring date, or more than a year after it, is
+        refused."""
         plan = RestructurePlan(RestructureKind.RESCHEDULE, 6, first_due=date(2026, 1, 20))
         with pytest.raises(NotRestructurable):
             _loan().restructure(plan, date(2026, 1, 20), "r")
+        far = RestructurePlan(RestructureKind.RESCHEDULE, 6, first_due=date(2027, 1, 21))
+        with pytest.raises(NotRestructurable, match="within 12 months"):
+            _loan().restructure(far, date(2026, 1, 20), "r")
 
 
 COLLECTOR = User("col", Role.COLLECTOR)

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from loomcredit.domain.loan import Instalment, Loan
 
 __all__ = [
+    "FIRST_DUE_WITHIN_MONTHS",
     "MAX_MONTHS",
     "WATCH_MIN_MONTHS",
     "WATCH_MIN_PERIODS",
@@ -86,6 +87,10 @@ WATCH_MIN_PERIODS = 2
 
 MAX_MONTHS = 120
 """The longest extension or new plan accepted (a typo guard, not a regulatory figure)."""
+
+FIRST_DUE_WITHIN_MONTHS = 12
+"""The first new due date falls within a year of the restructuring (a grace period beyond that
+is a different product, not a restructuring)."""
 
 
 class RestructureKind(StrEnum):
@@ -166,9 +171,11 @@ def watch_until(first_due: date, due_dates: list[date]) -> date:
 
 def _first_due(loan: Loan, plan: RestructurePlan, on: date, method: Method, end: date) -> date:
     if plan.first_due is not None:
-        if plan.first_due <= on:
+        if not on < plan.first_due <= add_months(on, FIRST_DUE_WITHIN_MONTHS):
             raise NotRestructurable(
-                f"the first new due date {plan.first_due} must be after {on}", loan_id=loan.loan_id
+                f"the first new due date {plan.first_due} must be after {on} and within "
+                f"{FIRST_DUE_WITHIN_MONTHS} months of it",
+                loan_id=loan.loan_id,
             )
         return plan.first_due
     if method is Method.INTEREST_ONLY:

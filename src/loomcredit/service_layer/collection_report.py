@@ -32,6 +32,8 @@ def collection_report(
     if first_eod is None or last_eod is None:
         return collection_figures(as_of, [], [], [])
     until = min(as_of, last_eod)
+    if until < first_eod:  # before the book's first day: nothing recorded yet
+        return collection_figures(as_of, [], [], [])
     start = max(add_months(until, -months), first_eod)
     ends = month_ends(start, until)
     states = uow.book.month_end_states(ends)
