@@ -259,9 +259,12 @@ def seed(engine: Engine, n: int) -> Book:
             by_twin={"utilised_fen": (on_time.outstanding.minor, late.outstanding.minor)},
         )
         row = new_loan_row(on_time)
-        twin_state = dict(
-            zip(STATE_COLUMNS, zip(state(on_time), state(late), strict=True), strict=True)
-        )
+        twin_state = {  # NULL columns (never restructured) are left to their default
+            k: v
+            for k, v in zip(STATE_COLUMNS, zip(state(on_time), state(late), strict=True),
+                            strict=True)
+            if v != (None, None)
+        }  # fmt: skip
         _insert_select(
             conn,
             orm.loans,

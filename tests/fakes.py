@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -29,6 +29,7 @@ from loomcredit.domain.behaviour import (
     pd_jumped,
     repayment_history,
 )
+from loomcredit.domain.collection_figures import MonthEndState
 from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
@@ -78,6 +79,7 @@ from loomcredit.service_layer.unit_of_work import (
     LoanRepository,
     PaymentRepository,
     QueuedReminder,
+    ReceiptInBucket,
     ReceiptRepository,
     StaleAggregate,
     UnitOfWork,
@@ -644,6 +646,27 @@ class FakeBook(_Repo, BookRepository):
         days = [LoanDay(loan_id, self.s.loans[loan_id].ref.line_id, on, d.dpd)
                 for (loan_id, on), d in self.s.loan_days.items()]  # fmt: skip
         return repayment_history(days, as_of)
+
+    def month_end_states(self, ends: Sequence[date]) -> list[MonthEndState]:
+        out = []
+        for (loan_id, on), d in sorted(self.s.loan_days.items(), key=lambda kv: kv[0][::-1]):
+            if on not in ends:
+                continue
+            loan = self.s.loans[loan_id]
+            received = sum(r.principal.minor for r in self.s.receipts.values()
+                           if r.loan_id == loan_id and r.booked_on <= on)  # fmt: skip
+            left = Money(loan.terms.principal.minor - received, loan.currency)
+            overdue = d.overdue_principal + d.overdue_interest
+            out.append(MonthEndState(loan_id, on, d.bucket, d.dpd, overdue, left))
+        return out
+
+    def receipts_by_bucket(self, first: date, last: date) -> list[ReceiptInBucket]:
+        out = []
+        for _, r in sorted(self.s.receipts.items(), key=lambda kv: (kv[1].booked_on, kv[0])):
+            if first <= r.booked_on <= last:
+                day = self.s.loan_days.get((r.loan_id, r.booked_on - timedelta(days=1)))
+                out.append((r.booked_on, None if day is None else day.bucket, r.amount))
+        return out
 
 
 class FakeAudit(_Repo, AuditLog):

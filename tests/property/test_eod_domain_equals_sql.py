@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select
 from tests.lending_fixtures import drop_pg_database, make_pg_database, pg_available
@@ -24,7 +24,10 @@ from loomcredit.adapters.ledger_guard import install_ledger_guards
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.domain.daycount import add_months
 from loomcredit.domain.end_of_day import E8
+from loomcredit.domain.errors import NotRestructurable
+from loomcredit.domain.loan import LoanStatus
 from loomcredit.domain.money import Money, Rate
+from loomcredit.domain.restructuring import RestructureKind, RestructurePlan
 from loomcredit.domain.schedule import Method, build_schedule
 from loomcredit.service_layer import eod
 from loomcredit.service_layer.unit_of_work import EodCounts
@@ -212,10 +215,33 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def check_equal(set_based: Engine, by_domain: Engine, book: Book) -> None:
-    """Fill both, close the days both ways, compare everything."""
+def restructure_all(engine: Engine, on: date, plan: RestructurePlan) -> int:
+    """Restructure every active loan of the book by ``plan`` on ``on`` (those it fits), as an
+    approval does (``Loan.restructure``, then the repository): how many were restructured."""
+    done = 0
+    with SqlAlchemyUnitOfWork(engine, None, b"k") as uow:
+        for loan in uow.loans.find(status=LoanStatus.ACTIVE):
+            try:
+                loan.restructure(plan, on, "property test")
+            except NotRestructurable:
+                continue
+            uow.loans.save(loan)
+            done += 1
+        uow.commit()
+    return done
+
+
+def check_equal(
+    set_based: Engine, by_domain: Engine, book: Book, plan: RestructurePlan | None = None
+) -> None:
+    """Fill both (restructuring every loan by ``plan`` on the first day, if given), close the
+    days both ways, compare everything."""
     fill(set_based, book)
     fill(by_domain, book)
+    if plan is not None:
+        n = restructure_all(set_based, book.first_day, plan)
+        assert restructure_all(by_domain, book.first_day, plan) == n
+        event(f"restructured {min(n, 2)}+")
     for k in range(book.days):
         day = book.first_day + timedelta(days=k)
         assert close(set_based, day, set_based=True) == close(by_domain, day, set_based=False)
@@ -233,6 +259,32 @@ def test_set_based_end_of_day_equals_the_domain_on_sqlite(book: Book) -> None:
         b = make_engine(f"sqlite:///{Path(tmp) / 'domain.db'}")
         try:
             check_equal(a, b, book)
+        finally:
+            a.dispose()
+            b.dispose()
+
+
+plans = st.builds(
+    RestructurePlan,
+    st.sampled_from(list(RestructureKind)),
+    st.integers(1, 18),
+    st.none(),
+    st.sampled_from([None, *METHODS]),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(book=books(), plan=plans)
+def test_set_based_end_of_day_equals_the_domain_after_a_restructuring(
+    book: Book, plan: RestructurePlan
+) -> None:
+    """Every loan restructured on the first day (overdue ones included: DPD restarts from the
+    new schedule), then closed both ways on SQLite: still equal to the fen."""
+    with tempfile.TemporaryDirectory() as tmp:
+        a = make_engine(f"sqlite:///{Path(tmp) / 'sql.db'}")
+        b = make_engine(f"sqlite:///{Path(tmp) / 'domain.db'}")
+        try:
+            check_equal(a, b, book, plan)
         finally:
             a.dispose()
             b.dispose()
@@ -263,6 +315,18 @@ def test_set_based_end_of_day_equals_the_domain_on_postgresql(
 ) -> None:
     """The same on PostgreSQL (fewer examples: each rebuilds two schemas)."""
     check_equal(*pg_pair, book)
+
+
+@pytest.mark.integration
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(book=books(), plan=plans)
+def test_set_based_end_of_day_equals_the_domain_after_a_restructuring_on_postgresql(
+    pg_pair: tuple[Engine, Engine], book: Book, plan: RestructurePlan
+) -> None:
+    """Restructured books on PostgreSQL."""
+    check_equal(*pg_pair, book, plan)
 
 
 def test_the_comparison_can_fail() -> None:

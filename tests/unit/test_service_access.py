@@ -64,6 +64,7 @@ MAY = {
         A.MANAGE_CONTACTS,  # issue 13: registers the contacts the borrower gave in the contract
         A.READ_CONTACTS,
         A.READ_COLLECTIONS,  # sees the cases of their borrowers
+        A.PROPOSE_RESTRUCTURE,  # issue 13: a risk manager approves
     },
     Role.REVIEWER: {A.READ_APPLICATION, A.REVIEW, A.READ_LOAN},
     Role.RISK_MANAGER: {
@@ -92,6 +93,8 @@ MAY = {
         A.ASSIGN_COLLECTIONS,  # moves cases between collectors
         A.REQUEST_LEGAL_ACTION,
         A.APPROVE_LEGAL_ACTION,  # four eyes: never the requester
+        A.PROPOSE_RESTRUCTURE,
+        A.APPROVE_RESTRUCTURE,  # issue 13: only a risk manager approves a restructuring
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,
@@ -120,6 +123,7 @@ MAY = {
         A.READ_COLLECTIONS,
         A.WORK_COLLECTIONS,
         A.REQUEST_LEGAL_ACTION,
+        A.PROPOSE_RESTRUCTURE,  # issue 13: proposes, never approves
     },
     Role.AUDITOR: {
         A.READ_APPLICATION,

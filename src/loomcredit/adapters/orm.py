@@ -141,6 +141,9 @@ loans = Table(
     Column("grade", Integer, nullable=False, server_default="1"),
     Column("disbursed_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False, server_default="0"),  # since 0006
+    # Since 0013: the last restructuring (展期/重组) and the last day of its watch period.
+    Column("restructured_on", Date, nullable=True),
+    Column("watch_until", Date, nullable=True),
 )
 
 installments = Table(

@@ -1,7 +1,8 @@
 """Four eyes on every money move (双人复核): a request one person makes and another approves.
 
 An :class:`ApprovalRequest` is made for a disbursement (放款), a write-off (核销), a reversal
-(冲正), a back-valued receipt (倒起息), a role grant (授权) or a credit line's reduction (压降).
+(冲正), a back-valued receipt (倒起息), a role grant (授权), a credit line's reduction (压降) or
+a restructuring (展期/重组).
 It carries a typed order (what will be done when approved), who asked and why, and who may *not*
 approve it: the requester and everyone who made or changed the case (an application's maker,
 modifier and reviewer). A request is decided once: approved (and then carried out), rejected, or
@@ -23,6 +24,7 @@ from enum import StrEnum
 
 from loomcredit.domain.errors import ApprovalStateError, FourEyesViolation
 from loomcredit.domain.money import Money
+from loomcredit.domain.restructuring import RestructurePlan
 
 __all__ = [
     "ApprovalKind",
@@ -32,6 +34,7 @@ __all__ = [
     "DrawdownOrder",
     "LineReductionOrder",
     "Order",
+    "RestructureOrder",
     "ReversalOrder",
     "RoleGrantOrder",
     "WriteOffOrder",
@@ -50,6 +53,7 @@ class ApprovalKind(StrEnum):
     LIMIT_REVIEW = "limit_review"
     CALL_IN = "call_in"
     LEGAL_ACTION = "legal_action"
+    RESTRUCTURE = "restructure"
 
     @property
     def label_zh(self) -> str:
@@ -64,6 +68,7 @@ class ApprovalKind(StrEnum):
             "limit_review": "额度动态调整审批",
             "call_in": "提前到期审批",
             "legal_action": "诉讼审批",
+            "restructure": "展期/重组审批",
         }[self.value]
 
 
@@ -209,6 +214,22 @@ class CallInOrder:
         return f"line:{self.line_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class RestructureOrder:
+    """Restructure loan ``loan_id`` (展期 / 调整还款计划) by ``plan`` on the business date of the
+    approval (``domain/restructuring.py``)."""
+
+    loan_id: int
+    plan: RestructurePlan
+
+    kind = ApprovalKind.RESTRUCTURE
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"loan:{self.loan_id}"
+
+
 Order = (
     DrawdownOrder
     | WriteOffOrder
@@ -218,6 +239,7 @@ Order = (
     | LineReductionOrder
     | LimitReviewOrder
     | CallInOrder
+    | RestructureOrder
 )
 
 

@@ -11,6 +11,7 @@
     │   ├── TooFewPostings                   an entry needs at least two postings
     │   └── ZeroPosting                      a posting of zero carries no meaning
     ├── LoanStateError                       an action the loan's state does not allow
+    │   └── NotRestructurable                a loan or a plan that cannot be restructured
     ├── CreditLineError                      a drawdown or line action the line does not allow
     │   ├── LimitExceeded                    a drawdown above what is available
     │   └── LineNotAvailable                 the line is frozen, expired or closed
@@ -87,6 +88,15 @@ class ZeroPosting(LedgerError):
 
 class LoanStateError(LoomError):
     """The loan's current state does not allow the requested action."""
+
+
+class NotRestructurable(LoanStateError):
+    """The loan cannot be restructured (closed, written off, nothing owed) or the plan cannot
+    be applied to it; ``loan_id`` says which loan."""
+
+    def __init__(self, message: str, *, loan_id: int = 0) -> None:
+        super().__init__(message)
+        self.loan_id = loan_id
 
 
 class CreditLineError(LoomError):

@@ -42,6 +42,12 @@ from loomcredit.domain.end_of_day import DayClose, assess_day
 from loomcredit.domain.errors import CurrencyMismatch, InvalidAmount, LoanStateError
 from loomcredit.domain.ledger import Account
 from loomcredit.domain.money import Money, Rate, Round, round_fraction
+from loomcredit.domain.restructuring import (
+    NotRestructurable,
+    Restructured,
+    RestructurePlan,
+    restructure_schedule,
+)
 from loomcredit.domain.schedule import Method, Schedule, reschedule
 from loomcredit.domain.waterfall import DEFAULT_ORDER, Allocation, Component, DueItem, allocate
 
@@ -93,8 +99,8 @@ TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
 class LoanEvent:
     """Something that happened to a loan (past tense ``kind``: ``disbursed``, ``repaid``,
     ``rescheduled``, ``closed``, ``written_off``, ``write_off_reversed``, ``became_overdue``,
-    ``bucket_changed``, ``non_accrual``, ``called_in``), with its date and amount where one
-    applies."""
+    ``bucket_changed``, ``non_accrual``, ``called_in``, ``restructured``), with its date and
+    amount where one applies."""
 
     kind: str
     on: date
@@ -271,6 +277,8 @@ class Loan:
     grade: Grade = Grade.NORMAL
     version: int = 0
     events: list[LoanEvent] = field(default_factory=list)
+    restructured_on: date | None = None
+    watch_until: date | None = None
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -582,6 +590,37 @@ class Loan:
         due = self.amount_due(on)
         self.events.append(LoanEvent("called_in", on, due, reason.strip()))
         return due
+
+    # -- restructuring ---------------------------------------------------------------------------
+    def restructure(self, plan: RestructurePlan, on: date, reason: str) -> Restructured:
+        """重组 Restructure on ``on`` (展期 or 调整还款计划) by the rule of
+        ``domain/restructuring.py``: paid instalments kept, the principal owed scheduled again to
+        the fen, overdue interest deferred to the first new due date (not capitalised), a watch
+        period, and the grade at least 关注 (可疑 when restructured again while under watch).
+        Moves no money.
+
+        Raises:
+            NotRestructurable: a closed or written-off loan, no reason, or a plan that cannot
+                apply.
+        """
+        if not reason.strip():
+            raise NotRestructurable(
+                f"restructuring loan {self.loan_id} needs a reason", loan_id=self.loan_id
+            )
+        again = self.is_under_watch(on)
+        lines, done, carried_e8 = restructure_schedule(self, plan, on)
+        self.instalments = lines
+        self.accrual.interest_e8 += carried_e8
+        floor = Grade.DOUBTFUL if again else Grade.SPECIAL_MENTION
+        self.grade = Grade(max(self.grade, floor))
+        self.restructured_on, self.watch_until = on, done.watch_until
+        detail = f"{plan.label}; watch until {done.watch_until.isoformat()}; {reason.strip()}"
+        self.events.append(LoanEvent("restructured", on, done.principal, detail))
+        return done
+
+    def is_under_watch(self, on: date) -> bool:
+        """In a restructuring's watch period on ``on`` (no upgrade of the grade before its end)."""
+        return self.watch_until is not None and on <= self.watch_until
 
     # -- end of day ------------------------------------------------------------------------------
     def close_day(self, on: date) -> DayClose:

@@ -21,6 +21,7 @@ from loomcredit.domain.approval import (
     LimitReviewOrder,
     LineReductionOrder,
     Order,
+    RestructureOrder,
     ReversalOrder,
     RoleGrantOrder,
     WriteOffOrder,
@@ -49,6 +50,7 @@ REQUEST_RIGHTS: dict[ApprovalKind, Action] = {
     ApprovalKind.LINE_REDUCTION: Action.REQUEST_LINE_REDUCTION,
     ApprovalKind.LIMIT_REVIEW: Action.RUN_LIMIT_REVIEW,
     ApprovalKind.CALL_IN: Action.REQUEST_CALL_IN,
+    ApprovalKind.RESTRUCTURE: Action.PROPOSE_RESTRUCTURE,
 }
 
 
@@ -76,6 +78,8 @@ def _check(uow: UnitOfWork, order: Order, now: datetime) -> None:
         lines.check_adjustment(uow, order)
     elif isinstance(order, CallInOrder):
         servicing.check_call_in(uow, order, now)
+    elif isinstance(order, RestructureOrder):
+        servicing.check_restructure(uow, order, now)
     elif isinstance(order, DrawdownOrder):
         raise InvalidRequestError("a drawdown is requested on its credit line")
 
@@ -161,6 +165,8 @@ def _carry_out(uow: UnitOfWork, user: User, request: ApprovalRequest, now: datet
         return f"line:{lines.adjust_approved(uow, user, request, order, now).line_id}"
     if isinstance(order, CallInOrder):
         return servicing.call_in_approved(uow, user, request, order, now)
+    if isinstance(order, RestructureOrder):
+        return servicing.restructure_approved(uow, user, request, order, now)
     return f"user:{user_admin.grant(uow, user, request, order, now).name}"
 
 

@@ -48,6 +48,11 @@ def check_back_value(uow: UnitOfWork, order: BackValuedReceiptOrder, now: dateti
         )
     if not order.bank_ref.strip() or uow.receipts.by_bank_ref(order.bank_ref) is not None:
         raise InvalidRequestError(f"bank reference {order.bank_ref!r} is empty or booked already")
+    if loan.restructured_on is not None:
+        raise LoanStateError(
+            f"loan {order.loan_id} was restructured on {loan.restructured_on}; a recompute replays "
+            "the original schedule and would undo it, so book the receipt as an ordinary one"
+        )
     if uow.loans.original(order.loan_id) is None:
         raise LoanStateError(
             f"loan {order.loan_id} was booked before original schedules were kept; it cannot be "

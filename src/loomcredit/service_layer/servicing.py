@@ -1,5 +1,5 @@
 """Use cases: loans after disbursement — reading them, the payoff quote, the borrower's early
-repayment request, booking money the bank received, write-off and its reversal.
+repayment request, booking money the bank received, write-off and its reversal, restructuring.
 
 Money reaches a loan only from the bank (``payments.py``: auto-debit settlement, statement lines,
 the exceptions queue; ``recompute.py``: back-valued receipts). :func:`book_receipt` is the one
@@ -8,16 +8,24 @@ place a receipt becomes a repayment: on the business date, under the book's shar
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import replace
 from datetime import date, datetime
 
-from loomcredit.domain.approval import ApprovalRequest, CallInOrder, ReversalOrder, WriteOffOrder
+from loomcredit.domain.approval import (
+    ApprovalRequest,
+    CallInOrder,
+    RestructureOrder,
+    ReversalOrder,
+    WriteOffOrder,
+)
 from loomcredit.domain.credit_line import LineStatus
 from loomcredit.domain.errors import LoanStateError, NotFound
 from loomcredit.domain.ledger import Account, entry_of
 from loomcredit.domain.loan import Loan, LoanStatus, PayoffQuote, WriteOff
 from loomcredit.domain.money import Money
 from loomcredit.domain.payments import PrepaymentRequest, PrepaymentStatus, Receipt, ReceiptSource
+from loomcredit.domain.restructuring import Restructured
 from loomcredit.service_layer.audit import AuditDetail
 from loomcredit.service_layer.eod import book_repayment, business_date, money_day
 from loomcredit.service_layer.errors import InvalidRequestError
@@ -294,3 +302,41 @@ def call_in_approved(
         uow.alerts.save(alert)
     return f"line:{order.line_id}"
 
+
+# -- restructuring (展期 / 调整还款计划, carried out on a risk manager's approval) -----------------
+def check_restructure(uow: UnitOfWork, order: RestructureOrder, now: datetime) -> Restructured:
+    """Refuse, when it is asked for and again when approved, a restructuring that cannot apply
+    on the business date (a closed or written-off loan, a plan that does not fit): it is tried
+    on a copy of the loan, and what it would do is returned."""
+    loan = _loan(uow, order.loan_id)
+    return deepcopy(loan).restructure(order.plan, business_date(uow, now), "check")
+
+
+def restructure_approved(
+    uow: UnitOfWork,
+    approver: User,
+    request: ApprovalRequest,
+    order: RestructureOrder,
+    now: datetime,
+) -> str:
+    """重组 on the business date: the new schedule and the watch period (no money moves, so no
+    entry is posted). Audited with the approval and who asked for it."""
+    on = money_day(uow, now)
+    loan = _loan(uow, order.loan_id, lock=True)
+    reason = f"重组 restructured (approval {request.request_id}): {request.reason}"
+    done = loan.restructure(order.plan, on, reason)
+    uow.loans.save(loan)
+    detail: AuditDetail = {
+        "plan": order.plan.label,
+        "on": on.isoformat(),
+        "principal_fen": done.principal.minor,
+        "deferred_interest_fen": done.deferred_interest.minor,
+        "penalty_owed_fen": done.penalty_owed.minor,
+        "first_due": done.first_due.isoformat(),
+        "maturity": done.maturity.isoformat(),
+        "watch_until": done.watch_until.isoformat(),
+        "approval": request.request_id,
+        "requested_by": request.requested_by,
+    }
+    uow.audit.append(approver.name, "loan.restructured", f"loan:{loan.loan_id}", detail, now)
+    return f"loan:{loan.loan_id}"

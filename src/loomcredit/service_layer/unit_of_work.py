@@ -18,8 +18,10 @@ from loomcredit.domain.alerts import Alert, AlertStatus
 from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.behaviour import RepaymentFacts
+from loomcredit.domain.collection_figures import MonthEndState
 from loomcredit.domain.contacts import Contact
 from loomcredit.domain.credit_line import CreditLine
+from loomcredit.domain.delinquency import Bucket
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.follow_up import FollowUpTask, TaskStatus
 from loomcredit.domain.ledger import Account, JournalEntry
@@ -462,6 +464,10 @@ class LedgerRepository(abc.ABC):
         """A loan's entries in booking order."""
 
 
+ReceiptInBucket = tuple[date, Bucket | None, Money]
+"""A receipt for the collection figures: booked on, the loan's bucket the day before, amount."""
+
+
 class BookRepository(abc.ABC):
     """The business day and end of day (日终)."""
 
@@ -513,6 +519,18 @@ class BookRepository(abc.ABC):
         """Per line, its loans' worst DPD in six months and most overdue days in a year, from
         the loan-days recorded up to ``as_of`` (equal to
         :func:`loomcredit.domain.behaviour.repayment_history`)."""
+
+    @abc.abstractmethod
+    def month_end_states(self, ends: Sequence[date]) -> list[MonthEndState]:
+        """Every loan-day recorded on one of ``ends`` (month ends), with the loan's principal
+        outstanding after that day (disbursed less the principal of receipts booked by then),
+        in one set-based read, ordered by date and loan."""
+
+    @abc.abstractmethod
+    def receipts_by_bucket(self, first: date, last: date) -> list[ReceiptInBucket]:
+        """The receipts booked from ``first`` to ``last``, each with the bucket end of day
+        recorded for its loan the day before it was booked (None before the first end of
+        day), in one set-based read, ordered by booking date and receipt."""
 
 
 class AuditLog(abc.ABC):

@@ -64,6 +64,8 @@ class Action(StrEnum):
     REQUEST_LINE_REDUCTION = "request_line_reduction"
     RUN_LIMIT_REVIEW = "run_limit_review"
     REQUEST_CALL_IN = "request_call_in"
+    PROPOSE_RESTRUCTURE = "propose_restructure"
+    APPROVE_RESTRUCTURE = "approve_restructure"
     SUBMIT_DATA = "submit_data"
     RUN_EOD = "run_eod"
     RUN_AUTO_DEBIT = "run_auto_debit"
@@ -118,6 +120,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.MANAGE_CONTACTS,
             _A.READ_CONTACTS,
             _A.READ_COLLECTIONS,
+            _A.PROPOSE_RESTRUCTURE,
         }
     ),
     Role.REVIEWER: frozenset({_A.READ_APPLICATION, _A.REVIEW, _A.READ_LOAN}),
@@ -148,6 +151,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.ASSIGN_COLLECTIONS,
             _A.REQUEST_LEGAL_ACTION,
             _A.APPROVE_LEGAL_ACTION,
+            _A.PROPOSE_RESTRUCTURE,
+            _A.APPROVE_RESTRUCTURE,
         }
     ),
     Role.OPERATIONS: frozenset(
@@ -180,6 +185,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.READ_COLLECTIONS,
             _A.WORK_COLLECTIONS,
             _A.REQUEST_LEGAL_ACTION,
+            _A.PROPOSE_RESTRUCTURE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -213,6 +219,7 @@ APPROVAL_RIGHTS: dict[str, Action] = {
     "limit_review": Action.MANAGE_LINE,
     "call_in": Action.MANAGE_LINE,
     "legal_action": Action.APPROVE_LEGAL_ACTION,
+    "restructure": Action.APPROVE_RESTRUCTURE,
 }
 
 

@@ -1,17 +1,20 @@
 """Requests for a second person's approval on SQLAlchemy (``approval_requests``).
 
 The order is stored as JSON tagged with its kind: ``{"type": "write_off", "loan_id": 7}``;
-Money as ``{"fen": …, "currency": …}``, dates as ISO text.
+Money as ``{"fen": …, "currency": …}``, dates as ISO text, enums by value, a restructuring's
+plan as a nested object.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from datetime import date
+from enum import Enum
 from functools import cache
-from typing import Any, get_type_hints
+from types import UnionType
+from typing import Any, get_args, get_type_hints
 
 from sqlalchemy import select, update
 
@@ -27,6 +30,7 @@ from loomcredit.domain.approval import (
     LimitReviewOrder,
     LineReductionOrder,
     Order,
+    RestructureOrder,
     ReversalOrder,
     RoleGrantOrder,
     WriteOffOrder,
@@ -46,20 +50,29 @@ _ORDERS: dict[str, type[Any]] = {
         LineReductionOrder,
         LimitReviewOrder,
         CallInOrder,
+        RestructureOrder,
     )
 }
+
+
+def _encode(value: Any) -> Any:
+    """A field's value as JSON: Money, dates, enums and nested orders' parts (a plan)."""
+    if isinstance(value, Money):
+        return {"fen": value.minor, "currency": value.currency}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+    return value
 
 
 def order_json(order: Order) -> str:
     """The order as tagged JSON."""
     doc: dict[str, Any] = {"type": order.kind.value}
     for f in fields(order):
-        value = getattr(order, f.name)
-        if isinstance(value, Money):
-            value = {"fen": value.minor, "currency": value.currency}
-        elif isinstance(value, date):
-            value = value.isoformat()
-        doc[f.name] = value
+        doc[f.name] = _encode(getattr(order, f.name))
     return json.dumps(doc, ensure_ascii=False, sort_keys=True)
 
 
@@ -68,22 +81,33 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+def _decode(value: Any, hint: Any) -> Any:
+    """The inverse of :func:`_encode` for a field of type ``hint`` (``X | None`` included)."""
+    if value is None:
+        return None
+    if isinstance(hint, UnionType):
+        (hint,) = (a for a in get_args(hint) if a is not type(None))
+    if hint is Money:
+        return Money(int(value["fen"]), value["currency"])
+    if hint is date:
+        return date.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _build(hint, value)
+    return value
+
+
+def _build(cls: type[Any], doc: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    args = {f.name: _decode(doc[f.name], hints[f.name]) for f in fields(cls) if f.name in doc}
+    return cls(**args)
+
+
 def parse_order(text: str) -> Order:
     """The order a stored JSON text holds."""
     doc = json.loads(text)
-    cls = _ORDERS[doc.pop("type")]
-    hints = _hints(cls)
-    args: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in doc:
-            continue
-        value, hint = doc[f.name], hints[f.name]
-        if hint is Money:
-            value = Money(int(value["fen"]), value["currency"])
-        elif hint is date:
-            value = date.fromisoformat(value)
-        args[f.name] = value
-    order: Order = cls(**args)
+    order: Order = _build(_ORDERS[doc.pop("type")], doc)
     return order
 
 

@@ -1,13 +1,14 @@
 """The business day and end of day on SQLAlchemy: the day lock, ``eod_runs``, ``loan_days`` and
-the reminder outbox; the set-based close is in ``eod_sql.py``."""
+the reminder outbox; the set-based close is in ``eod_sql.py``; the set-based reads the collection
+figures need (month-end states, receipts by bucket)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Integer, and_, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -15,6 +16,7 @@ from loomcredit.adapters import orm
 from loomcredit.adapters.repositories._base import Tx, as_date, aware, insert_one
 from loomcredit.adapters.repositories.eod_sql import close_day_sql
 from loomcredit.domain.behaviour import DPD_WINDOW_DAYS, LATE_WINDOW_DAYS, RepaymentFacts
+from loomcredit.domain.collection_figures import MonthEndState
 from loomcredit.domain.delinquency import Bucket, Grade
 from loomcredit.domain.end_of_day import DayClose, Reminder
 from loomcredit.domain.money import Money
@@ -23,9 +25,17 @@ from loomcredit.service_layer.unit_of_work import (
     DuplicateKey,
     EodCounts,
     QueuedReminder,
+    ReceiptInBucket,
 )
 
 _RUNS, _DAYS, _OUT, _DAY = orm.eod_runs, orm.loan_days, orm.outbox, orm.book_day
+
+
+def _day(value: object) -> date:
+    day = as_date(value)
+    if day is None:  # pragma: no cover - the columns are NOT NULL
+        raise ValueError("a NOT NULL date column read as NULL")
+    return day
 
 
 def _reminder(row: Any) -> Reminder:
@@ -196,3 +206,59 @@ class SqlBookRepository(BookRepository):
             int(line): RepaymentFacts(int(worst), int(late))
             for line, worst, late in self._tx.conn.execute(stmt)
         }
+
+    # -- the collection figures (set-based reads) -------------------------------------------------
+    def month_end_states(self, ends: Sequence[date]) -> list[MonthEndState]:
+        """One SELECT over ``loan_days`` on the month ends, the principal received by each day
+        summed in a correlated subquery over ``repayments``."""
+        if not ends:
+            return []
+        loans, rep = orm.loans, orm.repayments
+        received = (
+            select(func.coalesce(func.sum(rep.c.principal_fen), 0))
+            .where(rep.c.loan_id == _DAYS.c.loan_id, rep.c.booked_on <= _DAYS.c.as_of)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                _DAYS.c.loan_id,
+                _DAYS.c.as_of,
+                _DAYS.c.bucket,
+                _DAYS.c.dpd,
+                _DAYS.c.overdue_principal_fen + _DAYS.c.overdue_interest_fen,
+                loans.c.principal_fen - received,
+                loans.c.currency,
+            )
+            .select_from(_DAYS.join(loans, loans.c.id == _DAYS.c.loan_id))
+            .where(_DAYS.c.as_of.in_(sorted(set(ends))))
+            .order_by(_DAYS.c.as_of, _DAYS.c.loan_id)
+        )
+        return [
+            MonthEndState(int(loan_id), _day(on), Bucket[bucket], int(dpd),
+                          Money(int(overdue), cur), Money(int(outstanding), cur))
+            for loan_id, on, bucket, dpd, overdue, outstanding, cur
+            in self._tx.conn.execute(stmt)
+        ]  # fmt: skip
+
+    def receipts_by_bucket(self, first: date, last: date) -> list[ReceiptInBucket]:
+        """One SELECT: ``repayments`` left-joined to the loan-day before each booking date."""
+        rep = orm.repayments
+        before = (
+            func.date(rep.c.booked_on, "-1 day")
+            if not self._tx.is_pg
+            else rep.c.booked_on - literal(1, Integer)
+        )
+        stmt = (
+            select(rep.c.booked_on, _DAYS.c.bucket, rep.c.amount_fen, rep.c.currency)
+            .select_from(
+                rep.outerjoin(
+                    _DAYS, and_(_DAYS.c.loan_id == rep.c.loan_id, _DAYS.c.as_of == before)
+                )
+            )
+            .where(rep.c.booked_on >= first, rep.c.booked_on <= last)
+            .order_by(rep.c.booked_on, rep.c.id)
+        )
+        return [
+            (_day(on), None if bucket is None else Bucket[bucket], Money(int(fen), cur))
+            for on, bucket, fen, cur in self._tx.conn.execute(stmt)
+        ]

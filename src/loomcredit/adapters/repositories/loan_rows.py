@@ -10,7 +10,7 @@ loaded and write only what changed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,8 @@ STATE_COLUMNS = (
     "dpd",
     "bucket",
     "grade",
+    "restructured_on",
+    "watch_until",
 )
 #: The columns a loan is read from (``LOAN_COLUMNS[12:]`` is its state).
 LOAN_COLUMNS = (
@@ -104,6 +106,8 @@ def state(loan: Loan) -> State:
         loan.dpd,
         loan.bucket.name,
         int(loan.grade),
+        loan.restructured_on,
+        loan.watch_until,
     )
 
 
@@ -205,7 +209,12 @@ class LoanBuilder:
             bucket=Bucket[r["bucket"]],
             grade=Grade(r["grade"]),
             version=r["version"],
+            restructured_on=self._day(r["restructured_on"]),
+            watch_until=self._day(r["watch_until"]),
         )
+
+    def _day(self, value: Any) -> date | None:
+        return None if value is None else self.dates[value]
 
     def as_disbursed(self, row: Any, original: Iterable[Sequence[Any]]) -> Loan:
         """The loan as disbursed: ``original`` rows ``(number, due_on, principal, interest)``,
@@ -216,4 +225,5 @@ class LoanBuilder:
         loan.status, loan.outstanding = LoanStatus.ACTIVE, loan.terms.principal
         loan.accrual, loan.suspense = Accrual.zero(cur), self.monies(cur)[0]
         loan.dpd, loan.bucket, loan.grade, loan.version = 0, Bucket.M0, Grade.NORMAL, 0
+        loan.restructured_on = loan.watch_until = None
         return loan

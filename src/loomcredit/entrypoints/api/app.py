@@ -11,6 +11,7 @@ from loomcredit.entrypoints.api import (
     routes_admin,
     routes_alerts,
     routes_applications,
+    routes_collection_report,
     routes_contacts,
     routes_data,
     routes_lines,
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_payments.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_contacts.router)
+    app.include_router(routes_collection_report.router)
     app.include_router(routes_data.router)
     app.include_router(routes_admin.router)
     from loomcredit.entrypoints.web import console

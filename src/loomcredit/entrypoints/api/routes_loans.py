@@ -1,5 +1,6 @@
 """Routes: loans, the payoff quote, early repayment requests, receipts, and the requests for a
-write-off, a reversal or a back-valued receipt (each approved by a second person)."""
+write-off, a reversal, a back-valued receipt or a restructuring (each approved by a second
+person)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from loomcredit.domain.approval import BackValuedReceiptOrder, ReversalOrder, WriteOffOrder
+from loomcredit.domain.restructuring import RestructureKind, RestructurePlan
+from loomcredit.domain.schedule import Method
 from loomcredit.entrypoints.api import views
 from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
@@ -16,9 +19,11 @@ from loomcredit.entrypoints.api.schemas import (
     IsoDate,
     PrepaymentIn,
     ReasonIn,
+    RestructureIn,
     ReversalIn,
 )
 from loomcredit.service_layer import approvals, servicing
+from loomcredit.service_layer.restructuring import propose_restructure
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -127,3 +132,26 @@ def back_valued(
     req = approvals.request_approval(uow, user, order, reason=body.reason, now=svc.clock())
     uow.commit()
     return views.approval(req)
+
+
+@router.post(
+    "/loans/{loan_id}/restructure",
+    status_code=202,
+    tags=["loans"],
+    summary="Propose a restructuring 展期 / 调整还款计划",
+)
+def restructure(
+    loan_id: Id, body: RestructureIn, user: CurrentUser, svc: Svc, uow: Uow
+) -> dict[str, Any]:
+    """A collector, customer manager or risk manager proposes; a risk manager who did not ask
+    approves under /approvals, which applies it on that business date (new schedule, watch
+    period). The answer previews what it would do today."""
+    plan = RestructurePlan(
+        RestructureKind(body.kind),
+        body.months,
+        body.first_due,
+        Method(body.method) if body.method else None,
+    )
+    prop = propose_restructure(uow, user, loan_id, plan, reason=body.reason, now=svc.clock())
+    uow.commit()
+    return {**views.approval(prop.request), "preview": views.restructured(prop.preview)}

@@ -168,6 +168,17 @@ class BackValuedIn(BaseModel):
     statement_line_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
+class RestructureIn(BaseModel):
+    """重组申请: extension 展期 by ``months``, or a new plan 调整还款计划 of ``months`` periods."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["extension", "reschedule"]
+    months: int = Field(ge=1, le=120)
+    first_due: IsoDate | None = None
+    method: Literal["annuity", "equal_principal", "interest_only"] | None = None
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
 class PrepaymentIn(BaseModel):
     """提前还款申请: all of it (no principal) or that much principal, on a day."""
 

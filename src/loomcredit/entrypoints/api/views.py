@@ -16,6 +16,7 @@ from loomcredit.domain.approval import (
     DrawdownOrder,
     LimitReviewOrder,
     LineReductionOrder,
+    RestructureOrder,
     ReversalOrder,
     RoleGrantOrder,
     WriteOffOrder,
@@ -35,6 +36,7 @@ from loomcredit.domain.payments import (
     StatementImport,
     loan_reference,
 )
+from loomcredit.domain.restructuring import Restructured
 from loomcredit.domain.waterfall import DEFAULT_ORDER
 from loomcredit.service_layer.eod import EodRun
 from loomcredit.service_layer.follow_up import TaskView
@@ -229,6 +231,8 @@ def loan(x: Loan, *, schedule: bool = True) -> Json:
         "bucket": x.bucket.label,
         "grade": int(x.grade),
         "grade_zh": x.grade.label_zh,
+        "restructured_on": _d(x.restructured_on),
+        "watch_until": _d(x.watch_until),
         "accrued_interest": money(Money(e8_to_fen(a.interest_e8), cur)),
         "accrued_penalty": money(Money(e8_to_fen(a.penalty_e8), cur)),
         "interest_recognised": money(a.interest_recognised),
@@ -325,7 +329,31 @@ def _order(req: ApprovalRequest) -> Json:
         return {"line_id": o.line_id, "alert_id": o.alert_id or None}
     if isinstance(o, LimitReviewOrder):
         return {"line_id": o.line_id, "new_limit": money(o.new_limit), "review_id": o.review_id}
+    if isinstance(o, RestructureOrder):
+        p = o.plan
+        return {
+            "loan_id": o.loan_id,
+            "kind": p.kind.value,
+            "kind_zh": p.kind.label_zh,
+            "months": p.months,
+            "first_due": _d(p.first_due),
+            "method": p.method.value if p.method else None,
+        }
     return {}  # pragma: no cover - the union is exhausted above
+
+
+def restructured(r: Restructured) -> Json:
+    """What a restructuring does (or would do): principal, deferred interest, dates."""
+    return {
+        "on": _d(r.on),
+        "principal": money(r.principal),
+        "deferred_interest": money(r.deferred_interest),
+        "penalty_owed": money(r.penalty_owed),
+        "first_due": _d(r.first_due),
+        "maturity": _d(r.maturity),
+        "periods": r.periods,
+        "watch_until": _d(r.watch_until),
+    }
 
 
 def approval(req: ApprovalRequest, result: str | None = None) -> Json:

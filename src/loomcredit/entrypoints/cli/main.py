@@ -35,6 +35,8 @@ def _register() -> None:
         "commands_monitor",
         "commands_lines",
         "commands_contacts",
+        "commands_loans",
+        "commands_collection_report",
         "commands_demo",
     ):
         try:

@@ -6,7 +6,8 @@
 // -- approvals ----------------------------------------------------------------------------------
 const KIND = { disbursement: "Disbursement", write_off: "Write-off", reversal: "Reversal of a write-off",
   back_value: "Back-valued receipt", role_grant: "Role grant", line_reduction: "Line reduction",
-  limit_review: "Monthly limit review", call_in: "Call-in (loans due early)" };
+  limit_review: "Monthly limit review", call_in: "Call-in (loans due early)",
+  restructure: "Restructuring (extension / new plan)" };
 
 function orderOf(r) {
   const o = r.order || {};
@@ -21,12 +22,16 @@ function orderOf(r) {
   const loan = link("/console/loans/" + o.loan_id, `贷款 Loan #${o.loan_id}`);
   if (r.kind === "reversal") return el("span", {}, loan, ` · 分录 entry ${o.entry_id}`);
   if (r.kind === "back_value") return el("span", {}, loan, ` · ${money(o.amount)} · 起息 value ${o.value_date} · ${o.bank_ref}`);
+  if (r.kind === "restructure") return el("span", {}, loan, ` · ${o.kind_zh} ${o.kind} ${o.months}` +
+    `${o.method ? " · " + o.method : ""}${o.first_due ? " · 首期 first due " + o.first_due : ""}`);
   return loan;
 }
 
 // What carrying out an approval produced, said with a link where there is one.
 function resultOf(r) {
   const [what, id] = String(r.result || "").split(":");
+  if (what === "loan" && r.kind === "restructure") return el("span", {}, `已批准并重组 Approved and restructured: `,
+    link("/console/loans/" + id, `贷款 Loan #${id}`));
   if (what === "loan") return el("span", {}, `已批准并放款 Approved and paid out: `, link("/console/loans/" + id, `贷款 Loan #${id}`));
   if (what === "user") return `已批准，用户 ${id} 已授权 Approved: user ${id} has the role.`;
   const done = { limit_review: `已批准并调整 Approved and adjusted: `, call_in: `已批准，贷款已提前到期 Approved, loans called in: ` };
