@@ -14,6 +14,7 @@ from loomcredit.entrypoints.api import (
     routes_data,
     routes_lines,
     routes_loans,
+    routes_notices,
     routes_payments,
 )
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_alerts.router)
     app.include_router(routes_data.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_notices.router)
     from loomcredit.entrypoints.web import console
 
     console.install(app)
