@@ -9,13 +9,14 @@ expires). The inbox is written with the key as its primary key: a repeat changes
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import formataddr
+from email.header import Header
+from email.utils import formataddr, formatdate
 
 import httpx
 from sqlalchemy import Engine
@@ -40,9 +41,10 @@ def message_id(key: str, domain: str = "loom.local") -> str:
 
 
 class SmtpNotifier:
-    """E-mail over SMTP (stdlib ``smtplib``): one connection for a whole batch, STARTTLS and
-    login optional. A recipient the server refuses with 5xx fails for good; 4xx, a dropped
-    connection or a timeout is retried by the outbox."""
+    """E-mail over SMTP (stdlib ``smtplib``): one connection reused for a whole batch (or the
+    batch split over ``connections`` connections side by side), STARTTLS and login optional. A
+    recipient the server refuses with 5xx fails for good; 4xx, a dropped connection or a timeout
+    is retried by the outbox."""
 
     channel = Channel.EMAIL
 
@@ -57,8 +59,11 @@ class SmtpNotifier:
         username: str | None = None,
         password: str | None = None,
         timeout_s: float = 10.0,
+        connections: int = 1,
     ) -> None:
         self.host, self.port, self.sender, self.sender_name = host, port, sender, sender_name
+        self.connections = max(1, connections)
+        self._from = formataddr((sender_name, sender), charset="utf-8")
         self.starttls, self.username, self.password = starttls, username, password
         self.timeout_s = timeout_s
 
@@ -70,18 +75,37 @@ class SmtpNotifier:
             conn.login(self.username, self.password or "")
         return conn
 
-    def _email(self, m: OutboundMessage) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = formataddr((self.sender_name, self.sender))
-        msg["To"] = m.address
-        msg["Subject"] = m.subject
-        msg["Message-ID"] = message_id(m.key)
-        msg["Content-Language"] = m.language
-        msg.set_content(m.body, charset="utf-8")
-        return msg
+    def _email(self, m: OutboundMessage) -> bytes:
+        """The message as RFC 5322 bytes: UTF-8 text in base64, the subject RFC 2047-encoded
+        (built by hand: ``EmailMessage`` costs ~0.8 ms of CPU a message, a tenth of a
+        loopback round trip budget)."""
+        body = base64.encodebytes(m.body.encode()).decode("ascii")
+        headers = (
+            f"From: {self._from}\r\n"
+            f"To: {m.address}\r\n"
+            f"Subject: {Header(m.subject, 'utf-8').encode()}\r\n"
+            f"Date: {formatdate(usegmt=True)}\r\n"
+            f"Message-ID: {message_id(m.key)}\r\n"
+            f"Content-Language: {m.language}\r\n"
+            "MIME-Version: 1.0\r\n"
+            'Content-Type: text/plain; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        )
+        return (headers + body.replace("\n", "\r\n")).encode("ascii")
 
     def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        """Send a batch on one connection (reconnecting once if the server drops it)."""
+        """Send a batch (results in the messages' order)."""
+        k = min(self.connections, len(messages))
+        if k <= 1:
+            return self._send_on_one(messages)
+        chunks = [messages[i::k] for i in range(k)]
+        with ThreadPoolExecutor(k) as pool:
+            answered = list(pool.map(self._send_on_one, chunks))
+        by_key = {r.key: r for rs in answered for r in rs}
+        return [by_key[m.key] for m in messages]
+
+    def _send_on_one(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        """Send messages on one connection (reconnecting once if the server drops it)."""
         results: list[SendResult] = []
         conn: smtplib.SMTP | None = None
         try:
@@ -117,7 +141,7 @@ class SmtpNotifier:
     def _send_one(self, conn: smtplib.SMTP, m: OutboundMessage) -> SendResult | None:
         """One message; None when the connection is gone (the caller reconnects)."""
         try:
-            refused = conn.send_message(self._email(m))
+            refused = conn.sendmail(self.sender, [m.address], self._email(m))
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return SendResult(m.key, False, f"SMTP {code} {text.decode(errors='replace')}",

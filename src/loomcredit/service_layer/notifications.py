@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -134,24 +135,37 @@ def _outcome(d: Delivery, r: SendResult, now: datetime, policy: NoticePolicy) ->
 def _send(
     claimed: Sequence[Delivery], notifiers: Mapping[Channel, Notifier], run: DeliveryRun
 ) -> list[tuple[Delivery, SendResult]]:
+    """Send a claimed batch, the channels side by side (each notifier on its own thread)."""
     by_channel: dict[Channel, list[Delivery]] = defaultdict(list)
     for d in claimed:
         by_channel[d.channel].append(d)
     pairs: list[tuple[Delivery, SendResult]] = []
+    work: list[tuple[list[Delivery], Notifier]] = []
     for channel, ds in by_channel.items():
         notifier = notifiers.get(channel)
         if notifier is None:
             run.channels_missing.add(channel)
             reason = f"no {channel.value} notifier configured"
             pairs.extend((d, SendResult(d.key, False, reason, permanent=True)) for d in ds)
-            continue
-        msgs = [OutboundMessage(d.key, channel, d.address, d.subject, d.body, d.language)
+        else:
+            work.append((ds, notifier))
+
+    def one(item: tuple[list[Delivery], Notifier]) -> list[tuple[Delivery, SendResult]]:
+        ds, notifier = item
+        msgs = [OutboundMessage(d.key, d.channel, d.address, d.subject, d.body, d.language)
                 for d in ds]  # fmt: skip
         results = notifier.send(msgs)
         if len(results) != len(msgs):
-            raise RuntimeError(f"the {channel.value} notifier answered {len(results)} of "
-                               f"{len(msgs)} messages")  # fmt: skip
-        pairs.extend(zip(ds, results, strict=True))
+            raise RuntimeError(f"the {notifier.channel.value} notifier answered {len(results)} "
+                               f"of {len(msgs)} messages")  # fmt: skip
+        return list(zip(ds, results, strict=True))
+
+    if len(work) == 1:
+        pairs.extend(one(work[0]))
+    elif work:
+        with ThreadPoolExecutor(len(work)) as pool:
+            for done in pool.map(one, work):
+                pairs.extend(done)
     return pairs
 
 

@@ -45,6 +45,18 @@ _AAD = b"loom-notice-address"
 _UNPAID = "(i.principal_paid_fen < i.principal_fen OR i.interest_paid_fen < i.interest_fen)"
 
 
+def seal_address(aead: AESGCM, value: str) -> str:
+    """An address encrypted for the table (nonce + ciphertext + tag, base64)."""
+    nonce = secrets.token_bytes(12)
+    return base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), _AAD)).decode()
+
+
+def open_address(aead: AESGCM, blob: str) -> str:
+    """The address back from :func:`seal_address`."""
+    raw = base64.b64decode(blob)
+    return aead.decrypt(raw[:12], raw[12:], _AAD).decode()
+
+
 class SqlNoticeRepository(NoticeRepository):
     """The ``notices`` and ``inbox_messages`` tables."""
 
@@ -58,12 +70,10 @@ class SqlNoticeRepository(NoticeRepository):
         return AESGCM(self._tx.pii_key)
 
     def _seal(self, aead: AESGCM, value: str) -> str:
-        nonce = secrets.token_bytes(12)
-        return base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), _AAD)).decode()
+        return seal_address(aead, value)
 
     def _open(self, aead: AESGCM, blob: str) -> str:
-        raw = base64.b64decode(blob)
-        return aead.decrypt(raw[:12], raw[12:], _AAD).decode()
+        return open_address(aead, blob)
 
     # -- queueing -------------------------------------------------------------------------------
     def facts(self, on: date, due_dates: Sequence[date]) -> list[NoticeFacts]:
