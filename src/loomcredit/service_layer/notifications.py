@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -259,10 +259,3 @@ def may_report(uow: UnitOfWork, loan_id: int, on: date, policy: NoticePolicy) ->
     at = uow.notices.prenotice_delivered_on(loan_id, BUREAU)
     return may_report_negative(None if at is None else at.date(), on, policy)
 
-
-def outstanding(deliveries: Iterable[Delivery]) -> dict[DeliveryStatus, int]:
-    """Deliveries per status (for summaries)."""
-    counts: dict[DeliveryStatus, int] = dict.fromkeys(DeliveryStatus, 0)
-    for d in deliveries:
-        counts[d.status] += 1
-    return counts
