@@ -67,6 +67,7 @@ from sqlalchemy import (
 from loomcredit.adapters import orm
 from loomcredit.adapters.bank_files import read_statement, write_statement
 from loomcredit.adapters.migrations import upgrade_database
+from loomcredit.adapters.notice_policy_file import load_notice_policy
 from loomcredit.adapters.repositories.loan_rows import STATE_COLUMNS, new_loan_row, state
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.domain.delinquency import bucket, floor_grade
@@ -104,6 +105,7 @@ RATE = "0.045"
 UPLIFT = Decimal("0.5")
 LATE_MOD = 5  # loans whose id ends in 5 (one in ten) missed instalments 1 and 2
 OPS = User("bench-ops", Role.OPERATIONS)
+NOTICES = load_notice_policy()  # end of day queues the day's notices (issue 13)
 PII_KEY = b"bench-pii-key-bench-pii-key-0001"
 AUDIT_KEY = b"bench-audit-key-bench-audit-key!"
 EOD_TARGET_S = 60.0
@@ -602,7 +604,7 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         tx.rollback()
     with make_uow() as uow, _profiled(profile, f"eod-{label}"):
         t0 = time.perf_counter()
-        run = eod.run_eod(uow, OPS, EOD_DAY, now=NOW)
+        run = eod.run_eod(uow, OPS, EOD_DAY, now=NOW, notices=NOTICES)
         loom = time.perf_counter() - t0
     counts = run.counts
     assert counts is not None  # the day had not run
@@ -615,10 +617,12 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
     same_naive = sum(1 for i in ids if naive_rows.get(i) == loom_rows.get(i))
     with make_uow() as uow:
         t0 = time.perf_counter()
-        caught = eod.run_eod(uow, OPS, EOD_DAY + timedelta(days=CATCH_UP), now=NOW)
+        caught = eod.run_eod(uow, OPS, EOD_DAY + timedelta(days=CATCH_UP), now=NOW,
+                             notices=NOTICES)
         catch_up = time.perf_counter() - t0
     with engine.connect() as conn:
         reminders = conn.execute(select(func.count()).select_from(orm.outbox)).scalar_one()
+        notices = conn.execute(select(func.count()).select_from(orm.notices)).scalar_one()
     dom_scaled, naive_scaled = domain / k * n, naive / k * n
     worst_day = max(loom, catch_up / max(1, caught.days_run))
     print(
@@ -634,7 +638,8 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         f"{naive_scaled / loom:.1f}x Loom; same figures as Loom: {same_naive:,}/{k:,} loans\n"
         f"  catch-up of {caught.days_run} missed days in one request: {catch_up:.1f} s "
         f"({catch_up / max(1, caught.days_run):.2f} s a day, each committed; {reminders:,} "
-        f"reminders queued)\n"
+        f"reminders queued; {notices:,} notice deliveries queued in all, policy "
+        f"{NOTICES.version})\n"
         f"  target ≤ {EOD_TARGET_S:.0f} s a day for {n:,} loans: "
         f"{'met' if worst_day <= EOD_TARGET_S * n / 100_000 else 'MISSED'} "
         f"(slowest day {worst_day:.2f} s)",

@@ -30,7 +30,7 @@ from loomcredit.domain.behaviour import (
     repayment_history,
 )
 from loomcredit.domain.collection_figures import MonthEndState
-from loomcredit.domain.contacts import Contact
+from loomcredit.domain.contacts import Channel, Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
 from loomcredit.domain.decision.limits import LimitBuildUp
@@ -43,6 +43,13 @@ from loomcredit.domain.ledger import Account, JournalEntry
 from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
+from loomcredit.domain.notices import (
+    DeliveryStatus,
+    DueLine,
+    NoticeFacts,
+    OutboundMessage,
+    SendResult,
+)
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
@@ -71,12 +78,16 @@ from loomcredit.service_layer.unit_of_work import (
     BookRepository,
     ContactRepository,
     CreditLineRepository,
+    Delivery,
+    DeliveryOutcome,
     DuplicateKey,
     EodCounts,
     FollowUpRepository,
+    InboxMessage,
     LedgerRepository,
     LimitReviewRepository,
     LoanRepository,
+    NoticeRepository,
     PaymentRepository,
     QueuedReminder,
     ReceiptInBucket,
@@ -109,6 +120,9 @@ class State:
     reviews: dict[int, LimitReview] = field(default_factory=dict)
     contacts: dict[int, Contact] = field(default_factory=dict)
     tasks: dict[int, FollowUpTask] = field(default_factory=dict)
+    notices: dict[int, Delivery] = field(default_factory=dict)
+    leases: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    inbox: dict[str, InboxMessage] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -420,6 +434,137 @@ class FakeContacts(_Repo, ContactRepository):
         return found
 
 
+class FakeNotices(_Repo, NoticeRepository):
+    """The notice outbox on the fake state: facts from the loans themselves (every instalment
+    unpaid, which ``notices_due`` must treat as the store's narrower read)."""
+
+    def facts(self, on: date, due_dates: Sequence[date]) -> list[NoticeFacts]:
+        out = []
+        for loan_id in sorted(self.s.loans):
+            loan = self.s.loans[loan_id]
+            if loan.status is not LoanStatus.ACTIVE:
+                continue
+            unpaid = tuple(DueLine(i.number, i.due_on, i.principal_unpaid, i.interest_unpaid)
+                           for i in loan.instalments if not i.is_settled)  # fmt: skip
+            overdue = [i for i in unpaid if i.due_on < on]
+            line = self.s.lines[loan.ref.line_id]
+            cur = loan.currency
+            out.append(NoticeFacts(
+                loan_id, loan.ref.uscc, loan.dpd, unpaid,
+                Money(sum(i.principal.minor for i in overdue), cur),
+                Money(sum(i.interest.minor for i in overdue), cur),
+                loan.accrual.penalty_due, line.terms.settlement_account))  # fmt: skip
+        return out
+
+    def queued_keys(self, loan_ids: Iterable[int]) -> set[tuple[int, int, str]]:
+        ids = set(loan_ids)
+        return {(d.loan_id, d.installment, d.kind) for d in self.s.notices.values()
+                if d.loan_id in ids}  # fmt: skip
+
+    def add_many(self, deliveries: Sequence[Delivery]) -> int:
+        keys = {(d.loan_id, d.installment, d.kind, d.channel, d.contact_id)
+                for d in self.s.notices.values()}  # fmt: skip
+        for d in deliveries:
+            k = (d.loan_id, d.installment, d.kind, d.channel, d.contact_id)
+            if k in keys:
+                raise DuplicateKey(f"notice {k} is queued already")
+            keys.add(k)
+            nid = self.s.next_id("notice")
+            self.s.notices[nid] = replace(d, delivery_id=nid)
+        return len(deliveries)
+
+    def claim(self, now: datetime, lease_until: datetime, run: str, limit: int) -> list[Delivery]:
+        def due(d: Delivery) -> bool:
+            if d.status is DeliveryStatus.QUEUED:
+                return d.next_attempt_at <= now
+            return d.status is DeliveryStatus.SENDING and self.s.leases[d.delivery_id][1] <= now
+
+        picked = sorted((d for d in self.s.notices.values() if due(d)),
+                        key=lambda d: (d.next_attempt_at, d.delivery_id))[:limit]  # fmt: skip
+        out = []
+        for d in picked:
+            claimed = replace(d, status=DeliveryStatus.SENDING, attempts=d.attempts + 1)
+            self.s.notices[d.delivery_id] = claimed
+            self.s.leases[d.delivery_id] = (run, lease_until)
+            out.append(claimed)
+        return out
+
+    def finish(self, outcomes: Sequence[DeliveryOutcome], run: str) -> int:
+        n = 0
+        for o in outcomes:
+            d = self.s.notices[o.delivery_id]
+            if d.status is not DeliveryStatus.SENDING or self.s.leases[d.delivery_id][0] != run:
+                continue
+            self.s.notices[d.delivery_id] = replace(
+                d, status=o.status, last_error=o.last_error, delivered_at=o.delivered_at,
+                next_attempt_at=o.next_attempt_at or d.next_attempt_at)  # fmt: skip
+            n += 1
+        return n
+
+    def find(
+        self,
+        *,
+        status: DeliveryStatus | None = None,
+        loan_id: int | None = None,
+        uscc: str | None = None,
+        limit: int = 500,
+    ) -> list[Delivery]:
+        found = [d for _, d in sorted(self.s.notices.items(), reverse=True)
+                 if (status is None or d.status is status)
+                 and (loan_id is None or d.loan_id == loan_id)
+                 and (uscc is None or d.uscc == uscc)]  # fmt: skip
+        return found[:limit]
+
+    def prenotice_delivered_on(self, loan_id: int, kind: str) -> datetime | None:
+        mine = [d for d in self.s.notices.values() if d.loan_id == loan_id and d.kind == kind]
+        if not mine:
+            return None
+        latest = max(d.created_for for d in mine)
+        times = [d.delivered_at for d in mine
+                 if d.created_for == latest and d.delivered_at is not None]  # fmt: skip
+        return min(times, default=None)
+
+    def inbox(self, uscc: str, *, limit: int = 200) -> list[InboxMessage]:
+        found = [m for m in self.s.inbox.values() if m.uscc == uscc]
+        return sorted(found, key=lambda m: (m.delivered_at, m.key), reverse=True)[:limit]
+
+
+@dataclass
+class FakeNotifier:
+    """A notifier that records what it sent; ``fail`` says which keys fail (and why)."""
+
+    channel: Channel
+    sent: list[OutboundMessage] = field(default_factory=list)
+    fail: Callable[[OutboundMessage], str | None] = lambda _m: None
+    permanent: bool = False
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        out = []
+        for m in messages:
+            reason = self.fail(m)
+            if reason is None:
+                self.sent.append(m)
+                out.append(SendResult(m.key, True))
+            else:
+                out.append(SendResult(m.key, False, reason, permanent=self.permanent))
+        return out
+
+
+@dataclass
+class FakeInbox:
+    """The console inbox on a fake store (written at once into its committed state)."""
+
+    store: FakeStore
+    at: Callable[[], datetime]
+    channel: Channel = Channel.INBOX
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        for m in messages:
+            self.store.state.inbox.setdefault(
+                m.key, InboxMessage(m.key, m.address, m.subject, m.body, self.at()))
+        return [SendResult(m.key, True) for m in messages]
+
+
 class FakeTasks(_Repo, FollowUpRepository):
     def add(self, task: FollowUpTask) -> int:
         if any(t.alert_id == task.alert_id and t.kind is task.kind and t.is_open
@@ -711,6 +856,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.reviews = FakeReviews(self)
         self.contacts = FakeContacts(self)
         self.tasks = FakeTasks(self)
+        self.notices = FakeNotices(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)

@@ -13,6 +13,7 @@ from tests.fakes import FakeBankCore, FakeDecider, FakeStore
 from loomcredit.domain.identity import generate_uscc
 from loomcredit.domain.loan import Loan
 from loomcredit.domain.money import Money
+from loomcredit.domain.notices import NoticePolicy
 from loomcredit.domain.payments import StatementLine
 from loomcredit.service_layer import approvals, eod, lines, origination, payments
 from loomcredit.service_layer.unit_of_work import UnitOfWork
@@ -38,6 +39,8 @@ class World:
     ops: User = field(default_factory=lambda: User("ops", Role.OPERATIONS))
     firm: User = field(default_factory=lambda: User("firm", Role.APPLICANT, USCC))
     keys: int = 0
+    #: With a notice policy, end of day queues the day's notices (``service_layer/notifications``).
+    notice_policy: NoticePolicy | None = None
 
     @property
     def now(self) -> datetime:
@@ -88,7 +91,13 @@ class World:
             d = self.business_date()
             self.today = d
             with self.uow() as uow:
-                eod.run_eod(uow, self.ops, d, now=datetime.combine(d, time(20), tzinfo=UTC))
+                eod.run_eod(
+                    uow,
+                    self.ops,
+                    d,
+                    now=datetime.combine(d, time(20), tzinfo=UTC),
+                    notices=self.notice_policy,
+                )
             self.today = d + timedelta(days=1)
         self.today = day
 

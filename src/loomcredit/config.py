@@ -22,6 +22,20 @@ class Settings(BaseSettings):
     )
     audit_key_file: Path | None = Field(default=None, description="LOOM_AUDIT_KEY_FILE")
     spark_master: str = Field(default="local[2]", description="LOOM_SPARK_MASTER")
+    # Notices (还款提醒与逾期通知): with none of these set, notices reach the console inbox only.
+    notice_policy_file: Path | None = Field(
+        default=None, description="LOOM_NOTICE_POLICY_FILE (default: the shipped Keqiao policy)"
+    )
+    smtp_host: str | None = Field(default=None, description="LOOM_SMTP_HOST: e-mail notices")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="LOOM_SMTP_PORT")
+    smtp_sender: str = Field(
+        default="notices@loom.invalid", description="LOOM_SMTP_SENDER: the From address"
+    )
+    smtp_starttls: bool = Field(default=False, description="LOOM_SMTP_STARTTLS")
+    smtp_user: str | None = Field(default=None, description="LOOM_SMTP_USER")
+    smtp_password: str | None = Field(default=None, description="LOOM_SMTP_PASSWORD")
+    sms_url: str | None = Field(default=None, description="LOOM_SMS_URL: the SMS gateway (POST)")
+    sms_token: str | None = Field(default=None, description="LOOM_SMS_TOKEN: its bearer token")
 
     @property
     def lake(self) -> Path:

@@ -179,7 +179,8 @@ def eod_client(last: date | None, today: date = date(2026, 1, 5)) -> TestClient:
     errors.install(app)
     app.include_router(routes_admin.router)
     app.dependency_overrides[deps.get_service] = lambda: SimpleNamespace(
-        clock=lambda: datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
+        clock=lambda: datetime(today.year, today.month, today.day, 12, tzinfo=UTC),
+        notice_policy=lambda: None,
     )
     app.dependency_overrides[deps.get_uow] = lambda: _Uow(last)
     app.dependency_overrides[deps.current_user] = lambda: User("ops", Role.OPERATIONS)

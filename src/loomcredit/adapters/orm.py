@@ -504,3 +504,49 @@ follow_up_tasks = Table(
         postgresql_where=text("status = 'open'"),
     ),
 )
+
+# -- since 0011: the notice outbox (one row per notice and recipient channel) and the inbox ------
+# The address is personal information (PIPL): stored AES-256-GCM encrypted, as contacts are.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.id"), nullable=False, index=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("installment", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # T-7 … DUE, D1 … D14 …, BUREAU
+    Column("created_for", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    _money("amount_fen"),
+    _currency(),
+    Column("dpd", Integer, nullable=False, server_default="0"),
+    Column("channel", String(10), nullable=False),  # email | sms | inbox
+    Column("contact_id", Integer, nullable=False, server_default="0"),  # 0: the inbox
+    Column("address_enc", Text, nullable=False),
+    Column("language", String(10), nullable=False, server_default="zh-CN"),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("policy_version", String(60), nullable=False),
+    Column("status", String(12), nullable=False),  # queued → sending → delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("claimed_by", String(40), nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint(
+        "loan_id", "installment", "kind", "channel", "contact_id", name="uq_notices_delivery"
+    ),
+    Index("ix_notices_due", "status", "next_attempt_at"),
+)
+
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("key", String(40), primary_key=True),  # the delivery's idempotency key
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=True),
+)

@@ -23,6 +23,7 @@ from loomcredit.adapters.repositories import (
     SqlLedgerRepository,
     SqlLimitReviewRepository,
     SqlLoanRepository,
+    SqlNoticeRepository,
     SqlPaymentRepository,
     SqlReceiptRepository,
     SqlUserRepository,
@@ -97,6 +98,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.reviews = SqlLimitReviewRepository(self._tx)
         self.contacts = SqlContactRepository(self._tx)
         self.tasks = SqlFollowUpRepository(self._tx)
+        self.notices = SqlNoticeRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

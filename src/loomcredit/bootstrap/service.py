@@ -19,12 +19,14 @@ from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
+from loomcredit.domain.contacts import Channel
 from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
+from loomcredit.domain.notices import NoticePolicy
 from loomcredit.service_layer.audit_admin import seal_chain
 from loomcredit.service_layer.decisioning import EngineDecider
 from loomcredit.service_layer.monitoring import WarningRules
-from loomcredit.service_layer.ports import FeatureSource
+from loomcredit.service_layer.ports import FeatureSource, Notifier
 from loomcredit.service_layer.service_ports import BankCore, Decider
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ class Service:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monitor_inputs: tuple[FeatureSource, WarningRules] | None = None
     limit_review: LimitReviewPolicy | None = None
+    notices: NoticePolicy | None = None
+    notifier_map: dict[Channel, Notifier] | None = None
+    notifier_notes: list[str] = field(default_factory=list)
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
@@ -118,6 +123,25 @@ class Service:
 
             self.limit_review = load_warning_policy().limit_review
         return self.limit_review
+
+    def notice_policy(self) -> NoticePolicy:
+        """The notice policy (``LOOM_NOTICE_POLICY_FILE`` or the shipped one unless wired)."""
+        if self.notices is None:
+            from loomcredit.bootstrap.notices import notice_policy
+
+            self.notices = notice_policy(self.settings)
+        return self.notices
+
+    def notifiers(self) -> dict[Channel, Notifier]:
+        """A notifier per configured channel (the console inbox always) unless wired;
+        :attr:`notifier_notes` says which channels are configured."""
+        if self.notifier_map is None:
+            from loomcredit.bootstrap.notices import build_notifiers
+
+            self.notifier_map, self.notifier_notes = build_notifiers(
+                self.settings, self.engine, self.clock
+            )
+        return self.notifier_map
 
 
 def build_service(

@@ -19,7 +19,9 @@ from datetime import date, datetime, timedelta
 from loomcredit.domain.end_of_day import Reminder, accrual_entry_id
 from loomcredit.domain.ledger import JournalEntry, entry_of
 from loomcredit.domain.loan import Loan, Repayment
+from loomcredit.domain.notices import NoticePolicy
 from loomcredit.service_layer.errors import InvalidRequestError
+from loomcredit.service_layer.notifications import queue_notices
 from loomcredit.service_layer.unit_of_work import EodCounts, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
 
@@ -61,8 +63,16 @@ class EodRun:
         return self.days_run == 0
 
 
-def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> EodRun:
-    """Run end of day up to ``as_of``, committing each day.
+def run_eod(
+    uow: UnitOfWork,
+    user: User,
+    as_of: date,
+    *,
+    now: datetime,
+    notices: NoticePolicy | None = None,
+) -> EodRun:
+    """Run end of day up to ``as_of``, committing each day; with a notice policy each day's
+    notices are queued after its close (``service_layer/notifications.py``).
 
     Days run in calendar order: missing days before ``as_of`` run first (catch-up). A date after
     today is refused (a day that has not happened), so is a date before the book's first end of
@@ -93,15 +103,17 @@ def run_eod(uow: UnitOfWork, user: User, as_of: date, *, now: datetime) -> EodRu
     day = as_of if last is None or last >= as_of else last + timedelta(days=1)
     days_run, counts = 0, None
     while day <= as_of:
-        done = _run_one_day(uow, user, day, now=now)
+        done = _run_one_day(uow, user, day, now=now, notices=notices)
         if done is not None:
             days_run, counts = days_run + 1, done
         day += timedelta(days=1)
     return EodRun(as_of, days_run, counts)
 
 
-def _run_one_day(uow: UnitOfWork, user: User, day: date, *, now: datetime) -> EodCounts | None:
-    """One date of end of day in one transaction (suspense, then the day's close)."""
+def _run_one_day(
+    uow: UnitOfWork, user: User, day: date, *, now: datetime, notices: NoticePolicy | None
+) -> EodCounts | None:
+    """One date of end of day in one transaction (suspense, the day's close, its notices)."""
     uow.book.hold_day(exclusive=True)
     if not uow.book.start_day(day, now):
         uow.rollback()
@@ -110,6 +122,7 @@ def _run_one_day(uow: UnitOfWork, user: User, day: date, *, now: datetime) -> Eo
     for loan_id in uow.loans.with_suspense_due(day):
         apply_suspense(uow, loan_id, day)
     counts = uow.book.close_day(day)
+    queued = 0 if notices is None else queue_notices(uow, day, policy=notices, now=now)
     uow.book.finish_day(counts)
     uow.audit.append(
         user.name,
@@ -119,6 +132,7 @@ def _run_one_day(uow: UnitOfWork, user: User, day: date, *, now: datetime) -> Eo
             "loans": counts.loans,
             "accrual_entries": counts.accrual_entries,
             "reminders": counts.reminders,
+            **({} if notices is None else {"notices": queued, "notice_policy": notices.version}),
         },
         now,
     )

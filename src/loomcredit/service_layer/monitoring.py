@@ -30,6 +30,7 @@ from loomcredit.domain.errors import AlertStateError, NotFound
 from loomcredit.domain.follow_up import FollowUpPolicy, FollowUpTask, TaskKind, TaskStatus
 from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.domain.money import Money
+from loomcredit.domain.notices import NoticePolicy
 from loomcredit.domain.warning_policy import WarningAction
 from loomcredit.service_layer import approvals
 from loomcredit.service_layer.eod import EodRun, business_date, run_eod
@@ -245,11 +246,12 @@ def close_and_monitor(
     *,
     now: datetime,
     review: tuple[Decider, LimitReviewPolicy] | None = None,
+    notices: NoticePolicy | None = None,
 ) -> tuple[EodRun, MonitorRun, ReviewRun | None]:
     """End of day up to ``as_of`` (each day committed), then, once the book is closed, the
     warning rules as of that day over every borrower with an open line (committed); on a month
     end, with ``review``, then the monthly limit review for the coming month (committed)."""
-    closed = run_eod(uow, user, as_of, now=now)
+    closed = run_eod(uow, user, as_of, now=now, notices=notices)
     run = monitor(uow, user, features, rules, as_of=as_of, now=now)
     uow.commit()
     reviewed = None

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Protocol, runtime_checkable
 
+from loomcredit.domain.contacts import Channel
+from loomcredit.domain.notices import OutboundMessage, SendResult
+
 
 class FeatureSource(Protocol):
     """Point-in-time features of one enterprise as of a date."""
@@ -74,4 +77,23 @@ class ConsentSource(Protocol):
 
     def scopes_on(self, uscc: str, as_of: date) -> Iterable[str]:
         """Scopes covered by live pre-loan consents of the enterprise on ``as_of``."""
+        ...
+
+
+class Notifier(Protocol):
+    """Sends messages of one channel (e-mail, SMS, the console inbox).
+
+    A batch may share one connection. Every message carries its idempotency key (the delivery's
+    id) where the channel can (SMTP ``Message-ID``, HTTP ``Idempotency-Key``), so a receiver
+    that sees a message again after a crash between sending and recording can drop it.
+    """
+
+    @property
+    def channel(self) -> Channel:
+        """The channel it sends on."""
+        ...
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        """Send each message; one result per message, in order (never raises for one
+        message's failure)."""
         ...

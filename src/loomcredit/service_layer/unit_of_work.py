@@ -19,7 +19,7 @@ from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.behaviour import RepaymentFacts
 from loomcredit.domain.collection_figures import MonthEndState
-from loomcredit.domain.contacts import Contact
+from loomcredit.domain.contacts import Channel, Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.delinquency import Bucket
 from loomcredit.domain.end_of_day import DayClose, Reminder
@@ -28,6 +28,7 @@ from loomcredit.domain.ledger import Account, JournalEntry
 from loomcredit.domain.limit_review import LimitReview
 from loomcredit.domain.loan import DueSummary, Loan, LoanStatus, PlainRepayment
 from loomcredit.domain.money import Money
+from loomcredit.domain.notices import DeliveryStatus, NoticeFacts
 from loomcredit.domain.payments import (
     DebitInstruction,
     DebitStatus,
@@ -337,6 +338,113 @@ class ContactRepository(abc.ABC):
         """Every contact (active and retired) of these borrowers, by USCC, oldest first."""
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notice to one recipient channel (a row of the notice outbox): the notice (loan,
+    instalment, kind, the date it was queued for, the amount it asks for), where it goes, what it
+    says (rendered at queueing, under ``policy_version``) and how its delivery stands."""
+
+    delivery_id: int
+    loan_id: int
+    uscc: str
+    installment: int
+    kind: str
+    created_for: date
+    due_on: date
+    amount: Money
+    dpd: int
+    channel: Channel
+    contact_id: int  # 0: the borrower's console inbox
+    address: str
+    language: str
+    subject: str
+    body: str
+    policy_version: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str = ""
+    delivered_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The idempotency key every attempt carries (SMTP ``Message-ID``, HTTP
+        ``Idempotency-Key``), so a receiver can drop a repeat."""
+        return f"loom-notice-{self.delivery_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What a delivery run records of one claimed delivery."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """A notice in the borrower's console inbox (站内信)."""
+
+    key: str
+    uscc: str
+    subject: str
+    body: str
+    delivered_at: datetime
+
+
+class NoticeRepository(abc.ABC):
+    """The notice outbox (one row per notice and recipient channel) and the console inbox."""
+
+    @abc.abstractmethod
+    def facts(self, on: date, due_dates: Sequence[date]) -> list[NoticeFacts]:
+        """Set-based, after the day's close: every active loan overdue or with an unpaid
+        instalment due on one of ``due_dates``, with those instalments and its earliest overdue
+        one (``domain.notices.notices_due`` gives the same notices as on all its instalments)."""
+
+    @abc.abstractmethod
+    def queued_keys(self, loan_ids: Iterable[int]) -> set[tuple[int, int, str]]:
+        """(loan, instalment, kind) of the notices queued before for these loans."""
+
+    @abc.abstractmethod
+    def add_many(self, deliveries: Sequence[Delivery]) -> int:
+        """Queue deliveries (ids assigned by the store; set-based); :class:`DuplicateKey` when
+        a (loan, instalment, kind, channel, contact) is queued already."""
+
+    @abc.abstractmethod
+    def claim(self, now: datetime, lease_until: datetime, run: str, limit: int) -> list[Delivery]:
+        """Claim up to ``limit`` deliveries due at ``now`` (queued and due, or sending with an
+        expired lease): each becomes ``sending`` under ``run`` until ``lease_until``, one more
+        attempt counted. Two runs never claim one delivery while its lease holds."""
+
+    @abc.abstractmethod
+    def finish(self, outcomes: Sequence[DeliveryOutcome], run: str) -> int:
+        """Record outcomes of deliveries ``run`` still holds (a lease lost to another run is
+        left alone); how many were recorded."""
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        status: DeliveryStatus | None = None,
+        loan_id: int | None = None,
+        uscc: str | None = None,
+        limit: int = 500,
+    ) -> list[Delivery]:
+        """Deliveries, newest first."""
+
+    @abc.abstractmethod
+    def prenotice_delivered_on(self, loan_id: int, kind: str) -> datetime | None:
+        """When the loan's latest notice of ``kind`` was first delivered on any channel (None:
+        not delivered)."""
+
+    @abc.abstractmethod
+    def inbox(self, uscc: str, *, limit: int = 200) -> list[InboxMessage]:
+        """A borrower's console inbox, newest first."""
+
+
 class FollowUpRepository(abc.ABC):
     """Follow-up tasks on alerts (贷后跟进任务: visits, documents requests)."""
 
@@ -565,6 +673,7 @@ class UnitOfWork(abc.ABC):
     reviews: LimitReviewRepository
     contacts: ContactRepository
     tasks: FollowUpRepository
+    notices: NoticeRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

@@ -14,6 +14,7 @@ from loomcredit.adapters.repositories.ledger import SqlLedgerRepository
 from loomcredit.adapters.repositories.limit_reviews import SqlLimitReviewRepository
 from loomcredit.adapters.repositories.lines import SqlCreditLineRepository
 from loomcredit.adapters.repositories.loans import SqlLoanRepository
+from loomcredit.adapters.repositories.notices import SqlNoticeRepository
 from loomcredit.adapters.repositories.payments import SqlPaymentRepository
 from loomcredit.adapters.repositories.receipts import SqlReceiptRepository
 from loomcredit.adapters.repositories.users import SqlUserRepository
@@ -30,6 +31,7 @@ __all__ = [
     "SqlLedgerRepository",
     "SqlLimitReviewRepository",
     "SqlLoanRepository",
+    "SqlNoticeRepository",
     "SqlPaymentRepository",
     "SqlReceiptRepository",
     "SqlUserRepository",

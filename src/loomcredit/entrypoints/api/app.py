@@ -16,6 +16,7 @@ from loomcredit.entrypoints.api import (
     routes_data,
     routes_lines,
     routes_loans,
+    routes_notices,
     routes_payments,
 )
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_collection_report.router)
     app.include_router(routes_data.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_notices.router)
     from loomcredit.entrypoints.web import console
 
     console.install(app)

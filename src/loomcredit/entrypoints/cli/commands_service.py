@@ -187,10 +187,10 @@ def eod_cmd(
             features, rules = svc.monitoring()
             out, run, reviewed = close_and_monitor(
                 uow, operator(), features, rules, as_of, now=svc.clock(),
-                review=(svc.decider, svc.review_policy()),
+                review=(svc.decider, svc.review_policy()), notices=svc.notice_policy(),
             )  # fmt: skip
         else:
-            out = run_eod(uow, operator(), as_of, now=svc.clock())
+            out = run_eod(uow, operator(), as_of, now=svc.clock(), notices=svc.notice_policy())
     if out.already:
         Console().print(f"日终 {as_of} 已完成 already done; nothing changed")
     else:

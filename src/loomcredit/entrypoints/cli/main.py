@@ -37,6 +37,7 @@ def _register() -> None:
         "commands_contacts",
         "commands_loans",
         "commands_collection_report",
+        "commands_notices",
         "commands_demo",
     ):
         try:
