@@ -92,6 +92,7 @@ MAY = {
         A.ASSIGN_COLLECTIONS,  # moves cases between collectors
         A.REQUEST_LEGAL_ACTION,
         A.APPROVE_LEGAL_ACTION,  # four eyes: never the requester
+        A.RESOLVE_DISPUTE,  # a borrower's dispute of a collection case
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,

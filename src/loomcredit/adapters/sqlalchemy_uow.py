@@ -17,6 +17,7 @@ from loomcredit.adapters.repositories import (
     SqlApprovalRepository,
     SqlAuditLog,
     SqlBookRepository,
+    SqlCaseRepository,
     SqlContactRepository,
     SqlCreditLineRepository,
     SqlLedgerRepository,
@@ -95,6 +96,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.alerts = SqlAlertRepository(self._tx)
         self.reviews = SqlLimitReviewRepository(self._tx)
         self.contacts = SqlContactRepository(self._tx)
+        self.cases = SqlCaseRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

@@ -30,6 +30,7 @@ __all__ = [
     "ApprovalStatus",
     "BackValuedReceiptOrder",
     "DrawdownOrder",
+    "LegalActionOrder",
     "LineReductionOrder",
     "Order",
     "ReversalOrder",
@@ -94,9 +95,10 @@ class DrawdownOrder:
 
 @dataclass(frozen=True, slots=True)
 class WriteOffOrder:
-    """Write off loan ``loan_id``."""
+    """Write off loan ``loan_id`` (proposed from collection case ``case_id``; 0: not from one)."""
 
     loan_id: int
+    case_id: int = 0
 
     kind = ApprovalKind.WRITE_OFF
 
@@ -209,6 +211,22 @@ class CallInOrder:
         return f"line:{self.line_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class LegalActionOrder:
+    """Hand collection case ``case_id`` of borrower ``uscc`` to legal action (诉讼): the case
+    closes as handed to legal."""
+
+    case_id: int
+    uscc: str
+
+    kind = ApprovalKind.LEGAL_ACTION
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"case:{self.case_id}"
+
+
 Order = (
     DrawdownOrder
     | WriteOffOrder
@@ -218,6 +236,7 @@ Order = (
     | LineReductionOrder
     | LimitReviewOrder
     | CallInOrder
+    | LegalActionOrder
 )
 
 

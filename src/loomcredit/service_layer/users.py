@@ -89,6 +89,7 @@ class Action(StrEnum):
     ASSIGN_COLLECTIONS = "assign_collections"  # move a case to another collector
     REQUEST_LEGAL_ACTION = "request_legal_action"
     APPROVE_LEGAL_ACTION = "approve_legal_action"
+    RESOLVE_DISPUTE = "resolve_dispute"  # a borrower's dispute of a collection case
 
 
 _A = Action
@@ -148,6 +149,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.ASSIGN_COLLECTIONS,
             _A.REQUEST_LEGAL_ACTION,
             _A.APPROVE_LEGAL_ACTION,
+            _A.RESOLVE_DISPUTE,
         }
     ),
     Role.OPERATIONS: frozenset(

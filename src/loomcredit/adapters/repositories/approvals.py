@@ -24,6 +24,7 @@ from loomcredit.domain.approval import (
     BackValuedReceiptOrder,
     CallInOrder,
     DrawdownOrder,
+    LegalActionOrder,
     LimitReviewOrder,
     LineReductionOrder,
     Order,
@@ -46,6 +47,7 @@ _ORDERS: dict[str, type[Any]] = {
         LineReductionOrder,
         LimitReviewOrder,
         CallInOrder,
+        LegalActionOrder,
     )
 }
 
