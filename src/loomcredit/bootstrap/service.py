@@ -19,6 +19,7 @@ from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
+from loomcredit.domain.collection_policy import CollectionsPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
 from loomcredit.service_layer.audit_admin import seal_chain
 from loomcredit.service_layer.decisioning import EngineDecider
@@ -85,6 +86,7 @@ class Service:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     monitor_inputs: tuple[FeatureSource, WarningRules] | None = None
     limit_review: LimitReviewPolicy | None = None
+    collections: CollectionsPolicy | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
@@ -108,6 +110,15 @@ class Service:
 
             self.limit_review = load_warning_policy().limit_review
         return self.limit_review
+
+    def collections_policy(self) -> CollectionsPolicy:
+        """The collection strategy and conduct rules (the shipped ``keqiao_collections.yaml``
+        unless wired)."""
+        if self.collections is None:
+            from loomcredit.adapters.collections_policy_file import load_collections_policy
+
+            self.collections = load_collections_policy()
+        return self.collections
 
 
 def build_service(

@@ -94,7 +94,8 @@ def update_cases(
     load = Counter(c.collector for c in open_.values())
     changed: dict[str, CollectionCase] = {}
     moved = 0
-    for uscc, case in open_.items():
+    for case in sorted(open_.values(), key=lambda c: c.case_id):
+        uscc = case.uscc
         loans = by_borrower.get(uscc)
         if not loans:
             continue
@@ -104,7 +105,10 @@ def update_cases(
             if case.bucket is not before:
                 moved += 1
                 _requeue(case, policy, load)
-    gone = [c for u, c in open_.items() if u not in by_borrower and c.last_seen_on < as_of]
+    gone = sorted(
+        (c for u, c in open_.items() if u not in by_borrower and c.last_seen_on < as_of),
+        key=lambda c: c.case_id,
+    )
     judged = _judge_promises(uow, open_.values(), gone, as_of, policy, changed)
     for case in gone:
         case.close(_close_reason(uow, case.uscc), as_of)

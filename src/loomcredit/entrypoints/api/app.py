@@ -11,6 +11,7 @@ from loomcredit.entrypoints.api import (
     routes_admin,
     routes_alerts,
     routes_applications,
+    routes_collections,
     routes_data,
     routes_lines,
     routes_loans,
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_loans.router)
     app.include_router(routes_payments.router)
     app.include_router(routes_alerts.router)
+    app.include_router(routes_collections.router)
     app.include_router(routes_data.router)
     app.include_router(routes_admin.router)
     from loomcredit.entrypoints.web import console

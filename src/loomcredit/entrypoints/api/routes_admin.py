@@ -26,7 +26,8 @@ def run_eod(body: EodIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any
     now = svc.clock()
     as_of = body.as_of or eod.business_date(uow, now)
     if not body.monitor:
-        return views.eod_run(eod.run_eod(uow, user, as_of, now=now))
+        out = eod.run_eod(uow, user, as_of, now=now, cases_policy=svc.collections_policy())
+        return views.eod_run(out)
     features, rules = svc.monitoring()
     closed, run, reviewed = monitoring.close_and_monitor(
         uow, user, features, rules, as_of, now=now, review=(svc.decider, svc.review_policy())

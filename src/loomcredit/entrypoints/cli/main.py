@@ -34,6 +34,7 @@ def _register() -> None:
         "commands_payments",
         "commands_monitor",
         "commands_lines",
+        "commands_collections",
         "commands_demo",
     ):
         try:
