@@ -616,6 +616,10 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         catch_up = time.perf_counter() - t0
     with engine.connect() as conn:
         reminders = conn.execute(select(func.count()).select_from(orm.outbox)).scalar_one()
+        cases = conn.execute(
+            select(func.count()).select_from(orm.collection_cases)
+            .where(orm.collection_cases.c.status == "open")
+        ).scalar_one()  # fmt: skip
     dom_scaled, naive_scaled = domain / k * n, naive / k * n
     worst_day = max(loom, catch_up / max(1, caught.days_run))
     print(
@@ -631,7 +635,7 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         f"{naive_scaled / loom:.1f}x Loom; same figures as Loom: {same_naive:,}/{k:,} loans\n"
         f"  catch-up of {caught.days_run} missed days in one request: {catch_up:.1f} s "
         f"({catch_up / max(1, caught.days_run):.2f} s a day, each committed; {reminders:,} "
-        f"reminders queued)\n"
+        f"reminders queued; {cases:,} collection cases open, each moved every day)\n"
         f"  target ≤ {EOD_TARGET_S:.0f} s a day for {n:,} loans: "
         f"{'met' if worst_day <= EOD_TARGET_S * n / 100_000 else 'MISSED'} "
         f"(slowest day {worst_day:.2f} s)",
