@@ -46,6 +46,18 @@ class TestPolicy:
         """keqiao_collections.yaml parses to exactly DEFAULT_POLICY (the two never drift)."""
         assert load_collections_policy() == DEFAULT_POLICY
 
+    def test_a_bad_policy_file_is_refused_naming_the_field(self) -> None:
+        """A daily limit of 0 and an end before the start are refused with the field named."""
+        from loomcredit.adapters.collections_policy_file import SHIPPED, parse_collections_policy
+        from loomcredit.adapters.policy_file import DATA
+        from loomcredit.domain.errors import PolicyViolation
+
+        text = (DATA / SHIPPED).read_text("utf-8")
+        with pytest.raises(PolicyViolation, match=r"conduct\.daily_limit"):
+            parse_collections_policy(text.replace("daily_limit: 3", "daily_limit: 0"))
+        with pytest.raises(PolicyViolation, match="not before end"):
+            parse_collections_policy(text.replace('end: "21:00"', 'end: "07:00"'))
+
     def test_buckets_follow_dpd(self) -> None:
         """M1 1–30, M2 31–60, M3 61–90, M3+ over 90."""
         got = [CaseBucket.of_dpd(d) for d in (1, 30, 31, 60, 61, 90, 91, 400)]
