@@ -4,6 +4,7 @@ three-borrower book (``tests/collections_book.py``) through end of day on the fa
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -525,3 +526,39 @@ class TestContactService:
                 contact_id=b.contacts["b"],
                 now=china(date(2026, 4, 6), 10),
             )
+
+
+class TestAssignment:
+    def test_a_risk_manager_reassigns_to_an_active_collector_only(self, rolled: Book) -> None:
+        """改派: to a stored collector it is done and audited; to a reviewer, an unknown name, or
+        by a collector it is refused."""
+        from loomcredit.service_layer.errors import InvalidRequestError
+        from loomcredit.service_layer.users import UserAccount
+
+        b = rolled
+        case = b.case("b")
+        with b.w.uow() as uow:
+            for name, role in (("collector9", Role.COLLECTOR), ("rev9", Role.REVIEWER)):
+                uow.users.add(UserAccount(name, role, None, "x", b.w.now))
+            uow.commit()
+        with b.w.uow() as uow:
+            for to in ("rev9", "nobody"):
+                with pytest.raises(InvalidRequestError):
+                    case_work.assign(uow, RM, case.case_id, to=to, now=b.w.now)
+            with pytest.raises(AccessDeniedError):
+                case_work.assign(
+                    uow,
+                    User("collector4", Role.COLLECTOR),
+                    case.case_id,
+                    to="collector9",
+                    now=b.w.now,
+                )
+            case_work.assign(uow, RM, case.case_id, to="collector9", now=b.w.now)
+            uow.commit()
+        assert b.case("b").collector == "collector9"
+        with b.w.uow() as uow:
+            last = list(uow.audit.records())[-1]
+        assert (last.action, json.loads(last.detail)["to"]) == (
+            "collections.assigned",
+            "collector9",
+        )
