@@ -97,8 +97,10 @@ def record_contact(
     """Record a contact made now, if the conduct rules allow it (see the module docstring); a
     ``promise`` outcome with an amount and a date also records the promise."""
     case = _workable(uow, user, case_id)
-    if outcome is Outcome.PROMISE and (promise_amount is None) != (promise_on is None):
+    if (promise_amount is None) != (promise_on is None):
         raise InvalidRequestError("a promise needs both an amount and a date")
+    if promise_amount is not None and outcome is not Outcome.PROMISE:
+        raise InvalidRequestError("a promise amount and date go with the outcome 'promise'")
     attempt = ContactAttempt(case.uscc, kind, contact_id, now)
     contacts = uow.contacts.for_borrowers([case.uscc]).get(case.uscc, [])
     refusal = check_contact(
