@@ -4,7 +4,6 @@ three-borrower book (``tests/collections_book.py``) through end of day on the fa
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -558,7 +557,5 @@ class TestAssignment:
         assert b.case("b").collector == "collector9"
         with b.w.uow() as uow:
             last = list(uow.audit.records())[-1]
-        assert (last.action, json.loads(last.detail)["to"]) == (
-            "collections.assigned",
-            "collector9",
-        )
+        assert last.action == "collections.assigned"
+        assert "collector9" in str(last.detail)

@@ -47,6 +47,7 @@ from loomcredit.domain.errors import LoomError, NotFound
 from loomcredit.domain.loan import LoanStatus
 from loomcredit.domain.money import Money
 from loomcredit.domain.regions import current_region_code
+from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.unit_of_work import Settlement, UnitOfWork
 from loomcredit.service_layer.users import Action, User, require
 
@@ -280,7 +281,9 @@ def case_figures(
     require(user, Action.READ_COLLECTIONS)
     start, end = from_month.replace(day=1), _month_end(to_month.replace(day=1))
     if end < start:
-        raise ValueError(f"from month {from_month:%Y-%m} is after to month {to_month:%Y-%m}")
+        raise InvalidRequestError(
+            f"from month {from_month:%Y-%m} is after to month {to_month:%Y-%m}"
+        )
     cases = [
         c
         for c in uow.cases.find(open_only=False)

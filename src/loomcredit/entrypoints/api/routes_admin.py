@@ -26,8 +26,7 @@ def run_eod(body: EodIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any
     now = svc.clock()
     as_of = body.as_of or eod.business_date(uow, now)
     if not body.monitor:
-        out = eod.run_eod(uow, user, as_of, now=now, cases_policy=svc.collections_policy())
-        return views.eod_run(out)
+        return views.eod_run(eod.run_eod(uow, user, as_of, now=now))
     features, rules = svc.monitoring()
     closed, run, reviewed = monitoring.close_and_monitor(
         uow, user, features, rules, as_of, now=now, review=(svc.decider, svc.review_policy())

@@ -21,6 +21,7 @@ from loomcredit.entrypoints.api.deps import CurrentUser, Id, Svc, Uow
 from loomcredit.entrypoints.api.errors import ERRORS
 from loomcredit.entrypoints.api.schemas import MoneyIn, Text
 from loomcredit.service_layer import case_work, collections
+from loomcredit.service_layer.errors import InvalidRequestError
 
 router = APIRouter(prefix="/api/v1/collections", tags=["collections"], responses=ERRORS)
 
@@ -151,6 +152,13 @@ def resolve(case_id: Id, body: NoteIn, user: CurrentUser, svc: Svc, uow: Uow) ->
     return views_collections.case(case)
 
 
+def _month(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise InvalidRequestError(f"{name}={text!r} is not a month like 2026-04") from None
+
+
 @router.get("/figures", summary="Case figures 催收指标")
 def figures(
     user: CurrentUser,
@@ -161,10 +169,6 @@ def figures(
 ) -> dict[str, Any]:
     """Promise kept rate, contacts per case, cases per collector over whole months."""
     f = collections.case_figures(
-        uow,
-        user,
-        date.fromisoformat(f"{from_month}-01"),
-        date.fromisoformat(f"{to_month}-01"),
-        svc.collections_policy(),
+        uow, user, _month(from_month, "from"), _month(to_month, "to"), svc.collections_policy()
     )
     return views_collections.figures(f)
