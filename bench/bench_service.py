@@ -580,6 +580,21 @@ def _profiled(profile_dir: Path | None, name: str) -> Iterator[None]:
         prof.dump_stats(str(profile_dir / f"{name}.prof"))
 
 
+#: Seconds each end of day spent in ``collections.update_cases`` (the case step, timed apart).
+CASE_SECONDS: list[float] = []
+_update_cases = eod.update_cases
+
+
+def _timed_update_cases(*args: Any, **kwargs: Any) -> Any:
+    t0 = time.perf_counter()
+    out = _update_cases(*args, **kwargs)
+    CASE_SECONDS.append(time.perf_counter() - t0)
+    return out
+
+
+eod.update_cases = _timed_update_cases  # type: ignore[assignment]
+
+
 def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: int,
               profile: Path | None) -> None:  # fmt: skip
     """The domain loop and the hand-written loop on the first ``k`` loans (rolled back), then
@@ -602,10 +617,12 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         naive = time.perf_counter() - t0
         naive_rows = _figures(conn, EOD_DAY, ids)
         tx.rollback()
+    CASE_SECONDS.clear()
     with make_uow() as uow, _profiled(profile, f"eod-{label}"):
         t0 = time.perf_counter()
         run = eod.run_eod(uow, OPS, EOD_DAY, now=NOW, notices=NOTICES)
         loom = time.perf_counter() - t0
+    first_cases = sum(CASE_SECONDS)
     counts = run.counts
     assert counts is not None  # the day had not run
     with engine.connect() as conn:
@@ -620,15 +637,22 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         caught = eod.run_eod(uow, OPS, EOD_DAY + timedelta(days=CATCH_UP), now=NOW,
                              notices=NOTICES)
         catch_up = time.perf_counter() - t0
+    moved_cases = CASE_SECONDS[1:]
     with engine.connect() as conn:
         reminders = conn.execute(select(func.count()).select_from(orm.outbox)).scalar_one()
         notices = conn.execute(select(func.count()).select_from(orm.notices)).scalar_one()
+
+        cases = conn.execute(
+            select(func.count()).select_from(orm.collection_cases)
+            .where(orm.collection_cases.c.status == "open")
+        ).scalar_one()  # fmt: skip
     dom_scaled, naive_scaled = domain / k * n, naive / k * n
     worst_day = max(loom, catch_up / max(1, caught.days_run))
     print(
         f"{label:10s} EOD {n:,} loans ({book.late:,} with instalments 1–2 unpaid; seeded in "
         f"{book.seconds:.1f} s), {EOD_DAY}:\n"
-        f"  Loom eod.run_eod, one day (set-based close_day): {loom:.2f} s — "
+        f"  Loom eod.run_eod, one day (set-based close_day): {loom:.2f} s, of which opening the "
+        f"collection cases {first_cases:.2f} s — "
         f"{counts.loans:,} loan-days, {late:,} in arrears, {counts.accrual_entries:,} accrual "
         f"entries\n"
         f"  close_day_by_domain ≈ {dom_scaled:.1f} s (timed {domain:.2f} s on {k:,}: "
@@ -639,7 +663,8 @@ def bench_eod(engine: Engine, make_uow: UowFactory, label: str, book: Book, k: i
         f"  catch-up of {caught.days_run} missed days in one request: {catch_up:.1f} s "
         f"({catch_up / max(1, caught.days_run):.2f} s a day, each committed; {reminders:,} "
         f"reminders queued; {notices:,} notice deliveries queued in all, policy "
-        f"{NOTICES.version})\n"
+        f"{NOTICES.version}; {cases:,} collection cases open, updated every day in "
+        f"{min(moved_cases, default=0):.2f}–{max(moved_cases, default=0):.2f} s)\n"
         f"  target ≤ {EOD_TARGET_S:.0f} s a day for {n:,} loans: "
         f"{'met' if worst_day <= EOD_TARGET_S * n / 100_000 else 'MISSED'} "
         f"(slowest day {worst_day:.2f} s)",

@@ -11,6 +11,7 @@ End of day runs loan by loan through the domain (``close_day_by_domain``).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -30,6 +31,12 @@ from loomcredit.domain.behaviour import (
     repayment_history,
 )
 from loomcredit.domain.collection_figures import MonthEndState
+from loomcredit.domain.collections import (
+    CaseStatus,
+    CloseReason,
+    CollectionCase,
+    LoanArrears,
+)
 from loomcredit.domain.contacts import Channel, Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.decision.bands import Band
@@ -76,6 +83,8 @@ from loomcredit.service_layer.unit_of_work import (
     ApprovalRepository,
     AuditLog,
     BookRepository,
+    BorrowerProfile,
+    CaseRepository,
     ContactRepository,
     CreditLineRepository,
     Delivery,
@@ -92,6 +101,7 @@ from loomcredit.service_layer.unit_of_work import (
     QueuedReminder,
     ReceiptInBucket,
     ReceiptRepository,
+    Settlement,
     StaleAggregate,
     UnitOfWork,
     UserRepository,
@@ -123,6 +133,7 @@ class State:
     notices: dict[int, Delivery] = field(default_factory=dict)
     leases: dict[int, tuple[str, datetime]] = field(default_factory=dict)
     inbox: dict[str, InboxMessage] = field(default_factory=dict)
+    cases: dict[int, CollectionCase] = field(default_factory=dict)
     imports: dict[int, StatementImport] = field(default_factory=dict)
     statement: dict[int, StatementEntry] = field(default_factory=dict)
     instructions: dict[str, tuple[DebitInstruction, DebitStatus, str]] = field(default_factory=dict)
@@ -138,6 +149,19 @@ class State:
     def next_id(self, kind: str) -> int:
         self.seq[kind] = self.seq.get(kind, 0) + 1
         return self.seq[kind]
+
+
+def _copy_state(state: State) -> State:
+    """A deep copy of the state that shares the values that cannot change (frozen loan-days,
+    reminders, audit records, journal entries, receipts, contacts): copying them again on every
+    unit of work made long scripted books slow."""
+    memo: dict[int, object] = {}
+    frozen = (state.loan_days.values(), state.outbox.values(), state.audit,
+              state.entries.values(), state.receipts.values(), state.contacts.values())  # fmt: skip
+    for values in frozen:
+        for value in values:
+            memo[id(value)] = value
+    return copy.deepcopy(state, memo)
 
 
 class FakeStore:
@@ -632,6 +656,105 @@ class FakeAlerts(_Repo, AlertRepository):
         return sorted(found, key=lambda a: (a.level.rank, a.raised_at, a.alert_id))
 
 
+class FakeCases(_Repo, CaseRepository):
+    def _ids(self, case: CollectionCase) -> None:
+        case.moves[:] = [m if m.move_id else replace(m, move_id=self.s.next_id("move"))
+                         for m in case.moves]  # fmt: skip
+        case.activities[:] = [a if a.activity_id else replace(a, activity_id=self.s.next_id("act"))
+                              for a in case.activities]  # fmt: skip
+        for p in case.promises:
+            if not p.promise_id:
+                p.promise_id = self.s.next_id("promise")
+
+    def add(self, case: CollectionCase) -> int:
+        if any(c.uscc == case.uscc and c.is_open for c in self.s.cases.values()):
+            raise DuplicateKey(f"{case.uscc} has an open case")
+        case.case_id = self.s.next_id("case")
+        self._ids(case)
+        self.s.cases[case.case_id] = _c(case)
+        return case.case_id
+
+    def add_many(self, cases: Sequence[CollectionCase]) -> None:
+        for case in cases:
+            self.add(case)
+
+    def get(self, case_id: int, *, lock: bool = False) -> CollectionCase | None:
+        return _c(self.s.cases.get(case_id))
+
+    def save(self, case: CollectionCase) -> None:
+        stored = self.s.cases[case.case_id]
+        if stored.version != case.version:
+            raise StaleAggregate(f"case {case.case_id}")
+        case.version += 1
+        self._ids(case)
+        self.s.cases[case.case_id] = _c(case)
+
+    def save_many(self, cases: Sequence[CollectionCase]) -> None:
+        for case in cases:
+            self.save(case)
+
+    def open_cases(self) -> dict[str, CollectionCase]:
+        return {c.uscc: _c(c) for c in self.s.cases.values() if c.status is CaseStatus.OPEN}
+
+    def find(
+        self, *, open_only: bool = True, collector: str | None = None, uscc: str | None = None
+    ) -> list[CollectionCase]:
+        found = [_c(c) for c in self.s.cases.values()
+                 if (not open_only or c.is_open) and (collector is None or c.collector == collector)
+                 and (uscc is None or c.uscc == uscc)]  # fmt: skip
+        return sorted(found, key=lambda c: (-c.priority_fen, c.case_id))
+
+    def arrears(self, as_of: date) -> list[LoanArrears]:
+        out = []
+        for (loan_id, on), d in sorted(self.s.loan_days.items()):
+            if on != as_of or d.dpd <= 0:
+                continue
+            loan = self.s.loans[loan_id]
+            out.append(
+                LoanArrears(
+                    loan_id,
+                    loan.ref.uscc,
+                    d.dpd,
+                    d.overdue_principal,
+                    d.overdue_interest,
+                    loan.accrual.penalty_due,
+                    loan.outstanding,
+                )
+            )
+        return out
+
+    def profiles(self, usccs: Iterable[str]) -> dict[str, BorrowerProfile]:
+        wanted, out = set(usccs), {}
+        for line_id in sorted(self.s.lines):
+            line = self.s.lines[line_id]
+            if line.terms.uscc not in wanted:
+                continue
+            app = self.s.apps.get(line.terms.application_id)
+            if app is None:
+                continue
+            factors = None
+            if app.decision.record_json:
+                raw = json.loads(app.decision.record_json).get("limit", {}).get("season_factors")
+                factors = tuple(Decimal(f) for f in raw) if raw else None
+            out[line.terms.uscc] = BorrowerProfile(app.decision.pd, factors)
+        return out
+
+    def settlements(
+        self, usccs: Iterable[str], since: date, until: date
+    ) -> dict[str, list[Settlement]]:
+        wanted, out = set(usccs), {}
+        for _, r in sorted(self.s.receipts.items()):
+            uscc = self.s.loans[r.loan_id].ref.uscc
+            if uscc in wanted and since <= r.value_date <= until:
+                out.setdefault(uscc, []).append(Settlement(r.value_date, r.amount - r.suspense))
+        return out
+
+    def handed_to_legal(self, usccs: Iterable[str]) -> set[str]:
+        wanted = set(usccs)
+        return {c.uscc for c in self.s.cases.values()
+                if c.uscc in wanted and c.close_reason is CloseReason.LEGAL}  # fmt: skip
+
+
 class FakePayments(_Repo, PaymentRepository):
     def add_import(self, record: StatementImport) -> int:
         iid = self.s.next_id("import")
@@ -842,7 +965,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
-        self.state = _c(store.state)
+        self.state = _copy_state(store.state)
         self.commits = 0
         self.day_holds: list[bool] = []
         self.users = FakeUsers(self)
@@ -857,23 +980,24 @@ class FakeUnitOfWork(UnitOfWork):
         self.contacts = FakeContacts(self)
         self.tasks = FakeTasks(self)
         self.notices = FakeNotices(self)
+        self.cases = FakeCases(self)
         self.ledger = FakeLedger(self)
         self.book = FakeBook(self)
         self.audit = FakeAudit(self)
 
     def __enter__(self) -> FakeUnitOfWork:
-        self.state = _c(self.store.state)
+        self.state = _copy_state(self.store.state)
         return self
 
     def commit(self) -> None:
         balance = sum(m.minor for m in self.ledger.trial_balance().values())
         if balance != 0:
             raise AssertionError(f"the fake ledger is off by {balance} fen")
-        self.store.state = _c(self.state)
+        self.store.state = _copy_state(self.state)
         self.commits += 1
 
     def rollback(self) -> None:
-        self.state = _c(self.store.state)
+        self.state = _copy_state(self.store.state)
 
 
 @dataclass

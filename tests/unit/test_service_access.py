@@ -95,6 +95,7 @@ MAY = {
         A.APPROVE_LEGAL_ACTION,  # four eyes: never the requester
         A.PROPOSE_RESTRUCTURE,
         A.APPROVE_RESTRUCTURE,  # issue 13: only a risk manager approves a restructuring
+        A.RESOLVE_DISPUTE,  # a borrower's dispute of a collection case
     },
     Role.OPERATIONS: {
         A.READ_APPLICATION,

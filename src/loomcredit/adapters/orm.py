@@ -550,3 +550,84 @@ inbox_messages = Table(
     Column("delivered_at", DateTime(timezone=True), nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=True),
 )
+
+# -- since 0012: collection cases (催收案件), bucket moves, activities, promises to pay -----------
+_CASE_OPEN = text("status = 'open'")
+collection_cases = Table(
+    "collection_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("region", String(6), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("close_reason", String(20), nullable=True),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date, nullable=True),
+    Column("last_seen_on", Date, nullable=False),
+    Column("bucket", String(3), nullable=False),
+    Column("dpd", Integer, nullable=False),
+    _money("principal_fen"),
+    _money("interest_fen"),
+    _money("penalty_fen"),
+    _money("compound_fen"),
+    _money("exposure_fen"),
+    _currency(),
+    Column("loan_ids", Text, nullable=False, server_default=""),  # "3,7": the loans in arrears
+    Column("pd", String(20), nullable=True),
+    Column("season_factors", Text, nullable=True),  # twelve factors, January first, "0.7,…"
+    Column("collector", String(64), nullable=False, server_default=""),
+    Column("next_action_on", Date, nullable=False),
+    Column("priority_fen", BigInteger, nullable=False, server_default="0"),
+    Column("dispute_open", Boolean, nullable=False, server_default=false()),
+    Column("escalation", String(20), nullable=False, server_default=""),
+    Column("escalation_ids", Text, nullable=False, server_default=""),  # approval request ids
+    Column("version", Integer, nullable=False, server_default="0"),
+    Index("ix_collection_cases_status_priority", "status", "priority_fen"),
+    # one open case per borrower: two end-of-day runs cannot both open it
+    Index(
+        "uq_collection_cases_open_uscc",
+        "uscc",
+        unique=True,
+        sqlite_where=_CASE_OPEN,
+        postgresql_where=_CASE_OPEN,
+    ),
+)
+
+case_bucket_moves = Table(
+    "case_bucket_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("collection_cases.id"), nullable=False, index=True),
+    Column("moved_on", Date, nullable=False),
+    Column("from_bucket", String(3), nullable=True),
+    Column("to_bucket", String(3), nullable=False),
+    Column("dpd", Integer, nullable=False),
+)
+
+case_activities = Table(
+    "case_activities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("collection_cases.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("contact_id", Integer, nullable=True),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+case_promises = Table(
+    "case_promises",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("collection_cases.id"), nullable=False, index=True),
+    Column("made_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    _money("amount_fen"),
+    _currency(),
+    Column("actor", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("settled_fen", BigInteger, nullable=True),
+    Column("evaluated_on", Date, nullable=True),
+)

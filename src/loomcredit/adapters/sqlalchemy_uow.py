@@ -17,6 +17,7 @@ from loomcredit.adapters.repositories import (
     SqlApprovalRepository,
     SqlAuditLog,
     SqlBookRepository,
+    SqlCaseRepository,
     SqlContactRepository,
     SqlCreditLineRepository,
     SqlFollowUpRepository,
@@ -99,6 +100,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.contacts = SqlContactRepository(self._tx)
         self.tasks = SqlFollowUpRepository(self._tx)
         self.notices = SqlNoticeRepository(self._tx)
+        self.cases = SqlCaseRepository(self._tx)
         self.ledger = SqlLedgerRepository(self._tx)
         self.book = SqlBookRepository(self._tx)
         self.audit = SqlAuditLog(self._tx)

@@ -19,6 +19,7 @@ from loomcredit.adapters.migrations import upgrade_database
 from loomcredit.adapters.sqlalchemy_uow import SqlAlchemyUnitOfWork, make_engine
 from loomcredit.bootstrap.keys import audit_key, pii_key
 from loomcredit.config import Settings
+from loomcredit.domain.collection_policy import CollectionsPolicy
 from loomcredit.domain.contacts import Channel
 from loomcredit.domain.follow_up import FollowUpPolicy
 from loomcredit.domain.limit_review import LimitReviewPolicy
@@ -91,6 +92,7 @@ class Service:
     notices: NoticePolicy | None = None
     notifier_map: dict[Channel, Notifier] | None = None
     notifier_notes: list[str] = field(default_factory=list)
+    collections: CollectionsPolicy | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         """A fresh unit of work."""
@@ -142,6 +144,15 @@ class Service:
                 self.settings, self.engine, self.clock
             )
         return self.notifier_map
+
+    def collections_policy(self) -> CollectionsPolicy:
+        """The collection strategy and conduct rules (the shipped ``keqiao_collections.yaml``
+        unless wired)."""
+        if self.collections is None:
+            from loomcredit.adapters.collections_policy_file import load_collections_policy
+
+            self.collections = load_collections_policy()
+        return self.collections
 
 
 def build_service(

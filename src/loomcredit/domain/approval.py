@@ -32,6 +32,7 @@ __all__ = [
     "ApprovalStatus",
     "BackValuedReceiptOrder",
     "DrawdownOrder",
+    "LegalActionOrder",
     "LineReductionOrder",
     "Order",
     "RestructureOrder",
@@ -99,9 +100,10 @@ class DrawdownOrder:
 
 @dataclass(frozen=True, slots=True)
 class WriteOffOrder:
-    """Write off loan ``loan_id``."""
+    """Write off loan ``loan_id`` (proposed from collection case ``case_id``; 0: not from one)."""
 
     loan_id: int
+    case_id: int = 0
 
     kind = ApprovalKind.WRITE_OFF
 
@@ -215,6 +217,22 @@ class CallInOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class LegalActionOrder:
+    """Hand collection case ``case_id`` of borrower ``uscc`` to legal action (诉讼): the case
+    closes as handed to legal."""
+
+    case_id: int
+    uscc: str
+
+    kind = ApprovalKind.LEGAL_ACTION
+
+    @property
+    def subject(self) -> str:
+        """What the request is about."""
+        return f"case:{self.case_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class RestructureOrder:
     """Restructure loan ``loan_id`` (展期 / 调整还款计划) by ``plan`` on the business date of the
     approval (``domain/restructuring.py``)."""
@@ -240,6 +258,7 @@ Order = (
     | LimitReviewOrder
     | CallInOrder
     | RestructureOrder
+    | LegalActionOrder
 )
 
 

@@ -188,12 +188,11 @@ class CollectionFigures:
         roll_rates: one matrix per consecutive pair of month ends.
         cure_rates: one per consecutive pair.
         recovered: receipts by month and bucket.
-        promise_kept_rate: share of promises to pay kept — filled from the collection cases'
-            promises (None until those tables exist).
-        contacts_per_case: contact attempts per case — from the cases' activities (None until
-            then).
-        cases_per_collector: open cases per collector — from the case assignments (None until
-            then).
+        promise_kept_rate: share of the promises to pay judged in the period that were kept
+            (partly kept is not kept); None without promises.
+        contacts_per_case: contacts recorded per case open in the period; None without cases.
+        cases_per_collector: (collector, cases open in the period), by collector ('' is
+            unassigned).
     """
 
     as_of: date
@@ -203,7 +202,7 @@ class CollectionFigures:
     recovered: tuple[Recovered, ...]
     promise_kept_rate: Fraction | None = None
     contacts_per_case: Fraction | None = None
-    cases_per_collector: Fraction | None = None
+    cases_per_collector: tuple[tuple[str, int], ...] = ()
 
     @property
     def cure_rate(self) -> Fraction | None:

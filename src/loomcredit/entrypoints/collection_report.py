@@ -87,7 +87,7 @@ def figures_json(f: CollectionFigures) -> Json:
         },
         "promise_kept_rate": share(f.promise_kept_rate),
         "contacts_per_case": share(f.contacts_per_case),
-        "cases_per_collector": share(f.cases_per_collector),
+        "cases_per_collector": [{"collector": c, "cases": n} for c, n in f.cases_per_collector],
     }
 
 
@@ -151,15 +151,18 @@ def figures_html(f: CollectionFigures) -> str:
         for i, fig in enumerate((_rate_figure(f), _recovered_figure(f)))
     ]
     tables = "".join(_matrix_table(m) for m in f.roll_rates) or "<p>无数据 No month ends yet.</p>"
-    pending = "promise kept rate, contacts per case, cases per collector: from the collection cases"
+    per = ", ".join(f"{c or '未分派 unassigned'}: {n}" for c, n in f.cases_per_collector)
+    cases = (f"承诺履约率 promise kept rate {share(f.promise_kept_rate) or '—'} · 每案催收次数 "
+             f"contacts per case {share(f.contacts_per_case) or '—'} · 人均案件 cases per "
+             f"collector {per or '—'}")  # fmt: skip
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>催收指标 Collection figures {f.as_of.isoformat()}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><body>
 <h1>催收指标 Collection figures · as of {f.as_of.isoformat()}</h1>
-<p>回正率 Cure rate over the period: {share(f.cure_rate) or "—"} ·
-待催收案件数据 {html.escape(pending)}</p>
+<p>回正率 Cure rate over the period: {share(f.cure_rate) or "—"}</p>
+<p>{html.escape(cases)}</p>
 {"".join(charts)}
 <h2>迁徙矩阵 Roll-rate matrices (share of loans)</h2>{tables}
 </body></html>

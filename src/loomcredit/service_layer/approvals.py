@@ -18,6 +18,7 @@ from loomcredit.domain.approval import (
     BackValuedReceiptOrder,
     CallInOrder,
     DrawdownOrder,
+    LegalActionOrder,
     LimitReviewOrder,
     LineReductionOrder,
     Order,
@@ -27,7 +28,7 @@ from loomcredit.domain.approval import (
     WriteOffOrder,
 )
 from loomcredit.domain.errors import NotFound
-from loomcredit.service_layer import lines, recompute, servicing, user_admin
+from loomcredit.service_layer import collections, lines, recompute, servicing, user_admin
 from loomcredit.service_layer.eod import business_date
 from loomcredit.service_layer.errors import IdempotencyConflictError, InvalidRequestError
 from loomcredit.service_layer.unit_of_work import DuplicateKey, UnitOfWork
@@ -51,6 +52,7 @@ REQUEST_RIGHTS: dict[ApprovalKind, Action] = {
     ApprovalKind.LIMIT_REVIEW: Action.RUN_LIMIT_REVIEW,
     ApprovalKind.CALL_IN: Action.REQUEST_CALL_IN,
     ApprovalKind.RESTRUCTURE: Action.PROPOSE_RESTRUCTURE,
+    ApprovalKind.LEGAL_ACTION: Action.REQUEST_LEGAL_ACTION,
 }
 
 
@@ -80,6 +82,8 @@ def _check(uow: UnitOfWork, order: Order, now: datetime) -> None:
         servicing.check_call_in(uow, order, now)
     elif isinstance(order, RestructureOrder):
         servicing.check_restructure(uow, order, now)
+    elif isinstance(order, LegalActionOrder):
+        collections.check_legal_action(uow, order)
     elif isinstance(order, DrawdownOrder):
         raise InvalidRequestError("a drawdown is requested on its credit line")
 
@@ -154,7 +158,14 @@ def _carry_out(uow: UnitOfWork, user: User, request: ApprovalRequest, now: datet
     if isinstance(order, DrawdownOrder):
         return f"loan:{lines.disburse_drawdown(uow, user, request, order, now).loan_id}"
     if isinstance(order, WriteOffOrder):
-        return servicing.write_off(uow, user, request, order, now)
+        entry_id = servicing.write_off(uow, user, request, order, now)
+        if order.case_id:
+            collections.write_off_done(uow, order.case_id, business_date(uow, now))
+        return entry_id
+    if isinstance(order, LegalActionOrder):
+        return collections.legal_action_approved(
+            uow, user, request, order, now, business_date(uow, now)
+        )
     if isinstance(order, ReversalOrder):
         return servicing.reverse_write_off(uow, user, request, order, now)
     if isinstance(order, BackValuedReceiptOrder):
@@ -208,6 +219,8 @@ def cancel(uow: UnitOfWork, user: User, request_id: int, *, now: datetime) -> Ou
 def _release(uow: UnitOfWork, request: ApprovalRequest, now: datetime, reason: str) -> None:
     if isinstance(request.order, DrawdownOrder):
         lines.release_drawdown(uow, request.order, business_date(uow, now), reason)
+    elif isinstance(request.order, LegalActionOrder | WriteOffOrder) and request.order.case_id:
+        collections.escalation_ended(uow, request.order.case_id)
 
 
 def pending_for(uow: UnitOfWork, user: User) -> list[ApprovalRequest]:

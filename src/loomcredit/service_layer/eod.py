@@ -3,7 +3,8 @@
 End of day applies money held in suspense to what falls due, then closes the day for every active
 loan by the domain's rule (``domain/end_of_day.py``): DPD, bucket, grade floor, non-accrual,
 normal, penalty and compound accrual with one balanced accrual entry per loan, reminders into the
-outbox. The store does it set-based (``BookRepository.close_day``); :func:`close_day_by_domain`
+outbox; then the collection cases move with the day's arrears (``collections.update_cases``).
+The store does it set-based (``BookRepository.close_day``); :func:`close_day_by_domain`
 is the same loan by loan, and a property test finds the two equal to the fen.
 
 Each date runs in one transaction guarded by its ``eod_runs`` row, holding the book's day lock
@@ -16,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from loomcredit.domain.collection_policy import DEFAULT_POLICY, CollectionsPolicy
 from loomcredit.domain.end_of_day import Reminder, accrual_entry_id
 from loomcredit.domain.ledger import JournalEntry, entry_of
 from loomcredit.domain.loan import Loan, Repayment
 from loomcredit.domain.notices import NoticePolicy
+from loomcredit.service_layer.collections import update_cases
 from loomcredit.service_layer.errors import InvalidRequestError
 from loomcredit.service_layer.notifications import queue_notices
 from loomcredit.service_layer.unit_of_work import EodCounts, UnitOfWork
@@ -70,9 +73,11 @@ def run_eod(
     *,
     now: datetime,
     notices: NoticePolicy | None = None,
+    cases_policy: CollectionsPolicy = DEFAULT_POLICY,
 ) -> EodRun:
     """Run end of day up to ``as_of``, committing each day; with a notice policy each day's
-    notices are queued after its close (``service_layer/notifications.py``).
+    notices are queued after its close (``service_layer/notifications.py``), and the collection
+    cases follow the day's buckets (``service_layer/collections.py``).
 
     Days run in calendar order: missing days before ``as_of`` run first (catch-up). A date after
     today is refused (a day that has not happened), so is a date before the book's first end of
@@ -103,7 +108,7 @@ def run_eod(
     day = as_of if last is None or last >= as_of else last + timedelta(days=1)
     days_run, counts = 0, None
     while day <= as_of:
-        done = _run_one_day(uow, user, day, now=now, notices=notices)
+        done = _run_one_day(uow, user, day, now=now, notices=notices, cases_policy=cases_policy)
         if done is not None:
             days_run, counts = days_run + 1, done
         day += timedelta(days=1)
@@ -111,9 +116,16 @@ def run_eod(
 
 
 def _run_one_day(
-    uow: UnitOfWork, user: User, day: date, *, now: datetime, notices: NoticePolicy | None
+    uow: UnitOfWork,
+    user: User,
+    day: date,
+    *,
+    now: datetime,
+    notices: NoticePolicy | None = None,
+    cases_policy: CollectionsPolicy = DEFAULT_POLICY,
 ) -> EodCounts | None:
-    """One date of end of day in one transaction (suspense, the day's close, its notices)."""
+    """One date of end of day in one transaction (suspense, the day's close, its notices, the
+    collection cases)."""
     uow.book.hold_day(exclusive=True)
     if not uow.book.start_day(day, now):
         uow.rollback()
@@ -124,6 +136,7 @@ def _run_one_day(
     counts = uow.book.close_day(day)
     queued = 0 if notices is None else queue_notices(uow, day, policy=notices, now=now)
     uow.book.finish_day(counts)
+    update_cases(uow, day, cases_policy)
     uow.audit.append(
         user.name,
         "eod.run",

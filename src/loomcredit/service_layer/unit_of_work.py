@@ -11,6 +11,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +20,7 @@ from loomcredit.domain.application import Application, ApplicationStatus
 from loomcredit.domain.approval import ApprovalKind, ApprovalRequest
 from loomcredit.domain.behaviour import RepaymentFacts
 from loomcredit.domain.collection_figures import MonthEndState
+from loomcredit.domain.collections import CollectionCase, LoanArrears
 from loomcredit.domain.contacts import Channel, Contact
 from loomcredit.domain.credit_line import CreditLine
 from loomcredit.domain.delinquency import Bucket
@@ -336,6 +338,83 @@ class ContactRepository(abc.ABC):
     @abc.abstractmethod
     def for_borrowers(self, usccs: Iterable[str]) -> dict[str, list[Contact]]:
         """Every contact (active and retired) of these borrowers, by USCC, oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class BorrowerProfile:
+    """What a new collection case takes from the borrower's latest credit decision: the PD its
+    line was approved on and its month-of-year seasonal factors (None: not on the record)."""
+
+    pd: Decimal | None
+    season_factors: tuple[Decimal, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Money settled on a borrower's loans (a receipt less what went to suspense)."""
+
+    value_date: date
+    amount: Money
+
+
+class CaseRepository(abc.ABC):
+    """Collection cases with their bucket moves, activities and promises (one aggregate), and
+    the set-based reads end of day needs to update them."""
+
+    @abc.abstractmethod
+    def add(self, case: CollectionCase) -> int:
+        """Store a new case (sets its id); :class:`DuplicateKey` when the borrower already has
+        an open case."""
+
+    @abc.abstractmethod
+    def add_many(self, cases: Sequence[CollectionCase]) -> None:
+        """Store new cases (set-based where the store can; sets their ids)."""
+
+    @abc.abstractmethod
+    def get(self, case_id: int, *, lock: bool = False) -> CollectionCase | None:
+        """A case with its moves, activities and promises."""
+
+    @abc.abstractmethod
+    def save(self, case: CollectionCase) -> None:
+        """Store a changed case and what was added to it (:class:`StaleAggregate` if it changed
+        in the store since it was loaded)."""
+
+    @abc.abstractmethod
+    def save_many(self, cases: Sequence[CollectionCase]) -> None:
+        """Store changed cases (end of day, set-based where the store can; each checked like
+        :meth:`save`)."""
+
+    @abc.abstractmethod
+    def open_cases(self) -> dict[str, CollectionCase]:
+        """Every open case, by borrower (USCC)."""
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        open_only: bool = True,
+        collector: str | None = None,
+        uscc: str | None = None,
+    ) -> list[CollectionCase]:
+        """Cases, highest priority first, then by id."""
+
+    @abc.abstractmethod
+    def arrears(self, as_of: date) -> list[LoanArrears]:
+        """Every loan end of day recorded in arrears (DPD > 0) on ``as_of``, set-based."""
+
+    @abc.abstractmethod
+    def profiles(self, usccs: Iterable[str]) -> dict[str, BorrowerProfile]:
+        """The profile of each borrower's latest credit line's decision."""
+
+    @abc.abstractmethod
+    def settlements(
+        self, usccs: Iterable[str], since: date, until: date
+    ) -> dict[str, list[Settlement]]:
+        """Money settled on each borrower's loans with a value date from ``since`` to ``until``."""
+
+    @abc.abstractmethod
+    def handed_to_legal(self, usccs: Iterable[str]) -> set[str]:
+        """Which of these borrowers have a case closed as handed to legal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,6 +753,7 @@ class UnitOfWork(abc.ABC):
     contacts: ContactRepository
     tasks: FollowUpRepository
     notices: NoticeRepository
+    cases: CaseRepository
     ledger: LedgerRepository
     book: BookRepository
     audit: AuditLog

@@ -91,6 +91,7 @@ class Action(StrEnum):
     ASSIGN_COLLECTIONS = "assign_collections"  # move a case to another collector
     REQUEST_LEGAL_ACTION = "request_legal_action"
     APPROVE_LEGAL_ACTION = "approve_legal_action"
+    RESOLVE_DISPUTE = "resolve_dispute"  # a borrower's dispute of a collection case
 
 
 _A = Action
@@ -153,6 +154,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             _A.APPROVE_LEGAL_ACTION,
             _A.PROPOSE_RESTRUCTURE,
             _A.APPROVE_RESTRUCTURE,
+            _A.RESOLVE_DISPUTE,
         }
     ),
     Role.OPERATIONS: frozenset(

@@ -7,6 +7,7 @@ from loomcredit.adapters.repositories.applications import SqlApplicationReposito
 from loomcredit.adapters.repositories.approvals import SqlApprovalRepository
 from loomcredit.adapters.repositories.audit import SqlAuditLog
 from loomcredit.adapters.repositories.book import SqlBookRepository
+from loomcredit.adapters.repositories.cases import SqlCaseRepository
 from loomcredit.adapters.repositories.contacts import SqlContactRepository
 from loomcredit.adapters.repositories.eod_sql import bucket_case, close_day_sql, floor_case
 from loomcredit.adapters.repositories.follow_up import SqlFollowUpRepository
@@ -25,6 +26,7 @@ __all__ = [
     "SqlApprovalRepository",
     "SqlAuditLog",
     "SqlBookRepository",
+    "SqlCaseRepository",
     "SqlContactRepository",
     "SqlCreditLineRepository",
     "SqlFollowUpRepository",

@@ -27,6 +27,7 @@ from loomcredit.domain.approval import (
     BackValuedReceiptOrder,
     CallInOrder,
     DrawdownOrder,
+    LegalActionOrder,
     LimitReviewOrder,
     LineReductionOrder,
     Order,
@@ -51,6 +52,7 @@ _ORDERS: dict[str, type[Any]] = {
         LimitReviewOrder,
         CallInOrder,
         RestructureOrder,
+        LegalActionOrder,
     )
 }
 

@@ -12,6 +12,7 @@ from loomcredit.entrypoints.api import (
     routes_alerts,
     routes_applications,
     routes_collection_report,
+    routes_collections,
     routes_contacts,
     routes_data,
     routes_lines,
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(routes_alerts.router)
     app.include_router(routes_contacts.router)
     app.include_router(routes_collection_report.router)
+    app.include_router(routes_collections.router)
     app.include_router(routes_data.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_notices.router)

@@ -16,6 +16,7 @@ from starlette.routing import Match, Route
 
 from loomcredit.adapters.bank_files import BankFileFormatError
 from loomcredit.adapters.security import BadTokenError
+from loomcredit.domain.collections import CaseError
 from loomcredit.domain.contacts import ContactError
 from loomcredit.domain.errors import (
     AlertInputError,
@@ -32,6 +33,7 @@ from loomcredit.domain.errors import (
     ScheduleError,
 )
 from loomcredit.domain.follow_up import TaskError, TaskStateError
+from loomcredit.service_layer.case_work import ContactRefusedError
 from loomcredit.service_layer.decisioning import InvalidApplicationError
 from loomcredit.service_layer.errors import (
     ConcurrentChangeError,
@@ -80,6 +82,7 @@ _MAP: tuple[tuple[type[BaseException], int, str], ...] = (
     (CreditLineError, 409, "credit-line"),
     (ApprovalStateError, 409, "already-decided"),
     (AlertStateError, 409, "alert-state"),
+    (CaseError, 409, "case-state"),
     (AlertInputError, 422, "invalid-alert-step"),
     (ConcurrentChangeError, 409, "concurrent-change"),
     (InvalidRequestError, 422, "invalid-request"),
@@ -139,7 +142,10 @@ def _audit_refusal(request: Request, exc: Exception) -> None:
 
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
-    """A domain error as problem+json (a refusal is audited); anything else is a logged 500."""
+    """A domain error as problem+json (a refusal is audited); anything else is a logged 500. A
+    contact the conduct rules forbid names the rule in its type (the service audited it)."""
+    if isinstance(exc, ContactRefusedError):
+        return problem(422, f"conduct-{exc.refusal.rule.replace('_', '-')}", str(exc))
     for kind, status, name in _MAP:
         if isinstance(exc, kind):
             if status == 403:

@@ -14,6 +14,7 @@ from loomcredit.domain.approval import (
     BackValuedReceiptOrder,
     CallInOrder,
     DrawdownOrder,
+    LegalActionOrder,
     LimitReviewOrder,
     LineReductionOrder,
     RestructureOrder,
@@ -306,7 +307,9 @@ def _order(req: ApprovalRequest) -> Json:
     if isinstance(o, DrawdownOrder):
         return {"line_id": o.line_id, "amount": money(o.amount), "key": o.key}
     if isinstance(o, WriteOffOrder):
-        return {"loan_id": o.loan_id}
+        return {"loan_id": o.loan_id, "case_id": o.case_id or None}
+    if isinstance(o, LegalActionOrder):
+        return {"case_id": o.case_id, "uscc": o.uscc}
     if isinstance(o, ReversalOrder):
         return {"loan_id": o.loan_id, "entry_id": o.entry_id}
     if isinstance(o, BackValuedReceiptOrder):

@@ -16,9 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loomcredit.entrypoints.cli.commands_collections import collections_app
 from loomcredit.entrypoints.cli.commands_service import CliInputError, operator, service
 
-collections_app = typer.Typer(help="Collections 催收: the figures.", no_args_is_help=True)
 console = Console()
 
 
@@ -62,6 +62,10 @@ def report_cmd(
         table.add_row(f"{m.start.isoformat()}→{m.end.isoformat()}", *cells, share(c.rate) or "—")
     console.print(table)
     console.print(f"回正率 cure rate over the period: {share(figures.cure_rate) or '—'}")
+    per = ", ".join(f"{c or '未分派'}: {n}" for c, n in figures.cases_per_collector) or "—"
+    console.print(f"承诺履约率 promise kept rate: {share(figures.promise_kept_rate) or '—'} · "
+                  f"每案催收次数 contacts per case: {share(figures.contacts_per_case) or '—'} · "
+                  f"案件/催收员 cases per collector: {per}")  # fmt: skip
     for b in OPEN_BUCKETS:
         got = figures.recovered_in(b)
         if got is not None:
@@ -69,5 +73,4 @@ def report_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``loom collections``."""
-    app.add_typer(collections_app, name="collections")
+    """``loom collections report`` joins the collections group (``commands_collections``)."""

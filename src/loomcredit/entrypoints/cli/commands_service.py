@@ -190,7 +190,8 @@ def eod_cmd(
                 review=(svc.decider, svc.review_policy()), notices=svc.notice_policy(),
             )  # fmt: skip
         else:
-            out = run_eod(uow, operator(), as_of, now=svc.clock(), notices=svc.notice_policy())
+            out = run_eod(uow, operator(), as_of, now=svc.clock(), notices=svc.notice_policy(),
+                          cases_policy=svc.collections_policy())  # fmt: skip
     if out.already:
         Console().print(f"日终 {as_of} 已完成 already done; nothing changed")
     else:

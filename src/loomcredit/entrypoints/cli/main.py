@@ -38,6 +38,7 @@ def _register() -> None:
         "commands_loans",
         "commands_collection_report",
         "commands_notices",
+        "commands_collections",
         "commands_demo",
     ):
         try:
