@@ -56,7 +56,35 @@ def test_demo_lending_leaves_a_consistent_book(tmp_path: Path) -> None:
         disbursed = [r for r in uow.audit.records() if r.action == "loan.disbursed"]
     assert {r.actor for r in disbursed} == {"demo_operations"}
     _late_payer_is_cured_and_contacts_registered(svc, book)
+    _reminded_then_collected(svc, book)
     svc.engine.dispose()
+
+
+def _reminded_then_collected(svc: Service, book: DemoBook) -> None:
+    """The late payer got its pre-due reminders, the due-day notice and the day-1 and day-3
+    overdue notices in its console inbox, no day-7 one (it paid on day 5), and its collection
+    case closed as cured; the defaulter's collector took a promise that end of day found
+    broken, and the case's priority rose with it."""
+    from loomcredit.domain.collections import CloseReason, PromiseStatus
+    from loomcredit.domain.contacts import Channel
+    from loomcredit.domain.notices import DeliveryStatus
+
+    assert book.late_payer is not None
+    with svc.uow() as uow:
+        (loan,) = uow.loans.find(uscc=book.late_payer)
+        sent = uow.notices.find(loan_id=loan.loan_id, status=DeliveryStatus.DELIVERED)
+        inbox = [(d.installment, d.kind) for d in sorted(sent, key=lambda d: d.delivery_id)
+                 if d.channel is Channel.INBOX]  # fmt: skip
+        (cured,) = uow.cases.find(uscc=book.late_payer, open_only=False)
+        assert book.promise_case is not None
+        promised = uow.cases.get(book.promise_case)
+    assert inbox[:6] == [(1, "T-7"), (1, "T-3"), (1, "T-1"), (1, "DUE"), (1, "D1"), (1, "D3")]
+    assert (1, "D7") not in inbox
+    assert (cured.close_reason, cured.closed_on) == (CloseReason.CURED, book.late_paid_on)
+    assert promised is not None
+    (promise,) = promised.promises
+    assert promise.status is PromiseStatus.BROKEN
+    assert book.notices_delivered > 0
 
 
 def _late_payer_is_cured_and_contacts_registered(svc: Service, book: DemoBook) -> None:

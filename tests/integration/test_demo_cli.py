@@ -137,6 +137,29 @@ def test_demo_runs_every_stage_and_leaves_a_balanced_book(tmp_path: Path) -> Non
         assert not {r for f, r in story_alerts if f == trough[1]} & {"SALES_DROP_50",
                                                                      "SALES_DROP_30"}
 
+    # Stage 10: the late payer reminded and cured, the short payer's promise broken and its case
+    # handed to legal through four eyes, the figures written with their charts.
+    assert "10 · 还款提醒与催收" in out
+    db = sqlite3.connect(home / "loom.db")
+    try:
+        closed = dict(db.execute("SELECT close_reason, count(*) FROM collection_cases "
+                                 "WHERE status = 'closed' GROUP BY 1"))  # fmt: skip
+        broken = db.execute("SELECT count(*) FROM case_promises WHERE status = 'broken'")
+        inbox = {k for (k,) in db.execute(
+            "SELECT DISTINCT kind FROM notices WHERE channel = 'inbox' AND status = 'delivered'")}
+        legal = db.execute("SELECT count(*) FROM approval_requests WHERE kind = 'legal_action' "
+                           "AND status = 'approved'").fetchone()[0]  # fmt: skip
+        broken_n = broken.fetchone()[0]
+    finally:
+        db.close()
+    assert closed.get("cured", 0) >= 1, closed
+    assert closed.get("legal", 0) == 1, closed
+    assert (broken_n, legal) == (1, 1)
+    assert {"T-7", "T-3", "T-1", "DUE", "D1", "D3"} <= inbox, inbox
+    assert "承诺 promise" in out
+    assert "移交诉讼 handed to legal" in out
+    assert (home / "reports" / "collections.html").stat().st_size > 10_000  # plotly inlined
+
     # A rerun in the same home starts clean instead of piling loans on top.
     again = _demo(home, "--enterprises", "200", "--months", "24")
     assert again.returncode == 0, again.stderr[-3000:]

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loomcredit.domain.collection_figures import CollectionFigures
 from loomcredit.entrypoints.cli.commands_collections import collections_app
 from loomcredit.entrypoints.cli.commands_service import CliInputError, operator, service
 
@@ -32,8 +33,7 @@ def report_cmd(
     ] = None,
 ) -> None:
     """Roll rates (current→M1→M2→M3→M3+, cure), cure rate, amount recovered by bucket."""
-    from loomcredit.domain.collection_figures import OPEN_BUCKETS
-    from loomcredit.entrypoints.collection_report import figures_html, figures_json, share
+    from loomcredit.entrypoints.collection_report import figures_html, figures_json
     from loomcredit.service_layer.collection_report import collection_report
     from loomcredit.service_layer.eod import business_date
 
@@ -50,6 +50,14 @@ def report_cmd(
     if as_json:
         typer.echo(json.dumps(figures_json(figures), ensure_ascii=False, indent=2))
         return
+    print_figures(figures, day)
+
+
+def print_figures(figures: CollectionFigures, day: date) -> None:
+    """The roll-rate table, cure rate, recoveries by bucket and the case figures."""
+    from loomcredit.domain.collection_figures import OPEN_BUCKETS
+    from loomcredit.entrypoints.collection_report import share
+
     table = Table(title=f"迁徙率 Roll rates by loans · as of {day.isoformat()}")
     table.add_column("月末 Month end")
     targets = [("current", "M1"), ("M1", "M2"), ("M2", "M3"), ("M3", "M3+"), ("M1", "current")]

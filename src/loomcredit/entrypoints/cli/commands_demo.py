@@ -26,7 +26,7 @@ from loomcredit.domain.daycount import add_months, days_in_month
 if TYPE_CHECKING:
     from loomcredit.config import Settings
     from loomcredit.domain.decision.record import DecisionRecord
-    from loomcredit.entrypoints.cli.demo_lending import Offer
+    from loomcredit.entrypoints.cli.demo_lending import DemoBook, Offer
 
 console = Console()
 
@@ -338,6 +338,7 @@ def stage_lending(settings: Settings, plan: DemoPlan, records: list[DecisionReco
         stage_monitor(settings, book.last_day)
         stage_limit_review(settings, book.last_day)
         stage_new_data(settings, _month_end(plan.last_month))
+        stage_collections(settings, book, Path(settings.home) / "bank")
 
 
 def stage_monitor(settings: Settings, as_of: date) -> None:
@@ -457,6 +458,97 @@ def stage_new_data(settings: Settings, feed_end: date) -> None:
             f"[red]额度已冻结 line {line_id} frozen at once[/] — the officer confirms, a risk "
             "manager may lift it: `loom alerts freeze ID --confirm|--lift --comment …`"
         )
+    svc.engine.dispose()
+
+
+#: Days the demo services on at most, for the defaulter's case to reach M3+ (over 90 DPD).
+COLLECTION_DAYS_MAX = 60
+
+
+def stage_collections(settings: Settings, book: DemoBook, bank_root: Path) -> None:
+    """Reminders delivered to the late payer before and after its due date, its case cured; the
+    defaulter's broken promise, its case rolling to M3+ and handed to legal through four eyes;
+    the collection figures of the demo book."""
+    from loomcredit.bootstrap.service import build_service
+    from loomcredit.domain.collections import CaseBucket
+    from loomcredit.domain.contacts import Channel
+    from loomcredit.entrypoints.cli.commands_collection_report import print_figures
+    from loomcredit.entrypoints.cli.demo_lending import serve_on
+    from loomcredit.entrypoints.collection_report import figures_html
+    from loomcredit.service_layer import approvals, case_work
+    from loomcredit.service_layer.collection_report import collection_report
+    from loomcredit.service_layer.users import Role, User
+
+    if book.late_payer is None or book.promise_case is None:
+        console.print("no late payer or no promise in the demo book: no collections story")
+        return
+    svc = build_service(settings)
+    with console.status("servicing on until the defaulter's case is M3+ (over 90 days)…"):
+        for _ in range(COLLECTION_DAYS_MAX):
+            with svc.uow() as uow:
+                case = uow.cases.get(book.promise_case)
+            if case is None or case.bucket is CaseBucket.M3_PLUS or not case.is_open:
+                break
+            serve_on(svc, days=1, bank_root=bank_root, book=book)
+    _header(f"10 · 还款提醒与催收 Reminders and collections · to {book.last_day}")
+    with svc.uow() as uow:
+        (loan,) = uow.loans.find(uscc=book.late_payer)
+        sent = sorted(uow.notices.find(loan_id=loan.loan_id, limit=5000),
+                      key=lambda d: d.delivery_id)  # fmt: skip
+        late_cases = uow.cases.find(uscc=book.late_payer, open_only=False)
+    table = Table("期次 #", "通知 notice", "日期 for", "渠道 channel", "状态 status",
+                  "主题 subject", title=f"还款提醒 Notices to {book.late_payer} (paid 5 days "
+                  f"late, on {book.late_paid_on})")  # fmt: skip
+    shown = [d for d in sent if d.installment == 1
+             and (d.channel is Channel.INBOX or d.kind == "D1")]  # fmt: skip
+    for d in shown:
+        table.add_row(str(d.installment), d.kind, d.created_for.isoformat(), d.channel.value,
+                      d.status.value + (f" ({d.last_error[:40]})" if d.last_error else ""),
+                      d.subject[:48])  # fmt: skip
+    console.print(table)
+    console.print(
+        f"送达 delivered {book.notices_delivered} · 失败 failed {book.notices_failed} — e-mail and "
+        "SMS go out once LOOM_SMTP_HOST / LOOM_SMS_URL are set; the console inbox always delivers"
+    )
+    for c in late_cases:
+        console.print(f"催收案件 case {c.case_id}: opened {c.opened_on} in {c.moves[0].to_bucket}, "
+                      f"closed {c.closed_on} as {c.close_reason} 已回正")  # fmt: skip
+    risk, risk2 = User("demo_risk_manager", Role.RISK_MANAGER), User(
+        "demo_risk_manager2", Role.RISK_MANAGER)  # fmt: skip
+    with svc.uow() as uow:
+        case = uow.cases.get(book.promise_case)
+        if case is None:
+            return
+        collector = User(case.collector, Role.COLLECTOR)
+        escalated = ""
+        if case.is_open and case.bucket is CaseBucket.M3_PLUS:
+            why = "逾期超90天，承诺还款未履行"
+            (req,) = case_work.escalate(uow, collector, case.case_id, to="legal", reason=why,
+                                        now=svc.clock())  # fmt: skip
+            approvals.approve(uow, risk2 if req.requested_by == risk.name else risk,
+                              req.request_id, now=svc.clock(), comment="同意移交法务")  # fmt: skip
+            uow.commit()
+            escalated = f"移交诉讼 handed to legal (approval {req.request_id}, four eyes)"
+        case = uow.cases.get(book.promise_case) or case
+    moves = " → ".join(f"{m.to_bucket} {m.on}" for m in case.moves)
+    story = Table("", "", title=f"催收案件 Case {case.case_id} · {case.uscc} (debits always fail)")
+    story.add_row("迁徙 buckets", moves)
+    for a in case.activities:
+        story.add_row(f"{a.kind} {a.at:%Y-%m-%d}", f"{a.outcome} by {a.by} {a.note}")
+    for p in case.promises:
+        story.add_row(f"承诺 promise {p.made_on}", f"{p.amount.format()} by {p.due_on}: {p.status}")
+    story.add_row("优先级 priority (expected loss, fen)", f"{case.priority_fen:,}")
+    story.add_row("升级 escalation", escalated or f"{case.bucket}: not yet M3+")
+    story.add_row("状态 status", f"{case.status} {case.close_reason or ''} {case.closed_on or ''}")
+    console.print(story)
+    day = book.last_day or case.last_seen_on
+    with svc.uow() as uow:
+        figures = collection_report(uow, risk, as_of=day, months=6)
+    print_figures(figures, day)
+    out = Path(settings.home) / "reports" / "collections.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(figures_html(figures), encoding="utf-8")
+    console.print(f"催收指标 collection figures with charts: {out} · loom collections report")
     svc.engine.dispose()
 
 

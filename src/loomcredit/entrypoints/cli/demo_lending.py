@@ -23,6 +23,7 @@ from pathlib import Path
 from loomcredit.adapters.bank_files import SimulatedBankCore, write_statement
 from loomcredit.adapters.security import hash_password
 from loomcredit.bootstrap.service import Service
+from loomcredit.domain.collections import ActivityKind, Outcome
 from loomcredit.domain.contacts import ContactRole
 from loomcredit.domain.identity import generate_uscc
 from loomcredit.domain.ledger import Account
@@ -31,9 +32,11 @@ from loomcredit.domain.money import Money
 from loomcredit.domain.payments import StatementEntry, StatementLine, loan_reference
 from loomcredit.service_layer import (
     approvals,
+    case_work,
     contacts,
     eod,
     lines,
+    notifications,
     origination,
     payments,
     servicing,
@@ -50,6 +53,12 @@ STAFF = (
     ("demo_risk_manager2", Role.RISK_MANAGER),
     ("demo_operations", Role.OPERATIONS),
     ("demo_collector", Role.COLLECTOR),
+    # the collectors the collection policy's queues name (keqiao_collections.yaml)
+    ("collector1", Role.COLLECTOR),
+    ("collector2", Role.COLLECTOR),
+    ("collector3", Role.COLLECTOR),
+    ("collector4", Role.COLLECTOR),
+    ("collector5", Role.COLLECTOR),
     ("demo_auditor", Role.AUDITOR),
     ("demo_admin", Role.ADMIN),
     ("demo_admin2", Role.ADMIN),
@@ -92,6 +101,10 @@ class DemoBook:
     late_payer: str | None = None  # the borrower whose first instalment is paid days late
     late_paid_on: date | None = None  # the day its auto-debit first succeeds
     short_payers: tuple[str, ...] = ()  # borrowers whose debits always fail (余额不足)
+    defaulter: str | None = None  # a borrower whose account is empty from the start, for good
+    promise_case: int | None = None  # the defaulter's case, whose collector took a promise
+    notices_delivered: int = 0
+    notices_failed: int = 0
 
 
 class DemoClock:
@@ -282,6 +295,9 @@ def run_demo_lending(
     end = start + timedelta(days=31 * months)
     payers = [b for b in borrowers if not b.short]
     late = _late_payer(svc, payers[3:4], book)
+    if payers[4:5]:  # never pays: its case rolls to M3+ and goes to legal (demo stage 10)
+        book.defaulter = payers[4].applicant.enterprise_uscc
+        failing |= {account_of(book.defaulter or "")}
     svc.bank = SimulatedBankCore(bank_root, failing_accounts=failing | late)
     second_draw = start + timedelta(days=10)
     prepay = {start + timedelta(days=45): payers[1:2], start + timedelta(days=60): payers[2:3]}
@@ -298,12 +314,64 @@ def run_demo_lending(
         _auto_debit(svc, ops, book)
         if day == statement_day:
             _statement(svc, ops, borrowers, bank_root, day, book)
+        _collect(svc, day, book)
         clock.evening(day)
-        with svc.uow() as uow:
-            eod.run_eod(uow, ops, day, now=clock())
-        book.eod_days += 1
-        book.last_day = day
+        _close_day(svc, ops, day, book)
     _summarise(svc, ops, book)
+    return book
+
+
+def _close_day(svc: Service, ops: User, day: date, book: DemoBook) -> None:
+    """End of day with the day's notices and collection cases, then a delivery run."""
+    with svc.uow() as uow:
+        eod.run_eod(uow, ops, day, now=svc.clock(), notices=svc.notice_policy())
+    run = notifications.deliver(svc.uow, svc.notifiers(), svc.clock, policy=svc.notice_policy())
+    book.notices_delivered += run.delivered
+    book.notices_failed += run.failed
+    book.eod_days += 1
+    book.last_day = day
+
+
+def _collect(svc: Service, day: date, book: DemoBook) -> None:
+    """The defaulter's collector calls its finance contact once the case is eight days old, and
+    takes a promise to pay what is overdue within five days (the account stays empty: end of
+    day on that date finds it broken)."""
+    if book.promise_case is not None or book.defaulter is None:
+        return
+    firm = book.defaulter
+    with svc.uow() as uow:
+        found = uow.cases.find(uscc=firm)
+        if not found or found[0].dpd < 8:
+            return
+        case = found[0]
+        contact = uow.contacts.for_borrowers([firm])[firm][0]
+        owed = case.principal + case.interest
+        case_work.record_contact(
+            uow, User(case.collector, Role.COLLECTOR), case.case_id, kind=ActivityKind.CALL,
+            outcome=Outcome.PROMISE, contact_id=contact.contact_id, now=svc.clock(),
+            note="财务负责人承诺五日内归还逾期本息", promise_amount=owed,
+            promise_on=day + timedelta(days=5), policy=svc.collections_policy(),
+        )  # fmt: skip
+        uow.commit()
+    book.promise_case = case.case_id
+
+
+def serve_on(svc: Service, *, days: int, bank_root: Path, book: DemoBook) -> DemoBook:
+    """Carry on servicing the demo book for ``days`` days after its last end of day: auto-debits
+    each morning (the short payers' accounts stay empty), end of day with notices and cases."""
+    if book.last_day is None:
+        return book
+    clock = DemoClock(book.last_day + timedelta(days=1))
+    svc.clock = clock
+    failing = frozenset(account_of(u) for u in (*book.short_payers, book.defaulter) if u)
+    svc.bank = SimulatedBankCore(bank_root, failing_accounts=failing)
+    ops = User("demo_operations", Role.OPERATIONS)
+    first = book.last_day + timedelta(days=1)
+    for day in _days(first, first + timedelta(days=days - 1)):
+        clock.morning(day)
+        _auto_debit(svc, ops, book)
+        clock.evening(day)
+        _close_day(svc, ops, day, book)
     return book
 
 
