@@ -480,8 +480,8 @@ class NoticeRepository(abc.ABC):
     @abc.abstractmethod
     def facts(self, on: date, due_dates: Sequence[date]) -> list[NoticeFacts]:
         """Set-based, after the day's close: every active loan overdue or with an unpaid
-        instalment due on one of ``due_dates``, with those instalments and its earliest overdue
-        one (``domain.notices.notices_due`` gives the same notices as on all its instalments)."""
+        instalment due on one of ``due_dates``, with those instalments and its overdue unpaid ones
+        (``domain.notices.notices_due`` gives the same notices as on all its instalments)."""
 
     @abc.abstractmethod
     def queued_keys(self, loan_ids: Iterable[int]) -> set[tuple[int, int, str]]:

@@ -77,6 +77,8 @@ class SqlNoticeRepository(NoticeRepository):
 
     # -- queueing -------------------------------------------------------------------------------
     def facts(self, on: date, due_dates: Sequence[date]) -> list[NoticeFacts]:
+        # Instalments due on the policy's dates, and every overdue unpaid instalment of the
+        # overdue loans (the domain takes the earliest): both read by index (due_on; loan_id).
         tx, conn = self._tx, self._tx.conn
         dates = [tx.day(d) for d in due_dates]
         marks = ", ".join(f":d{k}" for k in range(len(dates)))
@@ -94,12 +96,8 @@ class SqlNoticeRepository(NoticeRepository):
             UNION ALL
             SELECT i.loan_id, i.number, i.due_on, i.principal_fen - i.principal_paid_fen,
                    i.interest_fen - i.interest_paid_fen, l.currency
-            FROM installments i JOIN loans l ON l.id = i.loan_id
-            JOIN (SELECT i.loan_id, MIN(i.due_on) AS first_due FROM installments i
-                  JOIN loans l ON l.id = i.loan_id
-                  WHERE l.status = 'active' AND l.dpd > 0 AND i.due_on < {day} AND {_UNPAID}
-                  GROUP BY i.loan_id) f ON f.loan_id = i.loan_id AND i.due_on = f.first_due
-            WHERE {_UNPAID}
+            FROM loans l JOIN installments i ON i.loan_id = l.id
+            WHERE l.status = 'active' AND l.dpd > 0 AND i.due_on < {day} AND {_UNPAID}
             """), params)  # fmt: skip
         for r in rows:
             cur = currency.setdefault(r.loan_id, r.currency)
