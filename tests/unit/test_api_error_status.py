@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from loomcredit.domain.collection_policy import DEFAULT_POLICY
 from loomcredit.domain.decision.pricing import LprQuote, LprTable
 from loomcredit.entrypoints.api import deps, errors, routes_admin, routes_payments
 from loomcredit.entrypoints.api.deps import IdempotencyKey
@@ -181,6 +182,7 @@ def eod_client(last: date | None, today: date = date(2026, 1, 5)) -> TestClient:
     app.dependency_overrides[deps.get_service] = lambda: SimpleNamespace(
         clock=lambda: datetime(today.year, today.month, today.day, 12, tzinfo=UTC),
         notice_policy=lambda: None,
+        collections_policy=lambda: DEFAULT_POLICY,
     )
     app.dependency_overrides[deps.get_uow] = lambda: _Uow(last)
     app.dependency_overrides[deps.current_user] = lambda: User("ops", Role.OPERATIONS)

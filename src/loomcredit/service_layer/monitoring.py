@@ -25,6 +25,8 @@ from loomcredit.domain.alerts import (
 )
 from loomcredit.domain.approval import ApprovalRequest, CallInOrder, LineReductionOrder
 from loomcredit.domain.behaviour import BehaviourScore, RepaymentFacts
+from loomcredit.domain.collection_policy import DEFAULT_POLICY as DEFAULT_CASES_POLICY
+from loomcredit.domain.collection_policy import CollectionsPolicy
 from loomcredit.domain.credit_line import CreditLine, LineStatus
 from loomcredit.domain.errors import AlertStateError, NotFound
 from loomcredit.domain.follow_up import FollowUpPolicy, FollowUpTask, TaskKind, TaskStatus
@@ -247,11 +249,12 @@ def close_and_monitor(
     now: datetime,
     review: tuple[Decider, LimitReviewPolicy] | None = None,
     notices: NoticePolicy | None = None,
+    cases_policy: CollectionsPolicy = DEFAULT_CASES_POLICY,
 ) -> tuple[EodRun, MonitorRun, ReviewRun | None]:
     """End of day up to ``as_of`` (each day committed), then, once the book is closed, the
     warning rules as of that day over every borrower with an open line (committed); on a month
     end, with ``review``, then the monthly limit review for the coming month (committed)."""
-    closed = run_eod(uow, user, as_of, now=now, notices=notices)
+    closed = run_eod(uow, user, as_of, now=now, notices=notices, cases_policy=cases_policy)
     run = monitor(uow, user, features, rules, as_of=as_of, now=now)
     uow.commit()
     reviewed = None

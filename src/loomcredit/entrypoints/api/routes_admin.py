@@ -26,11 +26,12 @@ def run_eod(body: EodIn, user: CurrentUser, svc: Svc, uow: Uow) -> dict[str, Any
     now = svc.clock()
     as_of = body.as_of or eod.business_date(uow, now)
     if not body.monitor:
-        return views.eod_run(eod.run_eod(uow, user, as_of, now=now, notices=svc.notice_policy()))
+        return views.eod_run(eod.run_eod(uow, user, as_of, now=now, notices=svc.notice_policy(),
+                                         cases_policy=svc.collections_policy()))  # fmt: skip
     features, rules = svc.monitoring()
     closed, run, reviewed = monitoring.close_and_monitor(
         uow, user, features, rules, as_of, now=now, review=(svc.decider, svc.review_policy()),
-        notices=svc.notice_policy(),
+        notices=svc.notice_policy(), cases_policy=svc.collections_policy(),
     )  # fmt: skip
     out = {**views.eod_run(closed), "monitor": views.monitor_run(run)}
     if reviewed is not None:

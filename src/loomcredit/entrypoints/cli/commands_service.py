@@ -188,6 +188,7 @@ def eod_cmd(
             out, run, reviewed = close_and_monitor(
                 uow, operator(), features, rules, as_of, now=svc.clock(),
                 review=(svc.decider, svc.review_policy()), notices=svc.notice_policy(),
+                cases_policy=svc.collections_policy(),
             )  # fmt: skip
         else:
             out = run_eod(uow, operator(), as_of, now=svc.clock(), notices=svc.notice_policy(),

@@ -324,7 +324,8 @@ def run_demo_lending(
 def _close_day(svc: Service, ops: User, day: date, book: DemoBook) -> None:
     """End of day with the day's notices and collection cases, then a delivery run."""
     with svc.uow() as uow:
-        eod.run_eod(uow, ops, day, now=svc.clock(), notices=svc.notice_policy())
+        eod.run_eod(uow, ops, day, now=svc.clock(), notices=svc.notice_policy(),
+                    cases_policy=svc.collections_policy())  # fmt: skip
     run = notifications.deliver(svc.uow, svc.notifiers(), svc.clock, policy=svc.notice_policy())
     book.notices_delivered += run.delivered
     book.notices_failed += run.failed
