@@ -77,6 +77,15 @@ class Book:
             )
             uow.commit()
 
+    def promises_of_april_6(self) -> None:
+        """The story's two promises, taken on 2026-04-06 in the morning (China time): a to pay
+        ¥10,000 by 04-10, c ¥5,000 by 04-10."""
+        self.w.close_days_until(date(2026, 4, 6))
+        for who, at, amount in (("a", china(date(2026, 4, 6), 10), "10000"),
+                                ("c", china(date(2026, 4, 6), 10, 30), "5000")):  # fmt: skip
+            self.contact(who, outcome=Outcome.PROMISE, at=at, promise_amount=Money.parse(amount),
+                         promise_on=date(2026, 4, 10))  # fmt: skip
+
 
 def build(w: World) -> Book:
     """Open the three lines and loans and register each borrower's finance contact."""

@@ -9,13 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.collections_book import RM, RM2, Book, build, china
+from tests.collections_book import RM, RM2, Book, build
 from tests.fakes import FakeStore
 from tests.integration.test_db_servicing_stories import Worlds
 from tests.world import World
 
 from loomcredit.domain.collection_policy import CaseBucket
-from loomcredit.domain.collections import CaseStatus, CloseReason, Outcome, PromiseStatus
+from loomcredit.domain.collections import CaseStatus, CloseReason, PromiseStatus
 from loomcredit.domain.money import Money
 from loomcredit.service_layer import approvals, case_work, collections
 from loomcredit.service_layer.unit_of_work import DuplicateKey
@@ -33,21 +33,7 @@ def worlds(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Worlds]:
 
 def _story(b: Book) -> None:
     w = b.w
-    w.close_days_until(date(2026, 4, 6))
-    b.contact(
-        "a",
-        outcome=Outcome.PROMISE,
-        at=china(date(2026, 4, 6), 10),
-        promise_amount=M("10000"),
-        promise_on=date(2026, 4, 10),
-    )
-    b.contact(
-        "c",
-        outcome=Outcome.PROMISE,
-        at=china(date(2026, 4, 6), 10, 30),
-        promise_amount=M("5000"),
-        promise_on=date(2026, 4, 10),
-    )
+    b.promises_of_april_6()
     w.close_days_until(date(2026, 4, 9))
     b.pay_due("a")
     w.close_days_until(date(2026, 4, 20))

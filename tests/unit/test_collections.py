@@ -227,21 +227,7 @@ def book() -> Book:
     """The book run to 2026-07-03 (end of day up to 07-02), with the work of the story."""
     b = build(World())
     w = b.w
-    w.close_days_until(date(2026, 4, 6))
-    b.contact(
-        "a",
-        outcome=Outcome.PROMISE,
-        at=china(date(2026, 4, 6), 10),
-        promise_amount=M("10000"),
-        promise_on=date(2026, 4, 10),
-    )
-    b.contact(
-        "c",
-        outcome=Outcome.PROMISE,
-        at=china(date(2026, 4, 6), 10, 30),
-        promise_amount=M("5000"),
-        promise_on=date(2026, 4, 10),
-    )
+    b.promises_of_april_6()
     w.close_days_until(date(2026, 4, 9))
     b.paid_a = b.pay_due("a")  # type: ignore[attr-defined]
     w.close_days_until(date(2026, 4, 11))

@@ -71,9 +71,7 @@ def _recipients(uscc: str, contacts: Sequence[Contact], on: date) -> list[tuple[
         for channel in (Channel.EMAIL, Channel.SMS):
             address = c.address(channel)
             if address is not None:
-                # Contacts keep e-mail lower-cased; the SQL store hands it back upper-cased (its
-                # PII cipher normalises as for identity codes), so it is lower-cased again here.
-                out.append((channel, c.contact_id, address.lower()))
+                out.append((channel, c.contact_id, address))
     return out
 
 

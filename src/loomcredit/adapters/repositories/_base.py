@@ -238,6 +238,14 @@ def aware_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else aware(value)
 
 
+def required_date(value: object) -> date:
+    """:func:`as_date` of a NOT NULL date column."""
+    day = as_date(value)
+    if day is None:  # pragma: no cover - the columns are NOT NULL
+        raise ValueError("a NOT NULL date column read as NULL")
+    return day
+
+
 def as_date(value: object) -> date | None:
     """A date from a column or an aggregate (SQLite returns MIN()/MAX() of a DATE as text)."""
     if value is None:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from loomcredit.adapters import orm
-from loomcredit.adapters.repositories._base import Tx, as_date, aware, insert_one
+from loomcredit.adapters.repositories._base import Tx, as_date, aware, insert_one, required_date
 from loomcredit.adapters.repositories.eod_sql import close_day_sql
 from loomcredit.domain.behaviour import DPD_WINDOW_DAYS, LATE_WINDOW_DAYS, RepaymentFacts
 from loomcredit.domain.collection_figures import MonthEndState
@@ -30,12 +30,6 @@ from loomcredit.service_layer.unit_of_work import (
 
 _RUNS, _DAYS, _OUT, _DAY = orm.eod_runs, orm.loan_days, orm.outbox, orm.book_day
 
-
-def _day(value: object) -> date:
-    day = as_date(value)
-    if day is None:  # pragma: no cover - the columns are NOT NULL
-        raise ValueError("a NOT NULL date column read as NULL")
-    return day
 
 
 def _reminder(row: Any) -> Reminder:
@@ -234,7 +228,7 @@ class SqlBookRepository(BookRepository):
             .order_by(_DAYS.c.as_of, _DAYS.c.loan_id)
         )
         return [
-            MonthEndState(int(loan_id), _day(on), Bucket[bucket], int(dpd),
+            MonthEndState(int(loan_id), required_date(on), Bucket[bucket], int(dpd),
                           Money(int(overdue), cur), Money(int(outstanding), cur))
             for loan_id, on, bucket, dpd, overdue, outstanding, cur
             in self._tx.conn.execute(stmt)
@@ -259,6 +253,6 @@ class SqlBookRepository(BookRepository):
             .order_by(rep.c.booked_on, rep.c.id)
         )
         return [
-            (_day(on), None if bucket is None else Bucket[bucket], Money(int(fen), cur))
+            (required_date(on), None if bucket is None else Bucket[bucket], Money(int(fen), cur))
             for on, bucket, fen, cur in self._tx.conn.execute(stmt)
         ]

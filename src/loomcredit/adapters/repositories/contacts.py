@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from loomcredit.adapters import orm
-from loomcredit.adapters.repositories._base import Tx, as_date, insert_one
+from loomcredit.adapters.repositories._base import Tx, as_date, insert_one, required_date
 from loomcredit.domain.contacts import Contact, ContactRole
 from loomcredit.pipeline.ingest.pii import decrypt, encrypt_text, join_hash
 from loomcredit.service_layer.unit_of_work import ContactRepository, DuplicateKey
@@ -39,12 +39,10 @@ class SqlContactRepository(ContactRepository):
         return None if blob is None else decrypt(base64.b64decode(blob), self._key())
 
     def _contact(self, row: Any) -> Contact:
-        registered = as_date(row.registered_on)
-        if registered is None:
-            raise ValueError("a contact's registration date is never empty")
         return Contact(row.id, row.uscc, row.name, ContactRole(row.role),
                        self._opened(row.phone_enc), self._opened(row.email_enc),
-                       registered, row.registered_by, as_date(row.retired_on))  # fmt: skip
+                       required_date(row.registered_on), row.registered_by,
+                       as_date(row.retired_on))  # fmt: skip
 
     def add(self, contact: Contact) -> int:
         phone_enc, phone_hash = self._sealed(contact.phone)

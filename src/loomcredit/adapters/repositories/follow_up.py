@@ -5,31 +5,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
 
 from loomcredit.adapters import orm
-from loomcredit.adapters.repositories._base import Tx, as_date, aware_or_none, insert_one, locked
+from loomcredit.adapters.repositories._base import (
+    Tx,
+    as_date,
+    aware_or_none,
+    insert_one,
+    locked,
+    required_date,
+)
 from loomcredit.domain.follow_up import FollowUpTask, TaskKind, TaskStatus
 from loomcredit.service_layer.unit_of_work import FollowUpRepository
 
 _T = orm.follow_up_tasks
 
 
-def _day(value: object) -> date:
-    day = as_date(value)
-    if day is None:
-        raise ValueError("a task's request and due dates are never empty")
-    return day
-
 
 def _task(row: Any) -> FollowUpTask:
     return FollowUpTask(
         task_id=row.id, kind=TaskKind(row.kind), alert_id=row.alert_id, uscc=row.uscc,
         line_id=row.line_id, assignee=row.assignee, requested_by=row.requested_by,
-        requested_on=_day(row.requested_on), due_on=_day(row.due_on),
+        requested_on=required_date(row.requested_on), due_on=required_date(row.due_on),
         documents=tuple(json.loads(row.documents_json)), note=row.note,
         status=TaskStatus(row.status), closed_by=row.closed_by, closed_on=as_date(row.closed_on),
         findings=row.findings, closed_at=aware_or_none(row.closed_at),

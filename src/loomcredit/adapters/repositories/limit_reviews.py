@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from loomcredit.adapters import orm
-from loomcredit.adapters.repositories._base import Tx, as_date, insert_one
+from loomcredit.adapters.repositories._base import Tx, insert_one, required_date
 from loomcredit.domain.decision.limits import LimitComponent
 from loomcredit.domain.limit_review import LimitReview, ReviewBasis, ReviewOutcome
 from loomcredit.domain.money import Money
@@ -65,16 +65,10 @@ def parse_basis(text: str | None, currency: str) -> ReviewBasis | None:
     )
 
 
-def _day(value: object) -> date:
-    day = as_date(value)
-    if day is None:
-        raise ValueError("a limit review's month and date are never empty")
-    return day
-
 
 def _review(row: Any) -> LimitReview:
     cur = row.currency
-    month, as_of = _day(row.month), _day(row.as_of)
+    month, as_of = required_date(row.month), required_date(row.as_of)
     return LimitReview(
         review_id=row.id,
         line_id=row.line_id,
